@@ -1,0 +1,32 @@
+"""symderiv: exact, step-by-step worked solutions of forward and backward passes, with SymPy.
+
+Solve a catalogue model::
+
+    >>> import symderiv
+    >>> sol = symderiv.solve("sigmoid-neuron")
+    >>> round(float(sol.results["w0"].approx), 4)
+    -0.1966
+
+or build your own graph with the same calls the models use::
+
+    >>> g = symderiv.Graph()
+    >>> x, y, z = g.input("x", -2), g.input("y", 5), g.input("z", -4)
+    >>> f = g.mul(g.add(x, y, name="q"), z, name="f")
+    >>> print(g.solution(f).to_text())  # doctest: +SKIP
+"""
+
+from .errors import GraphError, ParameterError, SymderivError, UnknownModelError
+from .graph import Backward, Graph, Node
+from .models import get_model, models, solve
+from .ops import CONVENTIONS, OPS, Convention
+from .render import FORMATS, render
+from .solution import Remark, Section, Solution, Step, Table
+from .values import parse_value
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backward", "CONVENTIONS", "Convention", "FORMATS", "Graph", "GraphError", "Node", "OPS",
+    "ParameterError", "Remark", "Section", "Solution", "Step", "SymderivError", "Table",
+    "UnknownModelError", "get_model", "models", "parse_value", "render", "solve",
+]

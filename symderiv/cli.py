@@ -1,0 +1,120 @@
+"""The command line: ``symderiv list``, ``symderiv solve MODEL [--set NAME=VALUE ...]``.
+
+Bad input prints one line to stderr and exits with status 2; output files are written whole or
+not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+
+from .errors import SymderivError
+from .models import MODELS, get_model
+from .render import FORMATS, render_many
+
+EXIT_USAGE = 2
+
+
+class UsageError(SymderivError):
+    """A malformed command line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="symderiv", description="Exact, step-by-step worked solutions of deep-learning "
+                "forward and backward passes.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the model ids")
+    s = sub.add_parser("solve", help="print the worked solution of a model")
+    s.add_argument("model", nargs="?", help="model id (see 'symderiv list')")
+    s.add_argument("--all", action="store_true", help="solve every model with its defaults")
+    s.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a parameter: a number (-2, 0.5, 1/3) or a list ([[0.5,-0.3],[0.8,0.2]])")
+    s.add_argument("--format", default="text", help=f"one of {', '.join(FORMATS)} (default text)")
+    s.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
+    s.add_argument("--digits", default="4", help="significant digits of floats (default 4)")
+    s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    return p
+
+
+def _settings(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, eq, value = pair.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise UsageError(f"--set {pair!r}: expected NAME=VALUE, like --set x=-2")
+        if name in out:
+            raise UsageError(f"--set: {name} is given twice")
+        out[name] = value.strip()
+    return out
+
+
+def _digits(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 30:
+        raise UsageError(f"--digits: expected a whole number from 1 to 30, got {text!r}")
+    return int(text)
+
+
+def _write(text: str, path: str | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symderiv-", suffix=".tmp")
+    except OSError as e:
+        raise UsageError(f"-o {path}: cannot write there ({e.strerror or e})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise UsageError(f"-o {path}: cannot write there ({e.strerror or e})") from None
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; raises SymderivError on bad input."""
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        width = max(map(len, MODELS))
+        _write("".join(f"{m.id.ljust(width)}  {m.title}\n" for m in MODELS.values()), None)
+        return 0
+    if args.format not in FORMATS:
+        raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
+    digits = _digits(args.digits)
+    if args.all == bool(args.model):
+        raise UsageError("solve: give one model id, or --all")
+    settings = _settings(args.set)
+    if args.all and settings:
+        raise UsageError("solve --all takes no --set (each model uses its defaults)")
+    ids = list(MODELS) if args.all else [args.model]
+    solutions = [get_model(model_id).solve(**settings) for model_id in ids]
+    text = render_many(solutions, args.format, digits=digits, standalone=args.standalone)
+    _write(text, args.output)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``symderiv`` command."""
+    try:
+        return run(argv)
+    except SymderivError as e:
+        print(f"symderiv: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("symderiv: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

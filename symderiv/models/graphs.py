@@ -1,0 +1,86 @@
+"""Scalar computational graphs of the notes: f = (x+y)z, f = x + yz, the sigmoid neuron, the max gate."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..graph import Graph
+from ..solution import Remark, Section, Solution
+from . import CONVENTION, Param, register
+
+_XYZ = (Param("x", -2, "input x"), Param("y", 5, "input y"), Param("z", -4, "input z"))
+
+
+@register("graph-add-mul", "f = (x + y)·z, with q = x + y", *_XYZ)
+def graph_add_mul(x, y, z) -> Solution:
+    g = Graph("f = (x + y)·z, with q = x + y")
+    xs = [g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z))]
+    f = g.mul(g.add(xs[0], xs[1], name="q"), xs[2], name="f")
+    return g.solution(f, model="graph-add-mul", parameters=dict(x=x, y=y, z=z))
+
+
+@register("graph-mul-add", "f = x + y·z, with q = y·z", *_XYZ)
+def graph_mul_add(x, y, z) -> Solution:
+    g = Graph("f = x + y·z, with q = y·z")
+    xs = [g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z))]
+    f = g.add(xs[0], g.mul(xs[1], xs[2], name="q"), name="f")
+    bw = g.backward(f)
+    grads = {n.name: bw.grads[n] for n in xs}
+    remark = Remark(("Overall influence on f: x ", grads["x"], ", y ", grads["y"], ", z ", grads["z"], "."))
+    return g.solution_of(bw, model="graph-mul-add", parameters=dict(x=x, y=y, z=z),
+                         extra=[Section("remarks", "Remarks", (remark,))])
+
+
+_STAGINGS = ("gates", "sum3", "sigmoid")
+
+
+@register("sigmoid-neuron", "A sigmoid neuron f = 1/(1 + e^{-(w0·x0 + w1·x1 + w2)})",
+          Param("w0", 2, "weight of x0"), Param("x0", -1, "input"), Param("w1", -3, "weight of x1"),
+          Param("x1", -2, "input"), Param("w2", -3, "bias"),
+          Param("staging", "gates", "gates: two-input gates f1..f8; sum3: a three-input sum gate; "
+                "sigmoid: the sigmoid as one gate", kind="choice", choices=_STAGINGS))
+def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
+    g = Graph(f"A sigmoid neuron, staged as {dict(gates='two-input gates', sum3='a three-input sum gate', sigmoid='one sigmoid gate')[staging]}")
+    W0, X0, W1, X1, W2 = (g.input(n, v) for n, v in
+                          (("w0", w0), ("x0", x0), ("w1", w1), ("x1", x1), ("w2", w2)))
+    f1, f2 = g.mul(W0, X0), g.mul(W1, X1)
+    if staging == "sum3":
+        s = g.add(f1, f2, W2)
+    else:
+        s = g.add(g.add(f1, f2), W2)
+    if staging == "sigmoid":
+        out = g.sigmoid(s)
+        lesson = ("The sigmoid is one gate here: its local derivative is σ(1 − σ), computed from its "
+                  "output alone.",)
+    else:
+        out = g.recip(g.add(1, g.exp(g.neg(s))))
+        lesson = ("f = ", out.symbol, ": the sigmoid σ(z) = 1/(1 + e^(−z)) built from neg, exp, add and "
+                  "reciprocal gates.",)
+    bw = g.backward(out, label="f")
+    return g.solution_of(bw, model="sigmoid-neuron",
+                         parameters=dict(w0=w0, x0=x0, w1=w1, x1=x1, w2=w2, staging=staging),
+                         extra=[Section("remarks", "Remarks", (Remark(lesson),))])
+
+
+@register("max-gate", "f = 2·(x·y + max(z, w))",
+          Param("x", 3, "input x"), Param("y", -4, "input y"), Param("z", 2, "input z"),
+          Param("w", -1, "input w"),
+          Param("first", "mul", "the first gate: mul (x·y, the lecture) or add8 (x + 8y, the OCR's "
+                "reading); from Python, any SymPy expression in the symbols x and y", kind="choice",
+                choices=("mul", "add8"), expr_symbols=("x", "y")),
+          CONVENTION)
+def max_gate(x, y, z, w, first, convention) -> Solution:
+    g = Graph("f = 2·(f1 + max(z, w)) with f1 = x·y")
+    X, Y, Z, W = (g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z), ("w", w)))
+    if isinstance(first, sp.Expr):
+        by_name = {"x": X.symbol, "y": Y.symbol}
+        f1 = g.define("f1", first.xreplace({s: by_name[s.name] for s in first.free_symbols}))
+    elif first == "add8":
+        f1 = g.linear((1, X), (8, Y), bias=0, name="f1")
+    else:
+        f1 = g.mul(X, Y, name="f1")
+    f4 = g.mul(2, g.add(f1, g.max(Z, W, name="f2"), name="f3"), name="f4")
+    bw = g.backward(f4, label="f", convention=convention)
+    return g.solution_of(bw, model="max-gate", parameters=dict(x=x, y=y, z=z, w=w, first=str(first),
+                                                               convention=convention))
+

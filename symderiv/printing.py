@@ -1,0 +1,229 @@
+"""Printers for formulas: symbols shown by their names, or by their values (substitutions).
+
+SymPy's printers would reorder terms and auto-evaluate a substitution; these print a formula's
+own unevaluated tree (``order='none'``) and, in a substitution, show each symbol as its value:
+the exact value when it is a rational, else the float to the chosen number of digits, negative
+values parenthesized.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
+
+
+@dataclass(frozen=True)
+class Name:
+    """How a symbol is written: LaTeX and plain text."""
+
+    latex: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A value as it appears in a substitution: exact, and its high-precision float."""
+
+    exact: sp.Expr
+    approx: mpmath.mpf | None
+
+
+def format_float(x: mpmath.mpf | float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, plain (no exponent unless tiny or huge)."""
+    x = mpmath.mpf(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= mpmath.mpf(10) ** 7 or abs(x) < mpmath.mpf(10) ** -5:
+        return mpmath.nstr(x, digits, min_fixed=0, max_fixed=0)
+    s = mpmath.nstr(x, digits, min_fixed=-6, max_fixed=8)
+    if "." in s and "e" not in s:
+        s = s.rstrip("0").rstrip(".")
+    return s
+
+
+def is_plain_number(expr: sp.Expr) -> bool:
+    """True for an integer or a fraction with a small denominator: shown exactly in a substitution."""
+    return bool(expr.is_Rational) and expr.q <= 1000
+
+
+def _float_latex(s: str) -> str:
+    if "e" in s:
+        mant, ex = s.split("e")
+        return rf"{mant} \cdot 10^{{{int(ex)}}}"
+    return s
+
+
+class _ValueMixin:
+    """Shared by the LaTeX and text printers: symbols as names or as values."""
+
+    names: Mapping[sp.Symbol, Name]
+    values: Mapping[sp.Symbol, Shown] | None
+    digits: int
+
+    def _value_string(self, sym: sp.Symbol) -> str | None:
+        if self.values is None or sym not in self.values:
+            return None
+        shown = self.values[sym]
+        if is_plain_number(shown.exact) or shown.approx is None:
+            return self._exact_string(shown.exact)
+        return self._float_string(format_float(shown.approx, self.digits))
+
+    def _is_negative(self, sym: sp.Basic) -> bool:
+        if self.values is None or sym not in self.values:
+            return False
+        shown = self.values[sym]
+        if shown.exact.is_Rational:
+            return bool(shown.exact < 0)
+        return shown.approx is not None and shown.approx < 0
+
+    def _value(self, sym: sp.Symbol, wrap: bool) -> str | None:
+        s = self._value_string(sym)
+        if s is None:
+            return None
+        needs = self._is_negative(sym) or (wrap and self.values[sym].exact.is_Rational
+                                           and not self.values[sym].exact.is_Integer)
+        return self._wrap(s) if needs else s
+
+
+class LatexFormulaPrinter(_ValueMixin, LatexPrinter):
+    """LaTeX of a formula tree as written, with names or values."""
+
+    def __init__(self, names: Mapping[sp.Symbol, Name], values: Mapping[sp.Symbol, Shown] | None = None,
+                 digits: int = 4):
+        super().__init__({"order": "none", "mul_symbol": "dot", "fold_short_frac": False})
+        self.names, self.values, self.digits = names, values, digits
+
+    def _exact_string(self, expr: sp.Expr) -> str:
+        return LatexPrinter({"mul_symbol": "dot"}).doprint(expr)
+
+    def _float_string(self, s: str) -> str:
+        return _float_latex(s)
+
+    def _wrap(self, s: str) -> str:
+        return rf"\left({s}\right)"
+
+    def _print_Symbol(self, expr, style="plain"):
+        shown = self._value_string(expr)
+        if shown is not None:
+            return shown
+        if expr in self.names:
+            return self.names[expr].latex
+        return super()._print_Symbol(expr, style)
+
+    def parenthesize(self, item, level, is_neg=False, strict=False):
+        if isinstance(item, sp.Symbol):
+            shown = self._value(item, wrap=True)
+            if shown is not None:
+                return shown
+        return super().parenthesize(item, level, is_neg, strict)
+
+    def _print_Add(self, expr, order=None):
+        tex = ""
+        for i, term in enumerate(expr.args):
+            valued = isinstance(term, sp.Symbol) and self._value_string(term) is not None
+            if i == 0:
+                tex = self._value_string(term) if valued else self._print(term)
+            elif not valued and term.could_extract_minus_sign():
+                tex += " - " + self.parenthesize(-term, PRECEDENCE["Add"], strict=True)
+            else:
+                tex += " + " + (self._value(term, wrap=False) if valued else self._print(term))
+        return tex
+
+    def _needs_mul_brackets(self, expr, first=False, last=False):
+        if isinstance(expr, sp.Symbol) and self._value_string(expr) is not None:
+            return self._is_negative(expr) and not first
+        return super()._needs_mul_brackets(expr, first, last)
+
+    def _print_Mul(self, expr):
+        if len(expr.args) == 2 and expr.args[0] == -1 and isinstance(expr.args[1], sp.Symbol):
+            shown = self._value(expr.args[1], wrap=False)
+            if shown is not None:
+                return "- " + shown
+        return super()._print_Mul(expr)
+
+    def _print_Piecewise(self, expr):
+        rows = []
+        for value, cond in expr.args:
+            when = r"\text{otherwise}" if cond is sp.true else r"\text{if } " + self._print(cond)
+            rows.append(f"{self._print(value)} & {when}")
+        return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
+
+
+class TextFormulaPrinter(_ValueMixin, StrPrinter):
+    """Plain text of a formula tree as written, with names or values."""
+
+    def __init__(self, names: Mapping[sp.Symbol, Name], values: Mapping[sp.Symbol, Shown] | None = None,
+                 digits: int = 4):
+        super().__init__({"order": "none"})
+        self.names, self.values, self.digits = names, values, digits
+
+    def _exact_string(self, expr: sp.Expr) -> str:
+        return StrPrinter().doprint(expr)
+
+    def _float_string(self, s: str) -> str:
+        return s
+
+    def _wrap(self, s: str) -> str:
+        return f"({s})"
+
+    def _print_Symbol(self, expr):
+        shown = self._value_string(expr)
+        if shown is not None:
+            return shown
+        if expr in self.names:
+            return self.names[expr].text
+        return super()._print_Symbol(expr)
+
+    def parenthesize(self, item, level, strict=False):
+        if isinstance(item, sp.Symbol) and level > 0:
+            shown = self._value(item, wrap=True)
+            if shown is not None:
+                return shown
+        return super().parenthesize(item, level, strict)
+
+    def _print_Add(self, expr, order=None):
+        parts = []
+        for i, term in enumerate(expr.args):
+            if isinstance(term, sp.Symbol) and self._value_string(term) is not None:
+                parts.append(" + " + self._value(term, wrap=False) if i else self._value_string(term))
+                continue
+            s = self.parenthesize(term, 40) if term.is_Add else self._print(term)
+            if i and s.startswith("-"):
+                parts.append(" - " + s[1:].lstrip())
+            else:
+                parts.append((" + " if i else "") + s)
+        return "".join(parts)
+
+    def _print_Piecewise(self, expr):
+        rows = [f"{self._print(v)} if {self._print(c)}" if c is not sp.true else f"{self._print(v)} otherwise"
+                for v, c in expr.args]
+        return "{" + "; ".join(rows) + "}"
+
+    def _print_Max(self, expr):
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr):
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Heaviside(self, expr):
+        return f"H({self._print(expr.args[0])})"
+
+
+def latex(expr: sp.Basic, names: Mapping[sp.Symbol, Name], values: Mapping[sp.Symbol, Shown] | None = None,
+          digits: int = 4) -> str:
+    """LaTeX of ``expr``: symbols by name, or by value where ``values`` has them."""
+    return LatexFormulaPrinter(names, values, digits).doprint(expr)
+
+
+def text(expr: sp.Basic, names: Mapping[sp.Symbol, Name], values: Mapping[sp.Symbol, Shown] | None = None,
+         digits: int = 4) -> str:
+    """Plain text of ``expr``: symbols by name, or by value where ``values`` has them."""
+    out = TextFormulaPrinter(names, values, digits).doprint(expr)
+    return re.sub(r"(?<!\*)\*(?!\*)", "·", out).replace("**", "^")

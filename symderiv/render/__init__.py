@@ -1,0 +1,75 @@
+"""Renderers: pure functions from a :class:`~symderiv.solution.Solution` to text.
+
+Each step is printed as a chain ``lhs = formula = substitution = exact ≈ float``; a link equal to
+the one before it is dropped, and the float is left out when the exact value is an integer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from ..errors import SymderivError
+from ..printing import format_float, latex, text
+from ..solution import Solution, Step
+
+FORMATS = ("text", "latex", "mathml", "html", "json")
+
+
+def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> tuple[str, list[str], str | None]:
+    """``(lhs, [formula, substitution, exact], float)`` of a step, with repeats dropped."""
+    links: list[str] = []
+    if step.formula is not None:
+        links.append(printer(step.formula, sol.names))
+        if step.values:
+            links.append(printer(step.formula, sol.names, step.values, digits))
+    if step.exact is not None:
+        links.append(printer(step.exact, sol.names))
+    kept = [s for i, s in enumerate(links) if i == 0 or s.replace(" ", "") != links[i - 1].replace(" ", "")]
+    approx = None
+    if step.approx is not None and not (step.exact is not None and step.exact.is_Integer):
+        approx = format_float(step.approx, digits)
+        if kept and kept[-1] == approx:
+            approx = None
+    return printer(step.lhs, sol.names), kept, approx
+
+
+def render(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
+    """The solution in ``fmt`` (one of :data:`FORMATS`), values shown to ``digits`` significant digits."""
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 30:
+        raise SymderivError(f"digits must be a whole number from 1 to 30, got {digits!r}")
+    if fmt == "text":
+        from .text import render_text
+        return render_text(sol, digits)
+    if fmt == "latex":
+        from .latex import render_latex
+        return render_latex(sol, digits, standalone)
+    if fmt == "mathml":
+        from .mathml import render_mathml
+        return render_mathml(sol, digits)
+    if fmt == "html":
+        from .mathml import render_html
+        return render_html(sol, digits)
+    if fmt == "json":
+        return json.dumps(sol.to_dict(digits), indent=2, ensure_ascii=False) + "\n"
+    raise SymderivError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def render_many(solutions: list[Solution], fmt: str = "text", *, digits: int = 4,
+                standalone: bool = False) -> str:
+    """Several solutions in one output: one document, one page, or one JSON list."""
+    if len(solutions) == 1:
+        return render(solutions[0], fmt, digits=digits, standalone=standalone)
+    if fmt == "json":
+        return json.dumps([s.to_dict(digits) for s in solutions], indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
+        from .mathml import page
+        return page("symderiv worked solutions", "".join(render(s, "mathml", digits=digits) for s in solutions))
+    body = "\n".join(render(s, fmt, digits=digits) for s in solutions)
+    if fmt == "latex" and standalone:
+        from .latex import document
+        return document(body)
+    return body
+
+
+__all__ = ["FORMATS", "chain", "render", "render_many"]

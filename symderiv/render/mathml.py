@@ -1,0 +1,144 @@
+"""MathML rendering: native MathML in HTML, no JavaScript.
+
+Each ``align*`` block of the LaTeX renderer goes through latex2mathml, then a small pass over
+the tree fixes what Chromium draws wrongly (``../shared/MATHML.md``): unary minus spacing,
+multi-letter operator names, over-stretched parentheses, brackets of a matrix. Every block is
+checked to be well-formed XML with no ``<merror>`` and no raw LaTeX command.
+"""
+
+from __future__ import annotations
+
+import html
+import xml.etree.ElementTree as ET
+
+from latex2mathml.converter import convert
+
+from ..errors import SymderivError
+from ..printing import latex
+from ..solution import Note, Solution, Table, shown_text
+from .latex import align, blocks
+
+NS = "http://www.w3.org/1998/Math/MathML"
+ET.register_namespace("", NS)
+_OPEN, _CLOSE = "([{⟨|‖", ")]}⟩|‖"
+_TALL = {f"{{{NS}}}{t}" for t in ("mfrac", "mtable", "msqrt", "mroot", "munderover", "mover", "munder")}
+
+#: Page CSS (MATHML.md): left/right cells really aligned, rows spaced, a real math font.
+CSS = """\
+body { max-width: 60em; margin: 2em auto; padding: 0 1em; font-family: system-ui, sans-serif; line-height: 1.5; }
+math { font-family: 'Latin Modern Math', 'STIX Two Math', 'Cambria Math', math; font-size: 1.1em; }
+math[display="block"] { width: fit-content; margin: 0.8em 0 0.8em 1.5em; }
+mtd[columnalign="left"] { text-align: -webkit-left; }
+mtd[columnalign="right"] { text-align: -webkit-right; }
+math[display="block"] > mrow > mtable > mtr > mtd,
+math[display="block"] > mtable > mtr > mtd { padding: 0.3em 0; }
+p.note { margin: 0.2em 0 0.8em 1.5em; color: #333; }
+table.values { border-collapse: collapse; margin: 0.8em 1.5em; }
+table.values td, table.values th { padding: 0.2em 0.8em; text-align: right; }
+table.values th { border-bottom: 1px solid #999; }
+"""
+
+
+class MathMLError(SymderivError):
+    """A MathML block came out malformed (a bug: please report the model and parameters)."""
+
+
+def _tag(e: ET.Element) -> str:
+    return e.tag.rsplit("}", 1)[-1]
+
+
+def _is_fence(e: ET.Element, chars: str) -> bool:
+    return _tag(e) == "mo" and (e.text or "") in chars and len(e.text or "") == 1
+
+
+def _polish(parent: ET.Element) -> None:
+    """MATHML.md's pass: prefix signs, <mi> names, non-stretchy plain fences, wrapped matrices."""
+    kids = list(parent)
+    for i, e in enumerate(kids):
+        t = _tag(e)
+        if t == "mo":
+            s = e.text or ""
+            if s in ("−", "+", "-"):
+                prev = kids[i - 1] if i else None
+                if prev is None or (_tag(prev) == "mo" and not _is_fence(prev, _CLOSE)) or \
+                        (_tag(prev) == "mi" and not (prev.text or "").strip() and i == 1):
+                    e.set("form", "prefix")
+            elif len(s) > 1 and s.isalpha():
+                e.tag = f"{{{NS}}}mi"
+                e.attrib.clear()
+    if len(kids) >= 2 and _is_fence(kids[0], _OPEN) and _is_fence(kids[-1], _CLOSE) \
+            and kids[0].get("stretchy") == "true":
+        if not any(d.tag in _TALL for k in kids[1:-1] for d in k.iter()):
+            kids[0].set("stretchy", "false")
+            kids[-1].set("stretchy", "false")
+    i = 0
+    while i + 2 < len(kids):
+        a, m, b = kids[i:i + 3]
+        if _is_fence(a, _OPEN) and _tag(m) == "mtable" and _is_fence(b, _CLOSE) and len(kids) > 3:
+            row = ET.Element(f"{{{NS}}}mrow")
+            pos = list(parent).index(a)
+            for x in (a, m, b):
+                parent.remove(x)
+                row.append(x)
+            parent.insert(pos, row)
+            kids = list(parent)
+        i += 1
+    for e in parent:
+        _polish(e)
+
+
+def to_mathml(tex: str, display: str = "block") -> str:
+    """One ``<math>`` element from LaTeX, polished and checked."""
+    try:
+        root = ET.fromstring(convert(tex, display=display))
+    except ET.ParseError as e:  # latex2mathml produced malformed XML
+        raise MathMLError(f"MathML for {tex[:60]!r} is not well-formed XML: {e}") from None
+    _polish(root)
+    for e in root.iter():
+        if _tag(e) == "merror" or ((e.text or "").startswith("\\") and _tag(e) in ("mi", "mo", "mtext")):
+            raise MathMLError(f"MathML for {tex[:60]!r} has an unconverted command {e.text!r}")
+    out = ET.tostring(root, encoding="unicode")
+    ET.fromstring(out)
+    return out
+
+
+def _note(sol: Solution, note: Note) -> str:
+    return "".join(html.escape(p) if isinstance(p, str) else to_mathml(latex(p, sol.names), "inline")
+                   for p in note)
+
+
+def _table(sol: Solution, table: Table, digits: int) -> str:
+    head = "".join(f"<th>{to_mathml(latex(h, sol.names), 'inline')}</th>" for h in table.header)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(shown_text(c, digits))}</td>" for c in row) + "</tr>"
+                   for row in table.rows)
+    caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
+    return f'<table class="values">{caption}<tr>{head}</tr>{rows}</table>'
+
+
+def render_mathml(sol: Solution, digits: int) -> str:
+    """An HTML fragment: headings, notes, tables, and one block ``<math>`` per group of steps."""
+    out = [f'<section class="symderiv">', f"<h2>{html.escape(sol.title)}</h2>"]
+    for section in sol.sections:
+        out.append(f'<section class="{html.escape(section.kind)}"><h3>{html.escape(section.title)}</h3>')
+        for kind, block in blocks(sol, section, digits):
+            if kind == "align":
+                out.append(to_mathml(align(block)))
+            elif kind == "note":
+                out.append(f'<p class="note">{_note(sol, block)}</p>')
+            else:
+                out.append(_table(sol, block, digits))
+        out.append("</section>")
+    out.append("</section>")
+    return "\n".join(out) + "\n"
+
+
+def render_html(sol: Solution, digits: int) -> str:
+    """A complete HTML page with native MathML and the page CSS; no JavaScript."""
+    return page(sol.title, render_mathml(sol, digits))
+
+
+def page(title: str, body: str) -> str:
+    """A complete HTML page with the MathML CSS around ``body``."""
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n"
+            + body + "</body>\n</html>\n")
