@@ -35,6 +35,8 @@ from .values import to_exact
 
 #: A value whose expression tree has at most this many nodes is substituted into its consumers.
 SHORT = 16
+#: Results are shown with the names they use replaced by values when that stays this small.
+INLINE = 80
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
@@ -385,6 +387,22 @@ class Graph:
         bw = self.backward(output, **kwargs)
         return {n.name: bw.grads[n] for n in bw.grads if n.is_input}
 
+    def inline(self, expr: sp.Expr, bw: Backward | None = None, limit: int = INLINE) -> sp.Expr:
+        """``expr`` with the let-bound names it uses replaced by their values, as long as the
+        result has at most ``limit`` nodes; else ``expr`` unchanged."""
+        defs: dict[sp.Symbol, sp.Expr] = {n.symbol: n.value for n in self.nodes if n.op is not None}
+        if bw is not None:
+            defs.update({loc.symbol: loc.value for loc in bw.locals.values()})
+            defs.update({bw.symbols[n]: g for n, g in bw.grads.items()})
+        out = expr
+        while True:
+            todo = {s: defs[s] for s in out.free_symbols if s in defs}
+            if not todo:
+                return out
+            out = out.xreplace(todo)
+            if _size(out, limit) > limit:
+                return expr
+
     # ----- closed forms ------------------------------------------------------------------
     def composed(self, output: Node) -> sp.Expr:
         """The forward expression of ``output`` in the input symbols (built on request only)."""
@@ -437,7 +455,7 @@ class Graph:
         return Solution(model, title or self.title,
                         tuple(before) + tuple(self.sections(bw)) + tuple(extra), dict(self.names),
                         dict(parameters or {}),
-                        {n.name: Shown(bw.grads[n], bw.approx[n])
+                        {n.name: Shown(self.inline(bw.grads[n], bw), bw.approx[n])
                          for n in sorted(bw.grads, key=lambda n: n.index) if n.is_input})
 
     def shown(self, node: Node) -> Shown:
@@ -491,7 +509,7 @@ class Graph:
             for part in filter(None, notes):
                 note += ["; " if note else "", *part]
             back.append(Step(sym, formula, values, bw.grads[n], bw.approx[n], tuple(note)))
-        results = [Step(bw.symbols[n], exact=bw.grads[n], approx=bw.approx[n])
+        results = [Step(bw.symbols[n], exact=self.inline(bw.grads[n], bw), approx=bw.approx[n])
                    for n in nodes if n.is_input]
         return [Section("given", "Given", tuple(given)),
                 Section("forward", "Forward pass", tuple(self.forward_steps(nodes))),
