@@ -138,10 +138,37 @@ class Backward:
     symbols: dict[Node, sp.Symbol] = field(default_factory=dict)
     locals: dict[tuple[Node, Node], Local] = field(default_factory=dict)
     consumers: dict[Node, list[Node]] = field(default_factory=dict)
+    defs: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    _inlined: dict[tuple[sp.Expr, int], sp.Expr] = field(default_factory=dict, repr=False)
 
     def ref(self, node: Node) -> sp.Expr:
         g = self.grads[node]
         return g if is_short(g) else self.symbols[node]
+
+    def inline(self, expr: sp.Expr, limit: int = INLINE) -> sp.Expr:
+        """``expr`` with the let-bound names it uses (nodes, local derivatives, gradients)
+        replaced by their values while the result stays within ``limit`` nodes; else ``expr``."""
+        key = (expr, limit)
+        if key not in self._inlined:
+            self._inlined[key] = self._inline(expr, limit)
+        return self._inlined[key]
+
+    def _inline(self, expr: sp.Expr, limit: int) -> sp.Expr:
+        if not self.defs:
+            self.defs = {n.symbol: n.value for n in self.output.graph.nodes if n.op is not None}
+            self.defs.update({loc.symbol: loc.value for loc in self.locals.values()})
+            self.defs.update({self.symbols[n]: g for n, g in self.grads.items()})
+        out = expr
+        while True:
+            todo = {s: self.defs[s] for s in out.free_symbols if s in self.defs}
+            if not todo:
+                return out
+            grown = sum(_size(self.defs[e], limit) - 1 for e in sp.preorder_traversal(out) if e in todo)
+            if _size(out, limit) + grown > limit:
+                return expr
+            out = out.xreplace(todo)
+            if _size(out, limit) > limit:
+                return expr
 
 
 class Graph:
@@ -387,22 +414,6 @@ class Graph:
         bw = self.backward(output, **kwargs)
         return {n.name: bw.grads[n] for n in bw.grads if n.is_input}
 
-    def inline(self, expr: sp.Expr, bw: Backward | None = None, limit: int = INLINE) -> sp.Expr:
-        """``expr`` with the let-bound names it uses replaced by their values, as long as the
-        result has at most ``limit`` nodes; else ``expr`` unchanged."""
-        defs: dict[sp.Symbol, sp.Expr] = {n.symbol: n.value for n in self.nodes if n.op is not None}
-        if bw is not None:
-            defs.update({loc.symbol: loc.value for loc in bw.locals.values()})
-            defs.update({bw.symbols[n]: g for n, g in bw.grads.items()})
-        out = expr
-        while True:
-            todo = {s: defs[s] for s in out.free_symbols if s in defs}
-            if not todo:
-                return out
-            out = out.xreplace(todo)
-            if _size(out, limit) > limit:
-                return expr
-
     # ----- closed forms ------------------------------------------------------------------
     def composed(self, output: Node) -> sp.Expr:
         """The forward expression of ``output`` in the input symbols (built on request only)."""
@@ -455,7 +466,7 @@ class Graph:
         return Solution(model, title or self.title,
                         tuple(before) + tuple(self.sections(bw)) + tuple(extra), dict(self.names),
                         dict(parameters or {}),
-                        {n.name: Shown(self.inline(bw.grads[n], bw), bw.approx[n])
+                        {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n])
                          for n in sorted(bw.grads, key=lambda n: n.index) if n.is_input})
 
     def shown(self, node: Node) -> Shown:
@@ -509,7 +520,7 @@ class Graph:
             for part in filter(None, notes):
                 note += ["; " if note else "", *part]
             back.append(Step(sym, formula, values, bw.grads[n], bw.approx[n], tuple(note)))
-        results = [Step(bw.symbols[n], exact=self.inline(bw.grads[n], bw), approx=bw.approx[n])
+        results = [Step(bw.symbols[n], exact=bw.inline(bw.grads[n]), approx=bw.approx[n])
                    for n in nodes if n.is_input]
         return [Section("given", "Given", tuple(given)),
                 Section("forward", "Forward pass", tuple(self.forward_steps(nodes))),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from ..printing import latex
 from ..solution import Note, Remark, Section, Solution, Step, Table, shown_text
 from . import chain
 
-#: A row whose plain text is longer than this is broken after each ``=``.
-WIDE = 70
+#: A row with more visible characters than this is broken after each ``=``.
+WIDE = 60
+_VISIBLE = re.compile(r"\\(left|right|frac|partial|cdot|mathrm|sigma|max|min|operatorname)|[{}\s^_]")
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
@@ -30,11 +33,10 @@ def note_latex(sol: Solution, note: Note) -> str:
 def step_rows(sol: Solution, step: Step, digits: int) -> list[str]:
     """The ``align*`` rows of one step: one row, or one per ``=`` when it is wide."""
     lhs, links, approx = chain(sol, step, digits, latex)
-    _, text_links, text_approx = chain(sol, step, digits)
     tail = rf" \approx {approx}" if approx else ""
     if not links:
         return [f"{lhs} &{tail}"]
-    wide = sum(map(len, text_links)) + len(text_approx or "") > WIDE
+    wide = sum(len(_VISIBLE.sub("", s)) for s in links) > WIDE
     if len(links) == 1 or not wide:
         return [f"{lhs} &= " + " = ".join(links) + tail]
     return [f"{lhs} &= {links[0]}", *(f"&= {s}" for s in links[1:-1]), f"&= {links[-1]}{tail}"]
