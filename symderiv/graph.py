@@ -34,7 +34,7 @@ from .solution import Note, Remark, Section, Solution, Step
 from .values import to_exact
 
 #: A value whose expression tree has at most this many nodes is substituted into its consumers.
-SHORT = 16
+SHORT = 20
 #: Results are shown with the names they use replaced by values when that stays this small.
 INLINE = 80
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -166,9 +166,8 @@ class Backward:
             grown = sum(_size(self.defs[e], limit) - 1 for e in sp.preorder_traversal(out) if e in todo)
             if _size(out, limit) + grown > limit:
                 return expr
-            out = out.xreplace(todo)
-            if _size(out, limit) > limit:
-                return expr
+            with sp.evaluate(False):  # composing numbers with evaluation is the exponential trap
+                out = out.xreplace(todo)
 
 
 class Graph:
@@ -399,7 +398,7 @@ class Graph:
             if tie:
                 kink = _kink_note(node, conv)
         value = _resolve(formula.xreplace(at), env, tie)
-        sym = sp.Symbol(f"d{node.name}/d{parent.name}", real=True)
+        sym = sp.Symbol(f"∂{node.name}/∂{parent.name}", real=True)  # distinct from gradient names
         self.names[sym] = Name(rf"\frac{{\partial {self.names[node.symbol].latex}}}"
                                rf"{{\partial {self.names[parent.symbol].latex}}}",
                                f"∂{node.name}/∂{parent.name}")

@@ -93,7 +93,7 @@ def sigmoid_chain(x, w, y, depth) -> Solution:
     for k in range(n, 0, -1):
         W, z, ak = layers[k - 1]
         outer, inner = bw.locals[(ak, z)], bw.locals[(z, a[k - 1])]
-        sym = sp.Symbol(f"d{ak.name}/d{a[k - 1].name}", real=True)
+        sym = sp.Symbol(f"∂{ak.name}/∂{a[k - 1].name}:chain", real=True)
         g.names[sym] = Name(rf"\frac{{\partial {g.names[ak.symbol].latex}}}{{\partial {g.names[a[k - 1].symbol].latex}}}",
                             f"∂{ak.name}/∂{a[k - 1].name}")
         bound = abs(W.value) / 4
