@@ -411,7 +411,7 @@ class Graph:
     def gradients(self, output: Node, **kwargs: Any) -> dict[str, sp.Expr]:
         """Exact gradient of ``output`` with respect to every input, by input name."""
         bw = self.backward(output, **kwargs)
-        return {n.name: bw.grads[n] for n in bw.grads if n.is_input}
+        return {n.name: bw.grads[n] for n in sorted(bw.grads, key=lambda n: n.index) if n.is_input}
 
     # ----- closed forms ------------------------------------------------------------------
     def composed(self, output: Node) -> sp.Expr:
