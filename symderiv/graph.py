@@ -118,7 +118,7 @@ class Local:
     symbol: sp.Symbol
     formula: sp.Expr
     value: sp.Expr
-    approx: mpmath.mpf
+    approx: mpmath.mpf | None
     kink: Note = ()
 
     @property
@@ -200,7 +200,7 @@ class Graph:
         if name in self._by_name:
             raise GraphError(f"a node named {name!r} exists already")
         symbol = sp.Symbol(name, real=True)
-        approx = numeric.evaluate(value, self._env) if not value.free_symbols - set(self._env) else None
+        approx = numeric.evaluate(value, self._env)
         node = Node(self, name, symbol, op, parents, value, approx, kind, len(self.nodes))
         self.nodes.append(node)
         self._by_name[name] = node
@@ -379,7 +379,9 @@ class Graph:
             else:
                 g = sp.Add(*(self._local(c, n, conv, bw, env).ref * bw.ref(c) for c in bw.consumers[n]))
             bw.grads[n] = g
-            bw.approx[n] = env[sym] = numeric.evaluate(g, env)
+            bw.approx[n] = numeric.evaluate(g, env)
+            if bw.approx[n] is not None:
+                env[sym] = bw.approx[n]
         return bw
 
     def _local(self, node: Node, parent: Node, conv: Convention, bw: Backward, env: dict) -> Local:
@@ -394,7 +396,7 @@ class Graph:
         tie = False
         if node.op.kink is not None:
             k = numeric.evaluate(node.op.kink(tuple(p.ref for p in node.parents)), env)
-            tie = abs(k) < mpmath.mpf(10) ** (-numeric.DIGITS + 5)
+            tie = k is not None and abs(k) < mpmath.mpf(10) ** (-numeric.DIGITS + 5)
             if tie:
                 kink = _kink_note(node, conv)
         value = _resolve(formula.xreplace(at), env, tie)
@@ -403,7 +405,8 @@ class Graph:
                                rf"{{\partial {self.names[parent.symbol].latex}}}",
                                f"∂{node.name}/∂{parent.name}")
         approx = numeric.evaluate(value, env)
-        env[sym] = approx
+        if approx is not None:
+            env[sym] = approx
         loc = Local(node, parent, sym, formula, value, approx, kink)
         bw.locals[key] = loc
         return loc
@@ -533,8 +536,10 @@ def _resolve(expr: sp.Expr, env: Mapping[sp.Symbol, mpmath.mpf], tie: bool) -> s
     def pick(pw: sp.Piecewise) -> sp.Expr:
         if tie:
             return pw.args[-1][0]
+        if not pw.free_symbols <= env.keys():
+            return pw  # a symbolic point: every branch stays
         for value, cond in pw.args:
-            if cond is sp.true or numeric._truth(cond, env):
+            if cond is sp.true or numeric.truth(cond, env):
                 return value
         raise GraphError(f"no branch of {pw} holds")
     return expr.replace(lambda e: isinstance(e, sp.Piecewise), pick)

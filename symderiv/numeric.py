@@ -26,8 +26,11 @@ _FUNCTIONS = {
 }
 
 
-def evaluate(expr: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
-    """The value of ``expr`` at :data:`DIGITS` digits, symbols taken from ``env``."""
+def evaluate(expr: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf | None:
+    """The value of ``expr`` at :data:`DIGITS` digits, symbols taken from ``env``; None when a
+    symbol has no value (a symbolic input)."""
+    if not expr.free_symbols <= env.keys():
+        return None
     with mpmath.workdps(DIGITS + 10):
         return +_eval(expr, env)
 
@@ -63,7 +66,7 @@ def _eval(e: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
         return pick(_eval(a, env) for a in e.args)
     if isinstance(e, sp.Piecewise):
         for value, cond in e.args:
-            if _truth(cond, env):
+            if truth(cond, env):
                 return _eval(value, env)
         raise ValueError(f"no branch of {e} holds")
     fn = _FUNCTIONS.get(e.func)
@@ -77,7 +80,8 @@ def _eval(e: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
     return mpmath.mpf(str(value))
 
 
-def _truth(cond: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> bool:
+def truth(cond: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> bool:
+    """Whether a relation such as ``z > w`` holds at the values in ``env``."""
     if cond is sp.true:
         return True
     if cond is sp.false:

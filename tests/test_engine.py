@@ -168,3 +168,15 @@ def test_parse_value():
     for bad in ["", "[", "[]", "[1,]", "1 2", "0x10", "1/", "--1", "[1]]"]:
         with pytest.raises(symderiv.ParameterError):
             symderiv.parse_value(bad)
+
+
+def test_inputs_without_values_give_symbolic_gradients():
+    g = symderiv.Graph()
+    x, y = g.input("x"), g.input("y")
+    f = g.add(g.mul(x, y), g.exp(x), name="f")
+    X, Y = x.symbol, y.symbol
+    assert g.gradients(f) == {"x": Y + sp.exp(X), "y": X}
+    relu = g.relu(x, name="r")
+    assert g.gradients(relu)["x"].subs(X, 2) == 1 and g.gradients(relu)["x"].subs(X, -2) == 0
+    text = g.solution(f).to_text()
+    assert "∂f/∂x = ∂f1/∂x·∂f/∂f1 + ∂f2/∂x·∂f/∂f2 = y·1 + exp(x)·1 = y + exp(x)" in text

@@ -25,13 +25,15 @@ def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> t
             links.append(printer(step.formula, sol.names, step.values, digits))
     if step.exact is not None:
         links.append(printer(step.exact, sol.names))
-    kept = [s for i, s in enumerate(links) if i == 0 or s.replace(" ", "") != links[i - 1].replace(" ", "")]
+    lhs = printer(step.lhs, sol.names)
+    squeeze = [s.replace(" ", "") for s in [lhs, *links]]
+    kept = [s for i, s in enumerate(links) if squeeze[i + 1] != squeeze[i]]
     approx = None
     if step.approx is not None and not (step.exact is not None and step.exact.is_Integer):
         approx = format_float(step.approx, digits)
         if kept and kept[-1] == approx:
             approx = None
-    return printer(step.lhs, sol.names), kept, approx
+    return lhs, kept, approx
 
 
 def render(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
