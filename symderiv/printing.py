@@ -138,7 +138,7 @@ class LatexFormulaPrinter(_ValueMixin, LatexPrinter):
 
     def _needs_mul_brackets(self, expr, first=False, last=False):
         if isinstance(expr, sp.Symbol) and self._value_string(expr) is not None:
-            return self._is_negative(expr) and not first
+            return self._is_negative(expr)
         return super()._needs_mul_brackets(expr, first, last)
 
     def _print_Mul(self, expr):
