@@ -138,7 +138,7 @@ class Backward:
     symbols: dict[Node, sp.Symbol] = field(default_factory=dict)
     locals: dict[tuple[Node, Node], Local] = field(default_factory=dict)
     consumers: dict[Node, list[Node]] = field(default_factory=dict)
-    defs: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    defs: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # every let-bound name's value
     _inlined: dict[tuple[sp.Expr, int], sp.Expr] = field(default_factory=dict, repr=False)
 
     def ref(self, node: Node) -> sp.Expr:
@@ -154,10 +154,6 @@ class Backward:
         return self._inlined[key]
 
     def _inline(self, expr: sp.Expr, limit: int) -> sp.Expr:
-        if not self.defs:
-            self.defs = {n.symbol: n.value for n in self.output.graph.nodes if n.op is not None}
-            self.defs.update({loc.symbol: loc.value for loc in self.locals.values()})
-            self.defs.update({self.symbols[n]: g for n, g in self.grads.items()})
         out = expr
         while True:
             todo = {s: self.defs[s] for s in out.free_symbols if s in self.defs}
@@ -185,6 +181,7 @@ class Graph:
         self._by_name: dict[str, Node] = {}
         self._env: dict[sp.Symbol, mpmath.mpf] = {}
         self._unnamed = 0
+        self.tensors: list = []  # matrix-valued values (symderiv.tensor.Tensor), in creation order
 
     # ----- building -------------------------------------------------------------------------
     def _add_node(self, name: str | None, op: Op | None, parents: tuple[Node, ...], value: sp.Expr,
@@ -251,6 +248,8 @@ class Graph:
         ps = tuple(self._as_node(p) for p in parents)
         if row.name == "linear" and len(ps) % 2 == 0:
             raise GraphError("gate linear takes (weight, input) pairs and a bias")
+        if row.name == "dot" and len(ps) % 2:
+            raise GraphError("gate dot takes (a, b) pairs")
         if (row.arity is None and len(ps) < 2) or (row.arity is not None and len(ps) != row.arity):
             want = "at least 2" if row.arity is None else str(row.arity)
             raise GraphError(f"gate {row.name} takes {want} inputs, got {len(ps)}")
@@ -366,6 +365,7 @@ class Graph:
                 if not p.constant:
                     bw.consumers.setdefault(p, []).append(n)
         env = dict(self._env)
+        bw.defs.update({n.symbol: n.value for n in nodes if n.op is not None})
         seed = to_exact(upstream, "upstream")
         for n in reversed(nodes):
             if n.constant:
@@ -378,10 +378,12 @@ class Graph:
                 g = seed
             else:
                 g = sp.Add(*(self._local(c, n, conv, bw, env).ref * bw.ref(c) for c in bw.consumers[n]))
-            bw.grads[n] = g
-            bw.approx[n] = numeric.evaluate(g, env)
-            if bw.approx[n] is not None:
-                env[sym] = bw.approx[n]
+            approx = numeric.evaluate(g, env)
+            if approx is not None and g.is_Add and _cancels(g, approx, env, bw):
+                g, approx = sp.Integer(0), mpmath.mpf(0)
+            bw.grads[n], bw.approx[n], bw.defs[sym] = g, approx, g
+            if approx is not None:
+                env[sym] = approx
         return bw
 
     def _local(self, node: Node, parent: Node, conv: Convention, bw: Backward, env: dict) -> Local:
@@ -409,6 +411,7 @@ class Graph:
             env[sym] = approx
         loc = Local(node, parent, sym, formula, value, approx, kink)
         bw.locals[key] = loc
+        bw.defs[sym] = value
         return loc
 
     def gradients(self, output: Node, **kwargs: Any) -> dict[str, sp.Expr]:
@@ -529,6 +532,21 @@ class Graph:
                 Section("local", "Local derivatives", tuple(local_steps)),
                 Section("backward", "Backward pass (local derivative × upstream gradient)", tuple(back)),
                 Section("results", "Gradients", tuple(results))]
+
+
+def _cancels(g: sp.Expr, approx: mpmath.mpf, env: Mapping[sp.Symbol, mpmath.mpf], bw: Backward) -> bool:
+    """True when the sum ``g`` is exactly 0: its float is below the working precision relative
+    to its terms (cancellation), and SymPy proves the sum, with its names inlined, is 0."""
+    if abs(approx) > mpmath.mpf(10) ** -30:
+        return False
+    terms = [numeric.evaluate(t, env) for t in g.args]
+    scale = max((abs(t) for t in terms if t is not None), default=mpmath.mpf(0))
+    if scale == 0 or abs(approx) > scale * mpmath.mpf(10) ** (-numeric.DIGITS + 8):
+        return False
+    full = bw.inline(g, limit=400)
+    if full.free_symbols & bw.defs.keys():
+        return False
+    return sp.simplify(full) == 0
 
 
 def _resolve(expr: sp.Expr, env: Mapping[sp.Symbol, mpmath.mpf], tie: bool) -> sp.Expr:

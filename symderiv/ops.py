@@ -124,6 +124,10 @@ OPS: dict[str, Op] = {op.name: op for op in [
        lambda *a: sp.Add(*(sp.Mul(a[i], a[i + 1], evaluate=False) for i in range(0, len(a) - 1, 2)), a[-1],
                          evaluate=False),
        lambda a, o, c: tuple(a[i + 1] if i % 2 == 0 else a[i - 1] for i in range(len(a) - 1)) + (sp.Integer(1),)),
+    Op("dot", None, lambda *a: sp.Add(*(a[i] * a[i + 1] for i in range(0, len(a), 2))),
+       lambda *a: sp.Add(*(sp.Mul(a[i], a[i + 1], evaluate=False) for i in range(0, len(a), 2)), evaluate=False)
+       if len(a) > 2 else sp.Mul(a[0], a[1], evaluate=False),
+       lambda a, o, c: tuple(a[i + 1] if i % 2 == 0 else a[i - 1] for i in range(len(a)))),
     Op("neg", 1, lambda a: -a, lambda a: sp.Mul(-1, a, evaluate=False),
        lambda a, o, c: (sp.Integer(-1),)),
     Op("recip", 1, lambda a: 1 / a, lambda a: sp.Pow(a, -1, evaluate=False),

@@ -71,14 +71,23 @@ class _ValueMixin:
         if self.values is None or sym not in self.values:
             return None
         shown = self.values[sym]
-        if is_plain_number(shown.exact) or shown.approx is None:
-            return self._exact_string(shown.exact)
-        return self._float_string(format_float(shown.approx, self.digits))
+        if isinstance(shown.exact, sp.MatrixBase):
+            rows = [[self._entry(e, None if shown.approx is None else shown.approx[i][j])
+                     for j, e in enumerate(shown.exact.row(i))] for i in range(shown.exact.rows)]
+            return self._matrix(rows)
+        return self._entry(shown.exact, shown.approx)
+
+    def _entry(self, exact: sp.Expr, approx: mpmath.mpf | None) -> str:
+        if is_plain_number(exact) or approx is None:
+            return self._exact_string(exact)
+        return self._float_string(format_float(approx, self.digits))
 
     def _is_negative(self, sym: sp.Basic) -> bool:
         if self.values is None or sym not in self.values:
             return False
         shown = self.values[sym]
+        if isinstance(shown.exact, sp.MatrixBase):
+            return False
         if shown.exact.is_Rational:
             return bool(shown.exact < 0)
         return shown.approx is not None and shown.approx < 0
@@ -87,8 +96,9 @@ class _ValueMixin:
         s = self._value_string(sym)
         if s is None:
             return None
-        needs = self._is_negative(sym) or (wrap and self.values[sym].exact.is_Rational
-                                           and not self.values[sym].exact.is_Integer)
+        exact = self.values[sym].exact
+        needs = self._is_negative(sym) or (wrap and not isinstance(exact, sp.MatrixBase)
+                                           and exact.is_Rational and not exact.is_Integer)
         return self._wrap(s) if needs else s
 
 
@@ -108,6 +118,9 @@ class LatexFormulaPrinter(_ValueMixin, LatexPrinter):
 
     def _wrap(self, s: str) -> str:
         return rf"\left({s}\right)"
+
+    def _matrix(self, rows: list[list[str]]) -> str:
+        return r"{\begin{bmatrix} " + r" \\ ".join(" & ".join(r) for r in rows) + r" \end{bmatrix}}"
 
     def _print_Symbol(self, expr, style="plain"):
         shown = self._value_string(expr)
@@ -173,6 +186,25 @@ class TextFormulaPrinter(_ValueMixin, StrPrinter):
     def _wrap(self, s: str) -> str:
         return f"({s})"
 
+    def _matrix(self, rows: list[list[str]]) -> str:
+        if all(len(r) == 1 for r in rows):
+            return "[" + ", ".join(r[0] for r in rows) + "]ᵀ"
+        return "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"
+
+    def _print_MatrixSymbol(self, expr):
+        return self._print_Symbol(expr)
+
+    def _print_Transpose(self, expr):
+        return self.parenthesize(expr.arg, 60) + "ᵀ"
+
+    def _print_MatMul(self, expr):
+        return "·".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_ImmutableDenseMatrix(self, expr):
+        return self._matrix([[self._print(e) for e in expr.row(i)] for i in range(expr.rows)])
+
+    _print_MutableDenseMatrix = _print_ImmutableDenseMatrix
+
     def _print_Symbol(self, expr):
         shown = self._value_string(expr)
         if shown is not None:
@@ -214,6 +246,18 @@ class TextFormulaPrinter(_ValueMixin, StrPrinter):
 
     def _print_Heaviside(self, expr):
         return f"H({self._print(expr.args[0])})"
+
+
+def format_approx(approx, digits: int, as_latex: bool) -> str:
+    """A float, or a matrix of floats (tuple of rows), to ``digits`` significant digits."""
+    if isinstance(approx, tuple):
+        rows = [[_float_latex(format_float(a, digits)) if as_latex else format_float(a, digits) for a in row]
+                for row in approx]
+        if as_latex:
+            return r"{\begin{bmatrix} " + r" \\ ".join(" & ".join(r) for r in rows) + r" \end{bmatrix}}"
+        return TextFormulaPrinter({})._matrix(rows)
+    s = format_float(approx, digits)
+    return _float_latex(s) if as_latex else s
 
 
 def latex(expr: sp.Basic, names: Mapping[sp.Symbol, Name], values: Mapping[sp.Symbol, Shown] | None = None,

@@ -118,10 +118,10 @@ class Solution:
                 if item.values:
                     out["substitution"] = text(item.formula, self.names, item.values, digits)
             if item.exact is not None:
-                out["exact"] = str(item.exact)
+                out["exact"] = _exact(item.exact)
                 out["exact_latex"] = latex(item.exact, self.names)
             if item.approx is not None:
-                out["float"] = float(item.approx)
+                out["float"] = _floats(item.approx)
             if item.note:
                 out["note"] = self.note_text(item.note)
             return out
@@ -143,10 +143,24 @@ class Solution:
 
 
 def _shown_dict(v: Shown) -> dict[str, Any]:
-    out: dict[str, Any] = {"exact": str(v.exact)}
+    out: dict[str, Any] = {"exact": _exact(v.exact)}
     if v.approx is not None:
-        out["float"] = float(v.approx)
+        out["float"] = _floats(v.approx)
     return out
+
+
+def _exact(e: sp.Basic) -> Any:
+    """An exact value as a string; a matrix as nested lists of strings (one list per row)."""
+    if isinstance(e, sp.MatrixBase):
+        return [[str(x) for x in e.row(i)] for i in range(e.rows)]
+    return str(e)
+
+
+def _floats(a: Any) -> Any:
+    """A float, or a matrix of floats as nested lists."""
+    if isinstance(a, tuple):
+        return [[float(x) for x in row] for row in a]
+    return float(a)
 
 
 def _plain(v: Any) -> Any:

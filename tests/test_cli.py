@@ -9,7 +9,8 @@ import pytest
 
 from symderiv.cli import main
 
-MODELS = ["graph-add-mul", "graph-mul-add", "sigmoid-neuron", "max-gate", "xor-mlp", "sigmoid-chain"]
+MODELS = ["graph-add-mul", "graph-mul-add", "sigmoid-neuron", "max-gate", "xor-mlp", "sigmoid-chain",
+          "rnn", "lstm-step", "autoencoder", "dot-attention", "self-attention", "positional-encoding"]
 
 
 def run(*args, cwd=None):

@@ -23,7 +23,7 @@ class Param:
     """A model parameter: its default, and what it accepts.
 
     ``kind``: ``number``; ``array`` (``shape`` gives each dimension, None for any size);
-    ``number-or-array``; ``int`` (from ``low`` to ``high``); ``choice`` (one of ``choices``).
+    ``number-or-array``; ``int`` (from ``low`` to ``high``); ``choice`` (one of ``choices``); ``text``.
     """
 
     name: str
@@ -49,6 +49,10 @@ class Param:
                                          f"{', '.join(self.expr_symbols)}, got {value}")
                 return value
             raise ParameterError(f"{where}: expected one of {', '.join(self.choices)}, got {value!r}")
+        if self.kind == "text":
+            if not isinstance(value, str) or len(value) > 10_000:
+                raise ParameterError(f"{where}: expected text of at most 10000 characters")
+            return value
         if isinstance(value, str):
             value = parse_value(value, where)
         exact = to_exact(value, where)
@@ -134,6 +138,6 @@ def solve(model_id: str, **params: Any) -> Solution:
     return get_model(model_id).solve(**params)
 
 
-from . import graphs, networks  # noqa: E402,F401  (registers the models)
+from . import graphs, networks, sequences  # noqa: E402,F401  (registers the models)
 
 __all__ = ["CONVENTION", "MODELS", "Model", "Param", "get_model", "models", "register", "solve"]

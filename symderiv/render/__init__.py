@@ -7,10 +7,13 @@ the one before it is dropped, and the float is left out when the exact value is 
 from __future__ import annotations
 
 import json
+
+import sympy as sp
 from collections.abc import Callable
 
 from ..errors import SymderivError
-from ..printing import format_float, latex, text
+from .. import printing
+from ..printing import format_approx, text
 from ..solution import Solution, Step
 
 FORMATS = ("text", "latex", "mathml", "html", "json")
@@ -29,11 +32,17 @@ def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> t
     squeeze = [s.replace(" ", "") for s in [lhs, *links]]
     kept = [s for i, s in enumerate(links) if squeeze[i + 1] != squeeze[i]]
     approx = None
-    if step.approx is not None and not (step.exact is not None and step.exact.is_Integer):
-        approx = format_float(step.approx, digits)
-        if kept and kept[-1] == approx:
+    if step.approx is not None and not (step.exact is not None and _all_integers(step.exact)):
+        approx = format_approx(step.approx, digits, printer is printing.latex)
+        if kept and kept[-1].replace(" ", "") == approx.replace(" ", ""):
             approx = None
     return lhs, kept, approx
+
+
+def _all_integers(exact: sp.Basic) -> bool:
+    if isinstance(exact, sp.MatrixBase):
+        return all(e.is_Integer for e in exact)
+    return bool(exact.is_Integer)
 
 
 def render(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:

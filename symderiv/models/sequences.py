@@ -1,0 +1,197 @@
+"""Matrix models of the notes: RNN, LSTM step, linear autoencoder, attention, positional encoding."""
+
+from __future__ import annotations
+
+import mpmath
+import sympy as sp
+
+from .. import numeric
+from ..errors import ParameterError
+from ..graph import Graph
+from ..printing import Name
+from ..solution import Remark, Section, Solution, Step
+from ..tensor import add, elementwise, hadamard, matmul, scale, softmax, solution, tensor, total
+from ..values import format_shape
+from . import Param, register
+
+
+def _check(model: str, name: str, got: tuple[int, ...], want: tuple[int, ...], why: str) -> None:
+    if tuple(got) != tuple(want):
+        raise ParameterError(f"{model}: {name}: expected shape {format_shape(tuple(want))} ({why}), "
+                             f"got {format_shape(tuple(got))}")
+
+
+def _shape(v) -> tuple[int, ...]:
+    return (len(v), len(v[0])) if isinstance(v[0], list) else (len(v),)
+
+
+@register("rnn", "A recurrent network over time: h_t = tanh(W_hh·h_(t−1) + W_xh·x_t), y_t = W_hy·h_t",
+          Param("W_xh", [[0.5, -0.3], [0.8, 0.2], [0.1, 0.4]], "input weights (hidden×input)", kind="array",
+                shape=(None, None)),
+          Param("W_hh", [[0.1, 0.4, 0.0], [-0.2, 0.3, 0.2], [0.05, -0.1, 0.2]], "recurrent weights", kind="array",
+                shape=(None, None)),
+          Param("W_hy", [[1.0, -1.0, 0.5], [0.5, 0.5, -0.5]], "output weights (output×hidden)", kind="array",
+                shape=(None, None)),
+          Param("h0", [0, 0, 0], "initial hidden state", kind="array", shape=(None,)),
+          Param("xs", [[1, 2], [-1, 1]], "inputs x_1 … x_T, one per row", kind="array", shape=(None, None)))
+def rnn(W_xh, W_hh, W_hy, h0, xs) -> Solution:
+    m, n = _shape(W_xh)
+    _check("rnn", "W_hh", _shape(W_hh), (m, m), "hidden×hidden")
+    _check("rnn", "W_hy", (len(W_hy), len(W_hy[0])), (len(W_hy), m), "outputs×hidden")
+    _check("rnn", "h0", (len(h0),), (m,), "the hidden size")
+    _check("rnn", "xs", _shape(xs), (len(xs), n), "one input of the width of W_xh per row")
+    g = Graph(f"A recurrent network over {len(xs)} steps")
+    Wxh, Whh, Why = tensor(g, "W_xh", W_xh), tensor(g, "W_hh", W_hh), tensor(g, "W_hy", W_hy)
+    h = tensor(g, "h0", h0, latex="h_{0}")
+    ys = []
+    for t, xt in enumerate(xs, 1):
+        x = tensor(g, f"x{t}", xt, data=True, latex=f"x_{{{t}}}")
+        a = add(matmul(Whh, h, name=f"u{t}", latex=f"u_{{{t}}}"), matmul(Wxh, x, name=f"v{t}", latex=f"v_{{{t}}}"),
+                name=f"z{t}", latex=f"z_{{{t}}}")
+        h = elementwise("tanh", a, name=f"h{t}", latex=f"h_{{{t}}}")
+        ys.append(matmul(Why, h, name=f"y{t}", latex=f"y_{{{t}}}"))
+    L = g.define("L", sp.Add(*(n.symbol for y in ys for n in y.entries)))
+    return solution(L, model="rnn", parameters=dict(W_xh=W_xh, W_hh=W_hh, W_hy=W_hy, h0=h0, xs=xs),
+                    extra=[Section("remarks", "Remarks", (Remark((
+                        "The weights are shared over time: each W gathers one term per step, summed. "
+                        "The loss is the sum of every output entry (the notes give none).",)),))])
+
+
+_LSTM_W = {
+    "W_xi": [[0.5, -0.3], [0.4, 0.1]], "W_hi": [[0.1, 0.2], [-0.2, 0.05]],
+    "W_xf": [[-0.4, 0.2], [0.3, 0.3]], "W_hf": [[0.05, -0.1], [0.2, 0.1]],
+    "W_xo": [[0.3, 0.25], [-0.2, 0.2]], "W_ho": [[0.15, 0.05], [0.1, -0.2]],
+    "W_xg": [[-0.5, 0.4], [0.2, -0.3]], "W_hg": [[0.2, 0.1], [-0.1, 0.05]],
+}
+
+
+@register("lstm-step", "One LSTM step: gates i, f, o, g; c_t = f⊙c_(t−1) + i⊙g; h_t = o⊙tanh(c_t)",
+          Param("x", [0.5, -0.1], "input", kind="array", shape=(None,)),
+          Param("h_prev", [0.0, 0.1], "previous hidden state", kind="array", shape=(None,)),
+          Param("c_prev", [0.2, -0.2], "previous cell state", kind="array", shape=(None,)),
+          *(Param(name, value, "gate weights", kind="array", shape=(None, None)) for name, value in _LSTM_W.items()))
+def lstm_step(x, h_prev, c_prev, **W) -> Solution:
+    m, n = len(h_prev), len(x)
+    _check("lstm-step", "c_prev", (len(c_prev),), (m,), "the hidden size")
+    for name, value in W.items():
+        _check("lstm-step", name, _shape(value), (m, n) if name.startswith("W_x") else (m, m),
+               "hidden×input" if name.startswith("W_x") else "hidden×hidden")
+    g = Graph("One LSTM step")
+    X, H, C = tensor(g, "x", x), tensor(g, "h_prev", h_prev, latex="h_{t-1}"), tensor(g, "c_prev", c_prev, latex="c_{t-1}")
+    T = {name: tensor(g, name, value, latex=f"W_{{{name[2:]}}}") for name, value in W.items()}
+    gates = {}
+    for gate, fn in (("i", "sigmoid"), ("f", "sigmoid"), ("o", "sigmoid"), ("g", "tanh")):
+        pre = add(matmul(T[f"W_h{gate}"], H, name=f"a{gate}", latex=f"a_{{{gate}}}"),
+                  matmul(T[f"W_x{gate}"], X, name=f"b{gate}", latex=f"b_{{{gate}}}"), name=f"z{gate}",
+                  latex=f"z_{{{gate}}}")
+        gates[gate] = elementwise(fn, pre, name=gate)
+    c = add(hadamard(gates["f"], C, name="fc", latex=r"f \odot c_{t-1}"),
+            hadamard(gates["i"], gates["g"], name="ig", latex=r"i \odot g"), name="c_t", latex="c_{t}")
+    h = hadamard(gates["o"], elementwise("tanh", c, name="tc", latex=r"\tanh(c_{t})"), name="h_t", latex="h_{t}")
+    L = total(h)
+    return solution(L, model="lstm-step", parameters=dict(x=x, h_prev=h_prev, c_prev=c_prev, **W),
+                    extra=[Section("remarks", "Remarks", (Remark((
+                        "The loss is the sum of the entries of h_t (the upstream gradient of ones).",)),))])
+
+
+@register("autoencoder", "A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²",
+          Param("x", [2, 0], "input (n)", kind="array", shape=(None,)),
+          Param("w_e", [[0.5, -1.0]], "encoder weights (k×n)", kind="array", shape=(None, None)),
+          Param("w_d", [[1.0], [0.5]], "decoder weights (n×k)", kind="array", shape=(None, None)))
+def autoencoder(x, w_e, w_d) -> Solution:
+    n, k = len(x), len(w_e)
+    _check("autoencoder", "w_e", _shape(w_e), (k, n), f"it maps x in R^{n} to h in R^{k}")
+    _check("autoencoder", "w_d", _shape(w_d), (n, k), f"it maps h in R^{k} back to R^{n}")
+    g = Graph("A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²")
+    X = tensor(g, "x", x, data=True)
+    We, Wd = tensor(g, "w_e", w_e), tensor(g, "w_d", w_d)
+    h = matmul(We, X, name="h")
+    xhat = matmul(Wd, h, name="xhat", latex=r"\hat{x}")
+    L = g.define("L", sp.Rational(1, 2) * sp.Add(*((a.symbol - b.symbol) ** 2
+                                                   for a, b in zip(xhat.entries, X.entries))))
+    shapes = Remark((f"Shapes: x is {n}×1 and the code h is {k}×1, so w_e must be {k}×{n} "
+                     f"(h = w_e·x) and w_d must be {n}×{k} (x̂ = w_d·h).",))
+    return solution(L, model="autoencoder", parameters=dict(x=x, w_e=w_e, w_d=w_d),
+                    before=[Section("shapes", "Shapes", (shapes,))])
+
+
+@register("dot-attention", "Dot-product attention: scores s·h_j, α = softmax, context c = Σ α_j h_j",
+          Param("hs", [[1, 0, 1], [0, 1, 1], [1, 1, 0]], "hidden states h_j, one per row", kind="array",
+                shape=(None, None)),
+          Param("s", [1, 0, 1], "decoder state", kind="array", shape=(None,)))
+def dot_attention(hs, s) -> Solution:
+    _check("dot-attention", "s", (len(s),), (len(hs[0]),), "the width of each hidden state")
+    g = Graph("Dot-product attention")
+    H = tensor(g, "H", hs, latex=r"H")
+    S = tensor(g, "s", s)
+    e = matmul(H, S, name="e")
+    alpha = softmax(e, name="alpha", latex=r"\alpha")
+    c = matmul(H, alpha, ta=True, name="c")
+    L = total(c)
+    best = max(range(len(hs)), key=lambda j: alpha.entries[j].approx)
+    ties = [j + 1 for j in range(len(hs)) if alpha.entries[j].approx == alpha.entries[best].approx]
+    which = (f"The context aligns most with h_{best + 1} (the largest weight α_{best + 1})." if len(ties) == 1
+             else f"The weights tie between h_{', h_'.join(map(str, ties))}.")
+    return solution(L, model="dot-attention", parameters=dict(hs=hs, s=s),
+                    extra=[Section("remarks", "Remarks", (Remark((which,)),
+                                                          Remark(("The loss is the sum of the context entries "
+                                                                  "(the notes give none).",))))])
+
+
+@register("self-attention", "Scaled dot-product self-attention: softmax(Q·Kᵀ/√d_k)·V",
+          Param("Q", [[0.212, 0.04, 0.63, 0.36], [0.1, 0.14, 0.86, 0.77]], "queries, one row per token",
+                kind="array", shape=(None, None)),
+          Param("K", [[0.31, 0.84, 0.963, 0.57], [0.45, 0.94, 0.73, 0.58]], "keys, one row per token",
+                kind="array", shape=(None, None)),
+          Param("V", [[0.36, 0.83, 0.1, 0.35], [0.31, 0.36, 0.19, 0.72]], "values, one row per token",
+                kind="array", shape=(None, None)))
+def self_attention(Q, K, V) -> Solution:
+    _check("self-attention", "K", _shape(K), _shape(Q), "as many keys as queries, of the same width")
+    if len(V) != len(K):
+        raise ParameterError(f"self-attention: V: expected {len(K)} rows (one per token), got {len(V)}")
+    d_k = len(Q[0])
+    g = Graph("Scaled dot-product self-attention")
+    q, k, v = tensor(g, "Q", Q), tensor(g, "K", K), tensor(g, "V", V)
+    scores = matmul(q, k, tb=True, name="S")
+    scaled = scale(1 / sp.sqrt(d_k), scores, name="A")
+    alpha = softmax(scaled, name="P")
+    z = matmul(alpha, v, name="Z")
+    L = total(z)
+    return solution(L, model="self-attention", parameters=dict(Q=Q, K=K, V=V),
+                    extra=[Section("remarks", "Remarks", (
+                        Remark((f"d_k = {d_k} (the width of a row), so the scores are scaled by 1/√{d_k}; "
+                                "each row of P is a softmax over the keys; row t of Z is z_t.",)),
+                        Remark(("The loss is the sum of all entries of Z (the notes give none).",))))])
+
+
+@register("positional-encoding", "Sinusoidal positional encoding PE(pos, 2i) = sin(pos/n^(2i/d)), "
+          "PE(pos, 2i+1) = cos(pos/n^(2i/d))",
+          Param("tokens", "I am a robot", "the sentence (its words give the positions)", kind="text"),
+          Param("d", 4, "encoding width", kind="int", high=512),
+          Param("n", 100, "the base (10000 in the original transformer)", kind="int", high=10**9))
+def positional_encoding(tokens, d, n) -> Solution:
+    words = tokens.split()
+    if not words:
+        raise ParameterError("positional-encoding: tokens: expected at least one word")
+    if len(words) > 512:
+        raise ParameterError(f"positional-encoding: tokens: at most 512 words, got {len(words)}")
+    steps, names = [], {}
+    for pos, word in enumerate(words):
+        row_exact, row_approx = [], []
+        for col in range(d):
+            i = col // 2
+            arg = sp.Integer(pos) / sp.Integer(n) ** sp.Rational(2 * i, d)
+            value = (sp.sin if col % 2 == 0 else sp.cos)(arg)
+            row_exact.append(value)
+            row_approx.append(numeric.evaluate(value, {}))
+        sym = sp.MatrixSymbol(f"PE_{pos}", 1, d)
+        names[sym] = Name(rf"\mathrm{{PE}}_{{{pos}}}", f"PE[{pos}] ({word})")
+        steps.append(Step(sym, exact=sp.ImmutableMatrix([row_exact]), approx=(tuple(row_approx),)))
+    g_names = dict(names)
+    remark = Remark((f"Arguments are in radians: PE(1, 2) = sin(1/{n}^(2/{d})) = "
+                     f"{mpmath.nstr(mpmath.sin(mpmath.mpf(1) / mpmath.mpf(n) ** (mpmath.mpf(2) / d)), 4)}; "
+                     "the notes' 0.0017 is the sine of 0.1 degrees, not of 0.1 radians (0.0998).",))
+    return Solution("positional-encoding", "Sinusoidal positional encoding",
+                    (Section("forward", f"The {len(words)}×{d} encoding, one row per token", tuple(steps)),
+                     Section("remarks", "Remarks", (remark,))),
+                    g_names, dict(tokens=tokens, d=d, n=n))
