@@ -18,6 +18,7 @@ with a parent's value substituted only when it is short. Floats are evaluated no
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ class Node:
     kind: str = "gate"  # gate | input | data (named, no gradient) | const (a bare number)
     index: int = 0
 
-    @property
+    @functools.cached_property
     def ref(self) -> sp.Expr:
         """What consumers write for this node: its value when short, else its name."""
         return self.value if self.kind == "const" or is_short(self.value) else self.symbol
@@ -139,6 +140,7 @@ class Backward:
     locals: dict[tuple[Node, Node], Local] = field(default_factory=dict)
     consumers: dict[Node, list[Node]] = field(default_factory=dict)
     defs: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # every let-bound name's value
+    gates: dict[Node, tuple] = field(default_factory=dict, repr=False)  # per gate: derivatives, point, tie
     _inlined: dict[tuple[sp.Expr, int], sp.Expr] = field(default_factory=dict, repr=False)
 
     def ref(self, node: Node) -> sp.Expr:
@@ -335,7 +337,7 @@ class Graph:
             raise GraphError(f"define({name!r}): {', '.join(sorted(map(str, unknown)))} are not nodes of this graph")
         if expr.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.Piecewise, sp.sign):
             raise GraphError(f"define({name!r}): the expression is not smooth; use the relu/max/min/abs gates")
-        parents = tuple(n for n in self.nodes if n.symbol in expr.free_symbols)
+        parents = tuple(sorted((by_symbol[x] for x in expr.free_symbols), key=lambda n: n.index))
         syms = [p.symbol for p in parents]
         row = Op("expr", len(parents),
                  forward=lambda *a: expr.xreplace(dict(zip(syms, a))),
@@ -390,17 +392,18 @@ class Graph:
         key = (node, parent)
         if key in bw.locals:
             return bw.locals[key]
-        derivs = node.op.local(tuple(p.display for p in node.parents), node.symbol, conv)
+        if node not in bw.gates:  # what every input of this gate shares: derivatives, point, kink
+            derivs = node.op.local(tuple(p.display for p in node.parents), node.symbol, conv)
+            at = {p.symbol: p.ref for p in node.parents if p.named}
+            at[node.symbol] = node.ref
+            tie = False
+            if node.op.kink is not None:
+                k = numeric.evaluate(node.op.kink(tuple(p.ref for p in node.parents)), env)
+                tie = k is not None and abs(k) < mpmath.mpf(10) ** (-numeric.DIGITS + 5)
+            bw.gates[node] = (derivs, at, tie)
+        derivs, at, tie = bw.gates[node]
+        kink: Note = _kink_note(node, conv) if tie else ()
         formula = sp.Add(*(d for p, d in zip(node.parents, derivs) if p is parent))
-        at = {p.symbol: p.ref for p in node.parents if p.named}
-        at[node.symbol] = node.ref
-        kink: Note = ()
-        tie = False
-        if node.op.kink is not None:
-            k = numeric.evaluate(node.op.kink(tuple(p.ref for p in node.parents)), env)
-            tie = k is not None and abs(k) < mpmath.mpf(10) ** (-numeric.DIGITS + 5)
-            if tie:
-                kink = _kink_note(node, conv)
         value = _resolve(formula.xreplace(at), env, tie)
         sym = sp.Symbol(f"∂{node.name}/∂{parent.name}", real=True)  # distinct from gradient names
         self.names[sym] = Name(rf"\frac{{\partial {self.names[node.symbol].latex}}}"
@@ -495,12 +498,12 @@ class Graph:
         given = [Step(n.symbol, exact=n.value, approx=n.approx) for n in nodes if n.op is None and n.named]
         local_steps: list[Step | Remark] = []
         for n in nodes:
+            values = {q.symbol: self.shown(q) for q in n.parents if q.named}
+            values[n.symbol] = self.shown(n)
             for p in dict.fromkeys(n.parents):
                 loc = bw.locals.get((n, p))
                 if loc is None:
                     continue
-                values = {q.symbol: self.shown(q) for q in n.parents if q.named}
-                values[n.symbol] = self.shown(n)
                 local_steps.append(Step(loc.symbol, loc.formula, values, loc.value, loc.approx, loc.kink))
         back: list[Step | Remark] = []
         order = [n for n in reversed(nodes) if not n.is_input] + [n for n in nodes if n.is_input]

@@ -128,6 +128,12 @@ OPS: dict[str, Op] = {op.name: op for op in [
        lambda *a: sp.Add(*(sp.Mul(a[i], a[i + 1], evaluate=False) for i in range(0, len(a), 2)), evaluate=False)
        if len(a) > 2 else sp.Mul(a[0], a[1], evaluate=False),
        lambda a, o, c: tuple(a[i + 1] if i % 2 == 0 else a[i - 1] for i in range(len(a)))),
+    # softmax entry: inputs (z_i, z_1, ..., z_n), output e^{z_i} / Σ_j e^{z_j}
+    Op("softmax", None, lambda *a: sp.exp(a[0]) / sp.Add(*(sp.exp(x) for x in a[1:])),
+       lambda *a: sp.Mul(sp.exp(a[0], evaluate=False),
+                         sp.Pow(sp.Add(*(sp.exp(x, evaluate=False) for x in a[1:]), evaluate=False), -1,
+                                evaluate=False), evaluate=False),
+       lambda a, o, c: (o,) + tuple(-o * sp.exp(x) / sp.Add(*(sp.exp(y) for y in a[1:])) for x in a[1:])),
     Op("neg", 1, lambda a: -a, lambda a: sp.Mul(-1, a, evaluate=False),
        lambda a, o, c: (sp.Integer(-1),)),
     Op("recip", 1, lambda a: 1 / a, lambda a: sp.Pow(a, -1, evaluate=False),

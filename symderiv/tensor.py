@@ -217,8 +217,7 @@ def softmax(a: Tensor, *, name: str | None = None, latex: str | None = None) -> 
 
     def make(i: int, j: int, n: str, lx: str) -> Node:
         row = groups[0] if a.shape[1] == 1 else groups[i]
-        me = a.nodes[i][j]
-        return g.define(n, sp.exp(me.symbol) / sp.Add(*(sp.exp(x.symbol) for x in row)), latex=lx)
+        return g.apply("softmax", a.nodes[i][j], *row, name=n, latex=lx)
 
     return _gate(g, name, latex, a.shape, make, "softmax", (a,), softmax_(a.symbol))
 
