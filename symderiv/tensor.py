@@ -105,12 +105,12 @@ def _new(g: Graph, name: str, nodes: list[list[Node]], op: str | None, parents: 
     return t
 
 
-def _entry_name(name: str, i: int, j: int, shape: tuple[int, int]) -> str:
-    return f"{name}_{i + 1}" if shape[1] == 1 else f"{name}_{i + 1}_{j + 1}"
+def _entry_name(name: str, i: int, j: int, vector: bool) -> str:
+    return f"{name}_{i + 1}" if vector else f"{name}_{i + 1}_{j + 1}"
 
 
-def _entry_latex(latex: str, i: int, j: int, shape: tuple[int, int]) -> str:
-    return f"{{{latex}}}_{{{i + 1}}}" if shape[1] == 1 else f"{{{latex}}}_{{{i + 1}{j + 1}}}"
+def _entry_latex(latex: str, i: int, j: int, vector: bool) -> str:
+    return f"{{{latex}}}_{{{i + 1}}}" if vector else f"{{{latex}}}_{{{i + 1}{j + 1}}}"
 
 
 def _unique(g: Graph, name: str | None, stem: str) -> str:
@@ -126,13 +126,14 @@ def tensor(g: Graph, name: str, values: Any, *, latex: str | None = None, data: 
     """An input matrix (a list of rows) or column vector (a flat list). ``data=True``: no gradient."""
     exact = to_exact(values, name)
     shape = shape_of(exact, name)
-    if len(shape) == 1:
+    vector = len(shape) == 1  # a flat list: a column vector, entries named v_1, v_2, ...
+    if vector:
         exact, shape = [[v] for v in exact], (shape[0], 1)
     if len(shape) != 2:
         raise GraphError(f"{name}: expected a vector or a matrix, got shape {format_shape(shape)}")
     lx = latex or _latex_name(name)
     leaf = g.data if data else g.input
-    nodes = [[leaf(_entry_name(name, i, j, shape), exact[i][j], latex=_entry_latex(lx, i, j, shape))
+    nodes = [[leaf(_entry_name(name, i, j, vector), exact[i][j], latex=_entry_latex(lx, i, j, vector))
               for j in range(shape[1])] for i in range(shape[0])]
     return _new(g, name, nodes, None, (), None, lx)
 
@@ -141,7 +142,7 @@ def _gate(g: Graph, name: str, latex: str | None, shape: tuple[int, int],
           make: Callable[[int, int, str, str], Node], op: str, parents: tuple[Tensor, ...],
           formula: sp.Basic, **extra: Any) -> Tensor:
     lx = latex or _latex_name(name)
-    nodes = [[make(i, j, _entry_name(name, i, j, shape), _entry_latex(lx, i, j, shape))
+    nodes = [[make(i, j, _entry_name(name, i, j, shape[1] == 1), _entry_latex(lx, i, j, shape[1] == 1))
               for j in range(shape[1])] for i in range(shape[0])]
     return _new(g, name, nodes, op, parents, formula, lx, **extra)
 

@@ -69,8 +69,10 @@ class Param:
                 raise ParameterError(f"{where}: expected a rational number, got {exact}")
             return exact
         if len(shape) != len(self.shape) or any(w is not None and w != s for w, s in zip(self.shape, shape)):
-            want = "x".join("n" if w is None else str(w) for w in self.shape) or "scalar"
-            raise ParameterError(f"{where}: expected shape {want}, got {format_shape(shape)}")
+            want = ("a vector (a flat list)" if len(self.shape) == 1 else "a matrix (a list of rows)") \
+                if all(w is None for w in self.shape) else "x".join("n" if w is None else str(w) for w in self.shape)
+            raise ParameterError(f"{where}: expected {'shape ' if want[0].isdigit() or want[0] == 'n' else ''}{want}, "
+                                 f"got {'shape ' if shape else ''}{format_shape(shape)}")
         return exact
 
 
