@@ -223,11 +223,21 @@ def softmax(a: Tensor, *, name: str | None = None, latex: str | None = None) -> 
     return _gate(g, name, latex, a.shape, make, "softmax", (a,), softmax_(a.symbol))
 
 
-def total(a: Tensor, *, name: str = "L", latex: str | None = None) -> Node:
-    """The sum of all entries (the default loss: an upstream gradient of ones)."""
-    g = a.graph
-    entries = a.entries
-    node = g.add(*entries, name=name, latex=latex) if len(entries) > 1 else g.mul(1, entries[0], name=name)
+def total(tensors: Tensor | Sequence[Tensor], upstream: Any = None, *, name: str = "L",
+          latex: str | None = None) -> Node:
+    """The loss L = Σ upstream ⊙ output over the entries of ``tensors``: with ``upstream`` None,
+    the plain sum (an upstream gradient of ones, as ``out.sum().backward()``); else a nested list
+    of the outputs' combined shape (one row per tensor's entries, for several tensors)."""
+    ts = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    entries = [n for t in ts for n in t.entries]
+    g = entries[0].graph
+    if upstream is None:
+        node = g.add(*entries, name=name, latex=latex) if len(entries) > 1 else g.mul(1, entries[0], name=name)
+    else:
+        weights = [w for row in upstream for w in (row if isinstance(row, list) else [row])]
+        if len(weights) != len(entries):
+            raise GraphError(f"upstream: expected {len(entries)} numbers (one per output entry), got {len(weights)}")
+        node = g.apply("dot", *(v for w, n in zip(weights, entries) for v in (w, n)), name=name, latex=latex)
     g.names[node.symbol] = Name(latex or name, name)
     return node
 

@@ -21,6 +21,12 @@ def _check(model: str, name: str, got: tuple[int, ...], want: tuple[int, ...], w
                              f"got {format_shape(tuple(got))}")
 
 
+def _loss_text(upstream, what: str) -> str:
+    if upstream is None:
+        return f"The loss is the sum of {what} (the notes give none): an upstream gradient of ones."
+    return f"The loss is the sum of {what} weighted by the given upstream gradient."
+
+
 def _shape(v) -> tuple[int, ...]:
     return (len(v), len(v[0])) if isinstance(v[0], list) else (len(v),)
 
@@ -33,8 +39,10 @@ def _shape(v) -> tuple[int, ...]:
           Param("W_hy", [[1.0, -1.0, 0.5], [0.5, 0.5, -0.5]], "output weights (output×hidden)", kind="array",
                 shape=(None, None)),
           Param("h0", [0, 0, 0], "initial hidden state", kind="array", shape=(None,)),
-          Param("xs", [[1, 2], [-1, 1]], "inputs x_1 … x_T, one per row", kind="array", shape=(None, None)))
-def rnn(W_xh, W_hh, W_hy, h0, xs) -> Solution:
+          Param("xs", [[1, 2], [-1, 1]], "inputs x_1 … x_T, one per row", kind="array", shape=(None, None)),
+          Param("upstream", None, "∂L/∂y_t, one row per step: L = Σ_t upstream_t·y_t (default: ones, "
+                "L = the sum of the outputs)", kind="array", shape=(None, None)))
+def rnn(W_xh, W_hh, W_hy, h0, xs, upstream) -> Solution:
     m, n = _shape(W_xh)
     _check("rnn", "W_hh", _shape(W_hh), (m, m), "hidden×hidden")
     _check("rnn", "W_hy", (len(W_hy), len(W_hy[0])), (len(W_hy), m), "outputs×hidden")
@@ -50,11 +58,13 @@ def rnn(W_xh, W_hh, W_hy, h0, xs) -> Solution:
                 name=f"z{t}", latex=f"z_{{{t}}}")
         h = elementwise("tanh", a, name=f"h{t}", latex=f"h_{{{t}}}")
         ys.append(matmul(Why, h, name=f"y{t}", latex=f"y_{{{t}}}"))
-    L = g.define("L", sp.Add(*(n.symbol for y in ys for n in y.entries)))
-    return solution(L, model="rnn", parameters=dict(W_xh=W_xh, W_hh=W_hh, W_hy=W_hy, h0=h0, xs=xs),
+    if upstream is not None:
+        _check("rnn", "upstream", _shape(upstream), (len(xs), len(W_hy)), "one row of ∂L/∂y_t per step")
+    L = total(ys, upstream)
+    return solution(L, model="rnn", parameters=dict(W_xh=W_xh, W_hh=W_hh, W_hy=W_hy, h0=h0, xs=xs, upstream=upstream),
                     extra=[Section("remarks", "Remarks", (Remark((
-                        "The weights are shared over time: each W gathers one term per step, summed. "
-                        "The loss is the sum of every output entry (the notes give none).",)),))])
+                        "The weights are shared over time: each W gathers one term per step, summed. ",
+                        _loss_text(upstream, "every output entry")),),))])
 
 
 _LSTM_W = {
@@ -69,8 +79,10 @@ _LSTM_W = {
           Param("x", [0.5, -0.1], "input", kind="array", shape=(None,)),
           Param("h_prev", [0.0, 0.1], "previous hidden state", kind="array", shape=(None,)),
           Param("c_prev", [0.2, -0.2], "previous cell state", kind="array", shape=(None,)),
-          *(Param(name, value, "gate weights", kind="array", shape=(None, None)) for name, value in _LSTM_W.items()))
-def lstm_step(x, h_prev, c_prev, **W) -> Solution:
+          *(Param(name, value, "gate weights", kind="array", shape=(None, None)) for name, value in _LSTM_W.items()),
+          Param("upstream", None, "∂L/∂h_t: L = upstream·h_t (default: ones, L = sum(h_t))", kind="array",
+                shape=(None,)))
+def lstm_step(x, h_prev, c_prev, upstream, **W) -> Solution:
     m, n = len(h_prev), len(x)
     _check("lstm-step", "c_prev", (len(c_prev),), (m,), "the hidden size")
     for name, value in W.items():
@@ -88,10 +100,11 @@ def lstm_step(x, h_prev, c_prev, **W) -> Solution:
     c = add(hadamard(gates["f"], C, name="fc", latex=r"f \odot c_{t-1}"),
             hadamard(gates["i"], gates["g"], name="ig", latex=r"i \odot g"), name="c_t", latex="c_{t}")
     h = hadamard(gates["o"], elementwise("tanh", c, name="tc", latex=r"\tanh(c_{t})"), name="h_t", latex="h_{t}")
-    L = total(h)
-    return solution(L, model="lstm-step", parameters=dict(x=x, h_prev=h_prev, c_prev=c_prev, **W),
-                    extra=[Section("remarks", "Remarks", (Remark((
-                        "The loss is the sum of the entries of h_t (the upstream gradient of ones).",)),))])
+    if upstream is not None:
+        _check("lstm-step", "upstream", (len(upstream),), (m,), "one entry per hidden unit")
+    L = total(h, upstream)
+    return solution(L, model="lstm-step", parameters=dict(x=x, h_prev=h_prev, c_prev=c_prev, upstream=upstream, **W),
+                    extra=[Section("remarks", "Remarks", (Remark((_loss_text(upstream, "the entries of h_t"),)),))])
 
 
 @register("autoencoder", "A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²",
@@ -118,8 +131,10 @@ def autoencoder(x, w_e, w_d) -> Solution:
 @register("dot-attention", "Dot-product attention: scores s·h_j, α = softmax, context c = Σ α_j h_j",
           Param("hs", [[1, 0, 1], [0, 1, 1], [1, 1, 0]], "hidden states h_j, one per row", kind="array",
                 shape=(None, None)),
-          Param("s", [1, 0, 1], "decoder state", kind="array", shape=(None,)))
-def dot_attention(hs, s) -> Solution:
+          Param("s", [1, 0, 1], "decoder state", kind="array", shape=(None,)),
+          Param("upstream", None, "∂L/∂c: L = upstream·c (default: ones, L = sum(c))", kind="array",
+                shape=(None,)))
+def dot_attention(hs, s, upstream) -> Solution:
     _check("dot-attention", "s", (len(s),), (len(hs[0]),), "the width of each hidden state")
     g = Graph("Dot-product attention")
     H = tensor(g, "H", hs, latex=r"H")
@@ -127,15 +142,16 @@ def dot_attention(hs, s) -> Solution:
     e = matmul(H, S, name="e")
     alpha = softmax(e, name="alpha", latex=r"\alpha")
     c = matmul(H, alpha, ta=True, name="c")
-    L = total(c)
+    if upstream is not None:
+        _check("dot-attention", "upstream", (len(upstream),), (len(s),), "one entry per context entry")
+    L = total(c, upstream)
     best = max(range(len(hs)), key=lambda j: alpha.entries[j].approx)
     ties = [j + 1 for j in range(len(hs)) if alpha.entries[j].approx == alpha.entries[best].approx]
     which = (f"The context aligns most with h_{best + 1} (the largest weight α_{best + 1})." if len(ties) == 1
              else f"The weights tie between h_{', h_'.join(map(str, ties))}.")
-    return solution(L, model="dot-attention", parameters=dict(hs=hs, s=s),
+    return solution(L, model="dot-attention", parameters=dict(hs=hs, s=s, upstream=upstream),
                     extra=[Section("remarks", "Remarks", (Remark((which,)),
-                                                          Remark(("The loss is the sum of the context entries "
-                                                                  "(the notes give none).",))))])
+                                                          Remark((_loss_text(upstream, "the context entries"),))))])
 
 
 @register("self-attention", "Scaled dot-product self-attention: softmax(Q·Kᵀ/√d_k)·V",
@@ -144,8 +160,10 @@ def dot_attention(hs, s) -> Solution:
           Param("K", [[0.31, 0.84, 0.963, 0.57], [0.45, 0.94, 0.73, 0.58]], "keys, one row per token",
                 kind="array", shape=(None, None)),
           Param("V", [[0.36, 0.83, 0.1, 0.35], [0.31, 0.36, 0.19, 0.72]], "values, one row per token",
-                kind="array", shape=(None, None)))
-def self_attention(Q, K, V) -> Solution:
+                kind="array", shape=(None, None)),
+          Param("upstream", None, "∂L/∂Z: L = Σ upstream ⊙ Z (default: ones, L = sum(Z))", kind="array",
+                shape=(None, None)))
+def self_attention(Q, K, V, upstream) -> Solution:
     _check("self-attention", "K", _shape(K), _shape(Q), "as many keys as queries, of the same width")
     if len(V) != len(K):
         raise ParameterError(f"self-attention: V: expected {len(K)} rows (one per token), got {len(V)}")
@@ -156,12 +174,14 @@ def self_attention(Q, K, V) -> Solution:
     scaled = scale(1 / sp.sqrt(d_k), scores, name="A")
     alpha = softmax(scaled, name="P")
     z = matmul(alpha, v, name="Z")
-    L = total(z)
-    return solution(L, model="self-attention", parameters=dict(Q=Q, K=K, V=V),
+    if upstream is not None:
+        _check("self-attention", "upstream", _shape(upstream), (len(Q), len(V[0])), "the shape of Z")
+    L = total(z, upstream)
+    return solution(L, model="self-attention", parameters=dict(Q=Q, K=K, V=V, upstream=upstream),
                     extra=[Section("remarks", "Remarks", (
                         Remark((f"d_k = {d_k} (the width of a row), so the scores are scaled by 1/√{d_k}; "
                                 "each row of P is a softmax over the keys; row t of Z is z_t.",)),
-                        Remark(("The loss is the sum of all entries of Z (the notes give none).",))))])
+                        Remark((_loss_text(upstream, "all entries of Z"),))))])
 
 
 @register("positional-encoding", "Sinusoidal positional encoding PE(pos, 2i) = sin(pos/n^(2i/d)), "
