@@ -180,3 +180,28 @@ def test_inputs_without_values_give_symbolic_gradients():
     assert g.gradients(relu)["x"].subs(X, 2) == 1 and g.gradients(relu)["x"].subs(X, -2) == 0
     text = g.solution(f).to_text()
     assert "∂f/∂x = ∂f1/∂x·∂f/∂f1 + ∂f2/∂x·∂f/∂f2 = y·1 + exp(x)·1 = y + exp(x)" in text
+
+
+def test_matrix_rules_agree_with_the_scalar_engine_entry_by_entry():
+    # y = W x, z = tanh(y) ⊙ u, L = sum(z): the matrix-calculus rules, applied to the engine's
+    # exact gradients of the outputs, give the engine's gradients of the inputs.
+    from symderiv import tensor as T
+    g = symderiv.Graph()
+    W = T.tensor(g, "W", [[1, -2, sp.Rational(1, 2)], [3, 0, -1]])
+    x = T.tensor(g, "x", [2, -1, 4])
+    u = T.tensor(g, "u", [sp.Rational(1, 3), -5])
+    y = T.matmul(W, x, name="y")
+    t = T.elementwise("tanh", y, name="t")
+    z = T.hadamard(t, u, name="z")
+    L = T.total(z)
+    bw = g.backward(L)
+    grad = lambda ten: sp.Matrix(ten.matrix(lambda n: bw.grads[n]))  # noqa: E731
+    value = lambda ten: sp.Matrix(ten.matrix(lambda n: n.value))  # noqa: E731
+    dy, dz, dt = grad(y), grad(z), grad(t)
+    assert dz == sp.ones(2, 1)  # the sum: an upstream gradient of ones
+    assert sp.simplify(dt - dz.multiply_elementwise(value(u))) == sp.zeros(2, 1)  # ⊙ swaps
+    assert sp.simplify(grad(u) - dz.multiply_elementwise(value(t))) == sp.zeros(2, 1)
+    assert sp.simplify(dy - dt.multiply_elementwise(sp.ones(2, 1) - value(t).applyfunc(lambda v: v ** 2))) == sp.zeros(2, 1)
+    assert sp.simplify(grad(W) - dy * value(x).T) == sp.zeros(2, 3)  # ∂L/∂W = δ·xᵀ
+    assert sp.simplify(grad(x) - value(W).T * dy) == sp.zeros(3, 1)  # ∂L/∂x = Wᵀ·δ
+    assert bw.grads[L] == 1
