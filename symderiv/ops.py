@@ -62,22 +62,15 @@ class Written(sp.Function):
         return self.text_name + "(%s)" % ", ".join(printer._print(a) for a in self.args)
 
 
-class MaxOf(Written):
-    latex_name, text_name = r"\max", "max"
+def written(name: str, latex_name: str, text_name: str) -> type[Written]:
+    """A display-only function printed as ``latex_name(...)`` / ``text_name(...)``."""
+    return type(name, (Written,), {"latex_name": latex_name, "text_name": text_name})
 
 
-class MinOf(Written):
-    latex_name, text_name = r"\min", "min"
-
-
-class sigma(Written):
-    """The logistic sigmoid as written, σ(z); its value is 1/(1 + e^{-z})."""
-    latex_name, text_name = r"\sigma", "σ"
-
-
-class ReLU(Written):
-    """ReLU as written; its value is max(0, z)."""
-    latex_name, text_name = r"\mathrm{ReLU}", "ReLU"
+MaxOf = written("MaxOf", r"\max", "max")
+MinOf = written("MinOf", r"\min", "min")
+sigma = written("sigma", r"\sigma", "σ")  # the logistic sigmoid as written; its value is 1/(1 + e^{-z})
+ReLU = written("ReLU", r"\mathrm{ReLU}", "ReLU")  # its value is max(0, z)
 
 
 def _step(a: sp.Expr, b: sp.Expr, tie: sp.Expr, up: sp.Expr = sp.Integer(1),

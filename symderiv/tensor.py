@@ -18,26 +18,15 @@ import sympy as sp
 
 from .errors import GraphError
 from .graph import Graph, Node
-from .ops import Written, sigma
+from .ops import Written, sigma, written
 from .printing import Name, Shown
 from .solution import Remark, Section, Solution, Step
 from .values import format_shape, shape_of, to_exact
 
 
-class tanh_(Written):
-    latex_name, text_name = r"\tanh", "tanh"
-
-
-class exp_(Written):
-    latex_name, text_name = r"\exp", "exp"
-
-
-class softmax_(Written):
-    latex_name, text_name = r"\mathrm{softmax}", "softmax"
-
-
-class sum_(Written):
-    latex_name, text_name = r"\mathrm{sum}", "sum"
+tanh_ = written("tanh_", r"\tanh", "tanh")
+exp_ = written("exp_", r"\exp", "exp")
+softmax_ = written("softmax_", r"\mathrm{softmax}", "softmax")
 
 
 class Hadamard(sp.Function):
@@ -252,9 +241,11 @@ class _Prime(sp.Function):
         return self.text_name + "'(%s)" % printer._print(self.args[0])
 
 
-def _prime(written: type[Written]) -> type:
-    return type(f"{written.__name__}_prime", (_Prime,),
-                {"latex_name": written.latex_name, "text_name": written.text_name})
+def _prime(fn: type[Written]) -> type:
+    return type(f"{fn.__name__}_prime", (_Prime,), {"latex_name": fn.latex_name, "text_name": fn.text_name})
+
+
+tanh_prime, sigma_prime = _prime(tanh_), _prime(sigma)
 
 
 def _softmax_rule(c: Tensor, d: sp.Basic) -> sp.Basic:
@@ -284,8 +275,8 @@ RULES: dict[str, Callable[[Tensor, int, sp.Basic], sp.Basic]] = {
     "add": lambda c, k, d: d,
     "hadamard": lambda c, k, d: Hadamard(d, c.parents[1 - k].symbol),
     "scale": lambda c, k, d: sp.MatMul(c.extra["factor"], d, evaluate=False),
-    "tanh": lambda c, k, d: Hadamard(d, _prime(tanh_)(c.parents[0].symbol)),
-    "sigmoid": lambda c, k, d: Hadamard(d, _prime(sigma)(c.parents[0].symbol)),
+    "tanh": lambda c, k, d: Hadamard(d, tanh_prime(c.parents[0].symbol)),
+    "sigmoid": lambda c, k, d: Hadamard(d, sigma_prime(c.parents[0].symbol)),
     "exp": lambda c, k, d: Hadamard(d, c.symbol),
     "softmax": lambda c, k, d: _softmax_rule(c, d),
 }
