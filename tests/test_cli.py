@@ -88,6 +88,9 @@ BAD = [
     (["solve"], "give one model id, or --all"),
     (["solve", "graph-add-mul", "--set", "x=1/0"], "division by zero"),
     (["frobnicate"], "invalid choice"),
+    (["solve", "rnn", "--set", "W_hh=[[1,2],[3,4]]"], "W_hh: expected shape 3x3"),
+    (["solve", "self-attention", "--set", "V=[[1,2,3,4]]"], "V: expected 2 rows"),
+    (["solve", "positional-encoding", "--set", "length=0"], "whole number from 1"),
 ]
 
 

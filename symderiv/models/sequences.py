@@ -187,10 +187,11 @@ def self_attention(Q, K, V, upstream) -> Solution:
 @register("positional-encoding", "Sinusoidal positional encoding PE(pos, 2i) = sin(pos/n^(2i/d)), "
           "PE(pos, 2i+1) = cos(pos/n^(2i/d))",
           Param("tokens", "I am a robot", "the sentence (its words give the positions)", kind="text"),
+          Param("length", None, "number of positions, instead of tokens", kind="int", high=512),
           Param("d", 4, "encoding width", kind="int", high=512),
           Param("n", 100, "the base (10000 in the original transformer)", kind="int", high=10**9))
-def positional_encoding(tokens, d, n) -> Solution:
-    words = tokens.split()
+def positional_encoding(tokens, length, d, n) -> Solution:
+    words = tokens.split() if length is None else [f"position {p}" for p in range(length)]
     if not words:
         raise ParameterError("positional-encoding: tokens: expected at least one word")
     if len(words) > 512:
@@ -205,13 +206,12 @@ def positional_encoding(tokens, d, n) -> Solution:
             row_exact.append(value)
             row_approx.append(numeric.evaluate(value, {}))
         sym = sp.MatrixSymbol(f"PE_{pos}", 1, d)
-        names[sym] = Name(rf"\mathrm{{PE}}_{{{pos}}}", f"PE[{pos}] ({word})")
+        names[sym] = Name(rf"\mathrm{{PE}}_{{{pos}}}", f"PE[{pos}]" if length else f"PE[{pos}] ({word})")
         steps.append(Step(sym, exact=sp.ImmutableMatrix([row_exact]), approx=(tuple(row_approx),)))
-    g_names = dict(names)
     remark = Remark((f"Arguments are in radians: PE(1, 2) = sin(1/{n}^(2/{d})) = "
                      f"{mpmath.nstr(mpmath.sin(mpmath.mpf(1) / mpmath.mpf(n) ** (mpmath.mpf(2) / d)), 4)}; "
                      "the notes' 0.0017 is the sine of 0.1 degrees, not of 0.1 radians (0.0998).",))
     return Solution("positional-encoding", "Sinusoidal positional encoding",
                     (Section("forward", f"The {len(words)}×{d} encoding, one row per token", tuple(steps)),
                      Section("remarks", "Remarks", (remark,))),
-                    g_names, dict(tokens=tokens, d=d, n=n))
+                    names, dict(tokens=tokens, length=len(words), d=d, n=n))
