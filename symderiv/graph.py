@@ -403,6 +403,10 @@ class Graph:
             bw.gates[node] = (derivs, at, tie)
         derivs, at, tie = bw.gates[node]
         kink: Note = _kink_note(node, conv) if tie else ()
+        if node.op.window_tie and all(p.approx is not None for p in node.parents) and \
+                node.op.window_tie([p.approx for p in node.parents]):
+            kink = ("a tie for the maximum inside the window: the derivative is undefined there; "
+                    "all of the upstream gradient goes to the first maximum (as PyTorch does)",)
         formula = sp.Add(*(d for p, d in zip(node.parents, derivs) if p is parent))
         value = _resolve(formula.xreplace(at), env, tie)
         sym = sp.Symbol(f"∂{node.name}/∂{parent.name}", real=True)  # distinct from gradient names

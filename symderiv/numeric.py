@@ -86,6 +86,8 @@ def truth(cond: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> bool:
         return True
     if cond is sp.false:
         return False
+    if isinstance(cond, sp.And):
+        return all(truth(c, env) for c in cond.args)
     lhs, rhs = (_eval(a, env) for a in cond.args)
     return {sp.StrictGreaterThan: lhs > rhs, sp.StrictLessThan: lhs < rhs,
             sp.GreaterThan: lhs >= rhs, sp.LessThan: lhs <= rhs,

@@ -98,6 +98,9 @@ class Op:
     display: Callable[..., sp.Expr]
     local: Callable[[Sequence[sp.Expr], sp.Expr, Convention], tuple[sp.Expr, ...]]
     kink: Callable[[Sequence[sp.Expr]], sp.Expr] | None = None
+    #: for a window (max pooling): whether these input floats tie for the maximum; the local
+    #: derivatives themselves then send everything to the first maximum
+    window_tie: Callable[[Sequence], bool] | None = None
 
 
 def _nary(fn):
@@ -127,6 +130,15 @@ OPS: dict[str, Op] = {op.name: op for op in [
                          sp.Pow(sp.Add(*(sp.exp(x, evaluate=False) for x in a[1:]), evaluate=False), -1,
                                 evaluate=False), evaluate=False),
        lambda a, o, c: (o,) + tuple(-o * sp.exp(x) / sp.Add(*(sp.exp(y) for y in a[1:])) for x in a[1:])),
+    # max pooling over a window: all of the upstream gradient goes to the first maximum
+    Op("maxpool", None, sp.Max, _nary(MaxOf),
+       lambda a, o, c: tuple(sp.Piecewise((1, sp.And(*(a[k] > a[j] for j in range(k)),
+                                                     *(a[k] >= a[j] for j in range(k + 1, len(a))))),
+                                          (0, True)) for k in range(len(a))),
+       window_tie=lambda v: sum(1 for x in v if x == max(v)) > 1),
+    Op("mean", None, lambda *a: sp.Add(*a) / len(a),
+       lambda *a: sp.Mul(sp.Rational(1, len(a)), sp.Add(*a, evaluate=False), evaluate=False),
+       lambda a, o, c: tuple(sp.Rational(1, len(a)) for _ in a)),
     Op("neg", 1, lambda a: -a, lambda a: sp.Mul(-1, a, evaluate=False),
        lambda a, o, c: (sp.Integer(-1),)),
     Op("recip", 1, lambda a: 1 / a, lambda a: sp.Pow(a, -1, evaluate=False),

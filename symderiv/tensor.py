@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import mpmath
 import sympy as sp
 
 from .errors import GraphError
@@ -315,6 +316,10 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: di
             written.add(kind)
             forward.append(Remark((t.symbol, " = ", t.formula, " entry by entry: row · column = sum of products",)))
             forward += g.forward_steps(t.entries)
+        if t.op == "conv":
+            forward.append(Remark((t.symbol, " = ", t.formula, ": the element-wise products of the kernel with "
+                                   "each window, summed; the first two positions written out",)))
+            forward += g.forward_steps(t.entries[:2])
         forward.append(Step(t.symbol, t.formula, {p.symbol: shown(p) for p in t.parents},
                             sp.ImmutableMatrix(t.matrix(lambda n: n.value)), _approx(t)))
     forward += g.forward_steps([loss])
@@ -326,18 +331,28 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: di
         g.names[d] = Name(rf"\frac{{\partial {bw.label.latex}}}{{\partial {g.names[t.symbol].latex}}}",
                           f"∂{bw.label.text}/∂{t.name}")
 
+    zero = mpmath.mpf(0)  # an entry the loss does not depend on (outside every window, say)
+
     def grad(t: Tensor) -> Shown:
         return Shown(sp.ImmutableMatrix(t.matrix(lambda n: bw.ref(n) if n in bw.grads else 0)),
-                     tuple(tuple(bw.approx.get(n) for n in row) for row in t.nodes))
+                     tuple(tuple(bw.approx.get(n, zero) for n in row) for row in t.nodes))
 
     backward: list[Step | Remark] = [Step(bw.symbols[loss], exact=bw.grads[loss], approx=bw.approx[loss],
                                           note=("the upstream gradient that starts the backward pass",))]
     backward += [s for s in g.sections(bw)[2].items if isinstance(s, Step) and s.lhs in
                  {bw.locals[(loss, p)].symbol for p in loss.parents if (loss, p) in bw.locals}]
+    kinks: dict[Node, list] = {}  # the non-differentiable points met on the way into each node
+    for (_, p), loc in bw.locals.items():
+        if loc.kink and loc.kink not in kinks.setdefault(p, []):
+            kinks[p].append(loc.kink)
     for t in reversed(live):
         if all(n.constant for n in t.entries):
             continue
         terms, values, notes = [], {}, []
+        for n in t.entries:
+            for kink in kinks.get(n, ()):
+                if kink not in notes:
+                    notes.append(kink)
         for c in live:
             for k, p in enumerate(c.parents):
                 if p is t and c.op in RULES:
@@ -356,8 +371,9 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: di
         exact = sp.ImmutableMatrix(t.matrix(lambda n: bw.grads.get(n, 0)))
         backward.append(Step(deltas[t], formula, values or None, exact, grad(t).approx, tuple(note)))
 
-    results = [Step(deltas[t], exact=sp.ImmutableMatrix(t.matrix(lambda n: bw.inline(bw.grads[n]))),
-                    approx=grad(t).approx) for t in live if t.op is None and not all(n.constant for n in t.entries)]
+    inputs = [t for t in live if t.op is None and not all(n.constant for n in t.entries)]
+    results = [Step(deltas[t], exact=sp.ImmutableMatrix(t.matrix(lambda n: bw.inline(bw.grads.get(n, sp.Integer(0))))),
+                    approx=grad(t).approx) for t in inputs]
     sections = (*before,
                 Section("given", "Given", tuple(given)),
                 Section("forward", "Forward pass", tuple(forward)),
@@ -365,6 +381,6 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: di
                         tuple(backward)),
                 Section("results", "Gradients", tuple(results)),
                 *extra)
-    res = {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n])
-           for n in sorted(bw.grads, key=lambda n: n.index) if n.is_input}
+    res = {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n]) if n in bw.grads else Shown(sp.Integer(0), zero)
+           for t in inputs for n in t.entries if n.is_input}
     return Solution(model, title or g.title, sections, dict(g.names), dict(parameters or {}), res)

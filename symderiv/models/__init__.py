@@ -140,6 +140,12 @@ def solve(model_id: str, **params: Any) -> Solution:
     return get_model(model_id).solve(**params)
 
 
-from . import graphs, networks, sequences  # noqa: E402,F401  (registers the models)
+from . import graphs, networks, sequences, convolution  # noqa: E402,F401  (registers the models)
+
+#: The catalogue's order (../shared/CATALOGUE.md), which ``symderiv list`` follows.
+ORDER = ("graph-add-mul", "graph-mul-add", "sigmoid-neuron", "max-gate", "xor-mlp", "sigmoid-chain", "dropout",
+         "conv2d", "conv2d-padding", "conv-volume", "pooling", "rnn", "lstm-step", "autoencoder",
+         "dot-attention", "self-attention", "positional-encoding", "kl-divergence", "mle")
+MODELS = dict(sorted(MODELS.items(), key=lambda kv: ORDER.index(kv[0]) if kv[0] in ORDER else len(ORDER)))
 
 __all__ = ["CONVENTION", "MODELS", "Model", "Param", "get_model", "models", "register", "solve"]

@@ -1,0 +1,221 @@
+"""Convolutional layers of the notes: cross-correlation with padding and stride, pooling, volumes."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..errors import ParameterError
+from ..graph import Graph
+from ..printing import Name, Shown
+from ..solution import Remark, Section, Solution, Step
+from ..ops import written
+from ..tensor import RULES, _new, solution, tensor, total
+from . import Param, register
+
+IMAGE = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3], [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8],
+         [2, 4, 5, 2, 3, 9]]
+EDGE = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
+#: Past this many output entries a request is refused up front (each entry is a gate of the graph).
+MAX_OUTPUTS = 1600
+
+
+def _size_step(n: int, p: int, f: int, s: int, axis: str) -> Step:
+    """⌊(n + 2p − f)/s⌋ + 1 with the numbers, as a step."""
+    N, P, F, S = sp.symbols("n p f s", positive=True)
+    inner = sp.Add(N, sp.Mul(2, P, evaluate=False), sp.Mul(-1, F, evaluate=False), evaluate=False)
+    formula = sp.Add(sp.floor(sp.Mul(inner, sp.Pow(S, -1, evaluate=False), evaluate=False), evaluate=False),
+                     1, evaluate=False)
+    out = (n + 2 * p - f) // s + 1
+    note = () if (n + 2 * p - f) % s == 0 else (
+        f"{n + 2 * p - f}/{s} is not whole: the floor drops the last {(n + 2 * p - f) % s} "
+        f"{'column' if axis == 'width' else 'row'}(s) of the padded input, which no window covers",)
+    return Step(sp.Symbol(f"n_out_{axis}"), formula, {N: _shown(n), P: _shown(p), F: _shown(f), S: _shown(s)},
+                sp.Integer(out), None, note)
+
+
+def _shown(v: int) -> Shown:
+    return Shown(sp.Integer(v), None)
+
+
+def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
+          title: str = "Cross-correlation of an image with a filter") -> Solution:
+    n_rows, n_cols = len(image), len(image[0])
+    f_rows, f_cols = len(kernel), len(kernel[0])
+    if stride < 1 or padding < 0:
+        raise ParameterError(f"{model}: stride must be at least 1 and padding at least 0")
+    if f_rows > n_rows + 2 * padding or f_cols > n_cols + 2 * padding:
+        raise ParameterError(f"{model}: kernel: the {f_rows}x{f_cols} kernel is larger than the padded "
+                             f"{n_rows + 2 * padding}x{n_cols + 2 * padding} image")
+    out_r = (n_rows + 2 * padding - f_rows) // stride + 1
+    out_c = (n_cols + 2 * padding - f_cols) // stride + 1
+    if out_r * out_c > MAX_OUTPUTS:
+        raise ParameterError(f"{model}: the output would have {out_r * out_c} entries; the limit is "
+                             f"{MAX_OUTPUTS} (symderiv.models.convolution.MAX_OUTPUTS)")
+    g = Graph(title)
+    X = tensor(g, "X", image)
+    K = tensor(g, "K", kernel)
+    if padding:
+        zero = g.const(0)
+        rows = [[zero] * (n_cols + 2 * padding) for _ in range(padding)]
+        rows += [[zero] * padding + list(r) + [zero] * padding for r in X.nodes]
+        rows += [[zero] * (n_cols + 2 * padding) for _ in range(padding)]
+        Xp = _new(g, "X_pad", rows, "pad", (X,), sp.Function("pad")(X.symbol), r"X_{\mathrm{pad}}")
+    else:
+        Xp = X
+    nodes = [[g.apply("dot", *(v for a in range(f_rows) for b in range(f_cols)
+                              for v in (K.nodes[a][b], Xp.nodes[i * stride + a][j * stride + b])),
+                      name=f"O_{i + 1}_{j + 1}", latex=f"O_{{{i + 1}{j + 1}}}")
+              for j in range(out_c)] for i in range(out_r)]
+    O = _new(g, "O", nodes, "conv", (Xp, K), _Corr(Xp.symbol, K.symbol), "O", stride=stride)
+    if upstream is not None and (len(upstream), len(upstream[0])) != (out_r, out_c):
+        raise ParameterError(f"{model}: upstream: expected shape {out_r}x{out_c} (the output), "
+                             f"got {len(upstream)}x{len(upstream[0])}")
+    L = total(O, upstream)
+    sizes = Section("sizes", "Output size", (_size_step(n_rows, padding, f_rows, stride, "height"),
+                                              _size_step(n_cols, padding, f_cols, stride, "width")))
+    loss = ("The loss is the sum of the output entries (an upstream gradient of ones)." if upstream is None
+            else "The loss is the sum of the output entries weighted by the given upstream gradient.")
+    return solution(L, model=model, parameters=dict(image=image, kernel=kernel, stride=stride, padding=padding,
+                                                    upstream=upstream),
+                    before=[sizes], extra=[Section("remarks", "Remarks", (
+                        Remark(("Deep-learning libraries compute cross-correlation (the kernel is not "
+                                "flipped); each output entry is the sum of the element-wise products of "
+                                "the kernel with one window.",)),
+                        Remark((loss,)),
+                        Remark(("Backward: the kernel's gradient is the correlation of the (padded) input "
+                                "with the upstream gradient; the input's gradient is the full convolution "
+                                "of the upstream gradient with the kernel"
+                                + ("." if stride == 1 else f", the upstream gradient first spread out by the "
+                                   f"stride ({stride - 1} zero(s) between its entries)."),))))])
+
+
+class _Corr(sp.Function):
+    """X ⋆ K, the cross-correlation as written."""
+
+    def _latex(self, printer):
+        return f"{printer._print(self.args[0])} \\star {printer._print(self.args[1])}"
+
+    def _sympystr(self, printer):
+        return f"{printer._print(self.args[0])} ⋆ {printer._print(self.args[1])}"
+
+
+_full = written("conv_full", r"\mathrm{conv}_{\mathrm{full}}", "conv_full")
+_crop = written("crop", r"\mathrm{crop}", "crop")
+_route = written("route", r"\mathrm{route}_{\max}", "route_max")
+_spread = written("spread", r"\mathrm{spread}", "spread")
+
+# The matrix-level backward rules of these gates, beside the generic ones in symderiv.tensor.
+RULES.update({
+    "conv": lambda c, k, d: _full(d, c.parents[1].symbol) if k == 0 else _Corr(c.parents[0].symbol, d),
+    "pad": lambda c, k, d: _crop(d),
+    "maxpool": lambda c, k, d: _route(d),
+    "mean": lambda c, k, d: _spread(d),
+})
+
+_IMAGE_P = [[2, 3, 7, 4, 6], [6, 6, 9, 8, 7], [3, 4, 8, 3, 8], [7, 8, 3, 6, 6], [4, 2, 1, 8, 3]]
+
+
+@register("conv2d", "Cross-correlation of a 6×6 image with a 3×3 vertical edge detector",
+          Param("image", IMAGE, "the image (rows)", kind="array", shape=(None, None)),
+          Param("kernel", EDGE, "the filter (rows)", kind="array", shape=(None, None)),
+          Param("stride", 1, "stride", kind="int", high=100),
+          Param("padding", 0, "zero padding", kind="int", low=0, high=100),
+          Param("upstream", None, "∂L/∂output (default: ones, L = the sum of the map)", kind="array",
+                shape=(None, None)))
+def conv2d(image, kernel, stride, padding, upstream) -> Solution:
+    return _conv(image, kernel, stride, padding, "conv2d", upstream)
+
+
+@register("conv2d-padding", "Zero padding and stride: a 5×5 image, p = 1, a 2×2 filter, s = 2",
+          Param("image", _IMAGE_P, "the image (rows)", kind="array", shape=(None, None)),
+          Param("kernel", [[1, -1], [0, -1]], "the filter (rows)", kind="array", shape=(None, None)),
+          Param("padding", 1, "zero padding", kind="int", low=0, high=100),
+          Param("stride", 2, "stride", kind="int", high=100),
+          Param("upstream", None, "∂L/∂output (default: ones)", kind="array", shape=(None, None)))
+def conv2d_padding(image, kernel, padding, stride, upstream) -> Solution:
+    return _conv(image, kernel, stride, padding, "conv2d-padding", upstream,
+                 title="Convolution with zero padding and stride")
+
+
+def _feature_map() -> list[list[int]]:
+    """The conv2d default output (the notes' 4×4 feature map), computed here for pooling's default."""
+    return [[sum(EDGE[a][b] * IMAGE[i + a][j + b] for a in range(3) for b in range(3)) for j in range(4)]
+            for i in range(4)]
+
+
+def _pool(inp, size: int, stride: int, mode: str) -> Solution:
+    g = Graph(f"{'Max' if mode == 'max' else 'Average'} pooling")
+    X = tensor(g, "X", inp)
+    n_r, n_c = len(inp), len(inp[0])
+    out_r, out_c = (n_r - size) // stride + 1, (n_c - size) // stride + 1
+    op = "maxpool" if mode == "max" else "mean"
+    nodes = [[g.apply(op, *(X.nodes[i * stride + a][j * stride + b] for a in range(size) for b in range(size)),
+                      name=f"Y_{i + 1}_{j + 1}", latex=f"Y_{{{i + 1}{j + 1}}}")
+              for j in range(out_c)] for i in range(out_r)]
+    Y = _new(g, "Y", nodes, op, (X,), sp.Function(f"{mode}pool")(X.symbol), "Y")
+    return solution(total(Y), model="pooling", title=f"{'Max' if mode == 'max' else 'Average'} pooling, "
+                    f"{size}×{size} windows, stride {stride}", parameters={})
+
+
+@register("pooling", "Max and average pooling (2×2 windows, stride 2) of the conv2d feature map",
+          Param("input", _feature_map(), "the input (rows)", kind="array", shape=(None, None)),
+          Param("size", 2, "window size", kind="int", high=100),
+          Param("stride", 2, "stride", kind="int", high=100),
+          Param("mode", "both", "max, average or both", kind="choice", choices=("both", "max", "average")))
+def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue's name)
+    if size > len(input) or size > len(input[0]):
+        raise ParameterError(f"pooling: the {size}x{size} window is larger than the "
+                             f"{len(input)}x{len(input[0])} input")
+    modes = ("max", "average") if mode == "both" else (mode,)
+    parts = [_pool(input, size, stride, m) for m in modes]
+    sections, names = [], {}
+    for m, part in zip(modes, parts):
+        names.update(part.names)
+        sections += [Section(s.kind, f"{'Max' if m == 'max' else 'Average'} pooling: {s.title}", s.items)
+                     for s in part.sections]
+    sections.append(Section("remarks", "Remarks", (
+        Remark(("Backward: max pooling routes each window's upstream gradient to its maximum (on a tie, "
+                "to the first maximum, as PyTorch does); average pooling spreads it evenly, 1/(size²) to "
+                "each entry. The loss is the sum of the pooled outputs.",)),)))
+    results = parts[0].results if len(parts) == 1 else \
+        {f"{m}:{k}": v for m, part in zip(modes, parts) for k, v in part.results.items()}
+    return Solution("pooling", "Max and average pooling" if mode == "both" else parts[0].title,
+                    tuple(sections), names, dict(input=input, size=size, stride=stride, mode=mode), results)
+
+
+@register("conv-volume", "Convolution over a volume: one filter slice per channel, summed, plus a bias",
+          Param("height", 4, "input height", kind="int", high=10_000),
+          Param("width", 4, "input width", kind="int", high=10_000),
+          Param("channels", 3, "input channels", kind="int", high=10_000),
+          Param("kernel_size", 3, "filter height and width", kind="int", high=10_000),
+          Param("filters", 10, "number of filters in the layer", kind="int", high=100_000))
+def conv_volume(height, width, channels, kernel_size, filters) -> Solution:
+    if kernel_size > min(height, width):
+        raise ParameterError(f"conv-volume: the {kernel_size}x{kernel_size} kernel is larger than the "
+                             f"{height}x{width} input")
+    h, w, c, f, k = sp.symbols("h w c f k", positive=True, integer=True)
+    names = {s: Name(sp.latex(s), str(s)) for s in (h, w, c, f, k)}
+    values = {h: _shown(height), w: _shown(width), c: _shown(channels), f: _shown(kernel_size), k: _shown(filters)}
+    per, out_h, out_w, per_filter = (sp.Symbol(n) for n in ("weights", "out_h", "out_w", "params"))
+    names.update({per: Name(r"\text{weights per filter}", "weights per filter"),
+                  per_filter: Name(r"\text{parameters per filter}", "parameters per filter"),
+                  out_h: Name(r"h_{\mathrm{out}}", "h_out"), out_w: Name(r"w_{\mathrm{out}}", "w_out")})
+    total_sym = sp.Symbol("total")
+    names[total_sym] = Name(r"\text{parameters of the layer}", "parameters of the layer")
+    steps = (
+        Step(per, f * f * c, values, sp.Integer(kernel_size ** 2 * channels), None,
+             ("one filter has a kernel_size×kernel_size slice per input channel",)),
+        Step(per_filter, f * f * c + 1, values, sp.Integer(kernel_size ** 2 * channels + 1), None,
+             ("the channel slices' sums are added together with one bias",)),
+        Step(total_sym, k * (f * f * c + 1), values, sp.Integer(filters * (kernel_size ** 2 * channels + 1)), None),
+        Step(out_h, h - f + 1, values, sp.Integer(height - kernel_size + 1), None, ("stride 1, no padding",)),
+        Step(out_w, w - f + 1, values, sp.Integer(width - kernel_size + 1), None),
+    )
+    shape = f"{height - kernel_size + 1}×{width - kernel_size + 1}×{filters}"
+    return Solution("conv-volume", "Convolution over a volume", (
+        Section("forward", "Parameters and output shape", steps),
+        Section("remarks", "Remarks", (Remark((f"The output volume is {shape}: one "
+                                                f"{height - kernel_size + 1}×{width - kernel_size + 1} map per "
+                                                "filter, stacked.",)),))),
+        names, dict(height=height, width=width, channels=channels, kernel_size=kernel_size, filters=filters))
+
