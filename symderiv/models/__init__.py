@@ -140,7 +140,7 @@ def solve(model_id: str, **params: Any) -> Solution:
     return get_model(model_id).solve(**params)
 
 
-from . import graphs, networks, sequences, convolution  # noqa: E402,F401  (registers the models)
+from . import graphs, networks, sequences, convolution, probability  # noqa: E402,F401  (registers the models)
 
 #: The catalogue's order (../shared/CATALOGUE.md), which ``symderiv list`` follows.
 ORDER = ("graph-add-mul", "graph-mul-add", "sigmoid-neuron", "max-gate", "xor-mlp", "sigmoid-chain", "dropout",
