@@ -107,3 +107,10 @@ def test_output_is_identical_across_hash_seeds():
 def test_jupyter_latex_repr():
     sol = symderiv.solve("graph-add-mul")
     assert sol._repr_latex_().startswith("\\section*")
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_latex_loses_no_character(model):
+    # the escaper turns a character it cannot typeset into '?': no model's text may hit that
+    tex = symderiv.solve(model).to_latex(standalone=True)
+    assert "?" not in tex

@@ -17,7 +17,13 @@ _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
             "<": r"\textless{}", ">": r"\textgreater{}"}
 _UNICODE = {"∂": r"$\partial$", "σ": r"$\sigma$", "×": r"$\times$", "·": r"$\cdot$", "≈": r"$\approx$",
             "−": "-", "–": "--", "—": "---", "≤": r"$\le$", "≥": r"$\ge$", "‖": r"$\|$", "→": r"$\to$",
-            "⊙": r"$\odot$", "√": r"$\surd$", "…": r"\dots{}", "’": "'", "∞": r"$\infty$"}
+            "⊙": r"$\odot$", "√": r"$\surd$", "…": r"\dots{}", "’": "'", "∞": r"$\infty$",
+            "½": r"$\frac{1}{2}$", "²": r"$^{2}$", "ᵀ": r"$^{\top}$", "\u0302": r"\^{}", "⋆": r"$\star$",
+            "⌊": r"$\lfloor$", "⌋": r"$\rfloor$", "∈": r"$\in$", "Σ": r"$\Sigma$", "∇": r"$\nabla$",
+            "±": r"$\pm$", "≠": r"$\neq$", "⇒": r"$\Rightarrow$", "ℝ": r"$\mathbf{R}$", "ŷ": r"$\hat{y}$"}
+_UNICODE.update({c: f"$\\{name}$" for c, name in zip("αβγδεθλμπρστφω", (
+    "alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", "pi", "rho", "sigma", "tau", "phi",
+    "omega"))})
 
 
 def escape(s: str) -> str:
