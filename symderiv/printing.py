@@ -187,6 +187,8 @@ class TextFormulaPrinter(_ValueMixin, StrPrinter):
         return f"({s})"
 
     def _matrix(self, rows: list[list[str]]) -> str:
+        if len(rows) == 1 and len(rows[0]) == 1:
+            return f"[{rows[0][0]}]"
         if all(len(r) == 1 for r in rows):
             return "[" + ", ".join(r[0] for r in rows) + "]ᵀ"
         return "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"

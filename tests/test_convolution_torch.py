@@ -128,3 +128,29 @@ def test_pooling_exact_average_is_rational():
                 if isinstance(s, symderiv.Step) and str(s.lhs) == "Y" and s.formula is not None)
     # window [[-5, -4], [-10, -2]] averages to -21/4
     assert step.exact[0, 0] == sp.Rational(-21, 4)
+
+
+def test_conv_volume_with_values_matches_torch():
+    volume = [[[1, 2, 0], [0, 1, 3], [2, 2, 1]], [[0, 1, 1], [1, 0, 2], [3, 1, 0]]]
+    filt = [[[1, 0], [0, -1]], [[2, 1], [0, 1]]]
+    sol = symderiv.solve("conv-volume", volume=volume, filter=filt, bias=0.5)
+    X, K = t(volume), t(filt)
+    b = torch.tensor([0.5], dtype=torch.float64, requires_grad=True)
+    out = F.conv2d(X[None], K[None], bias=b)[0, 0]
+    out.sum().backward()
+    assert matrix(sol, "O") == pytest.approx(flat(out), rel=1e-12)
+    for c in range(2):
+        for i in range(3):
+            for j in range(3):
+                assert float(sol.results[f"X{c + 1}_{i + 1}_{j + 1}"].approx) == pytest.approx(float(X.grad[c, i, j]))
+        for i in range(2):
+            for j in range(2):
+                assert float(sol.results[f"K{c + 1}_{i + 1}_{j + 1}"].approx) == pytest.approx(float(K.grad[c, i, j]))
+    assert float(sol.results["b_1_1"].approx) == pytest.approx(float(b.grad[0]))
+
+
+def test_conv_volume_values_must_come_in_pairs():
+    with pytest.raises(symderiv.ParameterError, match="both volume and filter"):
+        symderiv.solve("conv-volume", volume=[[[1, 2], [3, 4]]])
+    with pytest.raises(symderiv.ParameterError, match="one per channel"):
+        symderiv.solve("conv-volume", volume=[[[1, 2], [3, 4]]], filter=[[[1]], [[2]]])

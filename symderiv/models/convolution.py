@@ -9,7 +9,7 @@ from ..graph import Graph
 from ..printing import Name, Shown
 from ..solution import Remark, Section, Solution, Step
 from ..ops import written
-from ..tensor import RULES, _new, solution, tensor, total
+from ..tensor import RULES, Tensor, _new, add, solution, tensor, total
 from . import Param, register
 
 IMAGE = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3], [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8],
@@ -62,11 +62,7 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
         Xp = _new(g, "X_pad", rows, "pad", (X,), sp.Function("pad")(X.symbol), r"X_{\mathrm{pad}}")
     else:
         Xp = X
-    nodes = [[g.apply("dot", *(v for a in range(f_rows) for b in range(f_cols)
-                              for v in (K.nodes[a][b], Xp.nodes[i * stride + a][j * stride + b])),
-                      name=f"O_{i + 1}_{j + 1}", latex=f"O_{{{i + 1}{j + 1}}}")
-              for j in range(out_c)] for i in range(out_r)]
-    O = _new(g, "O", nodes, "conv", (Xp, K), _Corr(Xp.symbol, K.symbol), "O", stride=stride)
+    O = correlate(Xp, K, stride, "O")
     if upstream is not None and (len(upstream), len(upstream[0])) != (out_r, out_c):
         raise ParameterError(f"{model}: upstream: expected shape {out_r}x{out_c} (the output), "
                              f"got {len(upstream)}x{len(upstream[0])}")
@@ -89,6 +85,28 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
                                    f"stride ({stride - 1} zero(s) between its entries)."),))))])
 
 
+def correlate(X: Tensor, K: Tensor, stride: int, name: str, latex: str | None = None) -> Tensor:
+    """X ⋆ K: each output entry a ``dot`` gate over the kernel and one window of X."""
+    g = X.graph
+    (n_r, n_c), (f_r, f_c) = X.shape, K.shape
+    lx = latex or name
+    nodes = [[g.apply("dot", *(v for a in range(f_r) for b in range(f_c)
+                              for v in (K.nodes[a][b], X.nodes[i * stride + a][j * stride + b])),
+                      name=f"{name}_{i + 1}_{j + 1}", latex=f"{{{lx}}}_{{{i + 1}{j + 1}}}")
+              for j in range((n_c - f_c) // stride + 1)] for i in range((n_r - f_r) // stride + 1)]
+    return _new(g, name, nodes, "conv", (X, K), _Corr(X.symbol, K.symbol), lx, stride=stride)
+
+
+class _PlusBias(sp.Function):
+    """Z + b, the bias added at every position."""
+
+    def _latex(self, printer):
+        return f"{printer._print(self.args[0])} + {printer._print(self.args[1])}"
+
+    def _sympystr(self, printer):
+        return f"{printer._print(self.args[0])} + {printer._print(self.args[1])}"
+
+
 class _Corr(sp.Function):
     """X ⋆ K, the cross-correlation as written."""
 
@@ -103,6 +121,7 @@ _full = written("conv_full", r"\mathrm{conv}_{\mathrm{full}}", "conv_full")
 _crop = written("crop", r"\mathrm{crop}", "crop")
 _route = written("route", r"\mathrm{route}_{\max}", "route_max")
 _spread = written("spread", r"\mathrm{spread}", "spread")
+_sum = written("sum", r"\mathrm{sum}", "sum")
 
 # The matrix-level backward rules of these gates, beside the generic ones in symderiv.tensor.
 RULES.update({
@@ -110,6 +129,7 @@ RULES.update({
     "pad": lambda c, k, d: _crop(d),
     "maxpool": lambda c, k, d: _route(d),
     "mean": lambda c, k, d: _spread(d),
+    "bias": lambda c, k, d: d if k == 0 else _sum(d),
 })
 
 _IMAGE_P = [[2, 3, 7, 4, 6], [6, 6, 9, 8, 7], [3, 4, 8, 3, 8], [7, 8, 3, 6, 6], [4, 2, 1, 8, 3]]
@@ -188,34 +208,77 @@ def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue
           Param("width", 4, "input width", kind="int", high=10_000),
           Param("channels", 3, "input channels", kind="int", high=10_000),
           Param("kernel_size", 3, "filter height and width", kind="int", high=10_000),
-          Param("filters", 10, "number of filters in the layer", kind="int", high=100_000))
-def conv_volume(height, width, channels, kernel_size, filters) -> Solution:
+          Param("filters", 10, "number of filters in the layer", kind="int", high=100_000),
+          Param("volume", None, "optional input values: one height×width matrix per channel", kind="array",
+                shape=(None, None, None)),
+          Param("filter", None, "optional values of one filter: one kernel_size×kernel_size slice per channel",
+                kind="array", shape=(None, None, None)),
+          Param("bias", 0, "that filter's bias"))
+def conv_volume(height, width, channels, kernel_size, filters, volume, filter, bias) -> Solution:  # noqa: A002
+    if (volume is None) != (filter is None):
+        raise ParameterError("conv-volume: give both volume and filter, or neither")
+    if volume is not None:
+        channels, height, width = len(volume), len(volume[0]), len(volume[0][0])
+        if len(filter[0]) != len(filter[0][0]):
+            raise ParameterError(f"conv-volume: filter: expected square slices, got "
+                                 f"{len(filter[0])}x{len(filter[0][0])}")
+        if len(filter) != channels:
+            raise ParameterError(f"conv-volume: filter: expected {channels} slices (one per channel), "
+                                 f"got {len(filter)}")
+        kernel_size = len(filter[0])
     if kernel_size > min(height, width):
         raise ParameterError(f"conv-volume: the {kernel_size}x{kernel_size} kernel is larger than the "
                              f"{height}x{width} input")
-    h, w, c, f, k = sp.symbols("h w c f k", positive=True, integer=True)
-    names = {s: Name(sp.latex(s), str(s)) for s in (h, w, c, f, k)}
-    values = {h: _shown(height), w: _shown(width), c: _shown(channels), f: _shown(kernel_size), k: _shown(filters)}
-    per, out_h, out_w, per_filter = (sp.Symbol(n) for n in ("weights", "out_h", "out_w", "params"))
-    names.update({per: Name(r"\text{weights per filter}", "weights per filter"),
-                  per_filter: Name(r"\text{parameters per filter}", "parameters per filter"),
-                  out_h: Name(r"h_{\mathrm{out}}", "h_out"), out_w: Name(r"w_{\mathrm{out}}", "w_out")})
-    total_sym = sp.Symbol("total")
-    names[total_sym] = Name(r"\text{parameters of the layer}", "parameters of the layer")
+    counts = _volume_counts(height, width, channels, kernel_size, filters)
+    params = dict(height=height, width=width, channels=channels, kernel_size=kernel_size, filters=filters,
+                  volume=volume, filter=filter, bias=bias)
+    if volume is None:
+        return Solution("conv-volume", "Convolution over a volume", counts, dict(_VOLUME_NAMES), params)
+    g = Graph("Convolution over a volume: one filter")
+    slices = [correlate(tensor(g, f"X{c + 1}", volume[c], latex=f"X_{{{c + 1}}}"),
+                        tensor(g, f"K{c + 1}", filter[c], latex=f"K_{{{c + 1}}}"), 1, f"S{c + 1}",
+                        latex=f"S_{{{c + 1}}}") for c in range(channels)]
+    total_map = slices[0]
+    for c, sl in enumerate(slices[1:], 2):
+        total_map = add(total_map, sl, name="Z" if c == channels else f"Z{c}",
+                        latex="Z" if c == channels else f"Z_{{{c}}}")
+    b = tensor(g, "b", [[bias]])
+    out = _new(g, "O", [[g.add(z, b.nodes[0][0], name=f"O_{i + 1}_{j + 1}", latex=f"O_{{{i + 1}{j + 1}}}")
+                         for j, z in enumerate(row)] for i, row in enumerate(total_map.nodes)],
+               "bias", (total_map, b), _PlusBias(total_map.symbol, b.symbol), "O")
+    sol = solution(total(out), model="conv-volume", parameters=params, before=list(counts),
+                   extra=[Section("remarks", "Remarks", (Remark((
+                       "Each slice S_c is the correlation of channel c with the filter's slice c; the "
+                       "output map is their sum plus the bias, added at every position (so the bias "
+                       "gathers the whole upstream gradient). The loss is the sum of the map.",)),))])
+    return Solution(sol.model, sol.title, sol.sections, {**_VOLUME_NAMES, **sol.names}, sol.parameters, sol.results)
+
+
+_h, _w, _c, _f, _k = sp.symbols("h w c f k", positive=True, integer=True)
+_PER, _OUT_H, _OUT_W, _PER_FILTER, _TOTAL = (sp.Symbol(n) for n in ("weights", "out_h", "out_w", "params", "total"))
+_VOLUME_NAMES = {**{s: Name(sp.latex(s), str(s)) for s in (_h, _w, _c, _f, _k)},
+                 _PER: Name(r"\text{weights per filter}", "weights per filter"),
+                 _PER_FILTER: Name(r"\text{parameters per filter}", "parameters per filter"),
+                 _TOTAL: Name(r"\text{parameters of the layer}", "parameters of the layer"),
+                 _OUT_H: Name(r"h_{\mathrm{out}}", "h_out"), _OUT_W: Name(r"w_{\mathrm{out}}", "w_out")}
+
+
+def _volume_counts(height: int, width: int, channels: int, kernel_size: int, filters: int) -> tuple[Section, ...]:
+    """The parameter count and the output shape, worked with the numbers."""
+    values = {_h: _shown(height), _w: _shown(width), _c: _shown(channels), _f: _shown(kernel_size),
+              _k: _shown(filters)}
+    f, c = _f, _c
     steps = (
-        Step(per, f * f * c, values, sp.Integer(kernel_size ** 2 * channels), None,
+        Step(_PER, f * f * c, values, sp.Integer(kernel_size ** 2 * channels), None,
              ("one filter has a kernel_size×kernel_size slice per input channel",)),
-        Step(per_filter, f * f * c + 1, values, sp.Integer(kernel_size ** 2 * channels + 1), None,
+        Step(_PER_FILTER, f * f * c + 1, values, sp.Integer(kernel_size ** 2 * channels + 1), None,
              ("the channel slices' sums are added together with one bias",)),
-        Step(total_sym, k * (f * f * c + 1), values, sp.Integer(filters * (kernel_size ** 2 * channels + 1)), None),
-        Step(out_h, h - f + 1, values, sp.Integer(height - kernel_size + 1), None, ("stride 1, no padding",)),
-        Step(out_w, w - f + 1, values, sp.Integer(width - kernel_size + 1), None),
+        Step(_TOTAL, _k * (f * f * c + 1), values, sp.Integer(filters * (kernel_size ** 2 * channels + 1)), None),
+        Step(_OUT_H, _h - f + 1, values, sp.Integer(height - kernel_size + 1), None, ("stride 1, no padding",)),
+        Step(_OUT_W, _w - f + 1, values, sp.Integer(width - kernel_size + 1), None),
     )
     shape = f"{height - kernel_size + 1}×{width - kernel_size + 1}×{filters}"
-    return Solution("conv-volume", "Convolution over a volume", (
-        Section("forward", "Parameters and output shape", steps),
-        Section("remarks", "Remarks", (Remark((f"The output volume is {shape}: one "
-                                                f"{height - kernel_size + 1}×{width - kernel_size + 1} map per "
-                                                "filter, stacked.",)),))),
-        names, dict(height=height, width=width, channels=channels, kernel_size=kernel_size, filters=filters))
-
+    return (Section("counts", "Parameters and output shape", steps),
+            Section("shape", "Output volume", (Remark((f"The output volume is {shape}: one "
+                                                        f"{height - kernel_size + 1}×{width - kernel_size + 1} "
+                                                        "map per filter, stacked.",)),)))
