@@ -11,7 +11,7 @@ def T(rows):
     return torch.tensor(rows, dtype=torch.float64, requires_grad=True)
 
 
-def close(sol, name, grad):
+def check_close(sol, name, grad):
     assert float(sol.results[name].approx) == pytest.approx(float(grad), rel=1e-12, abs=1e-14), name
 
 
@@ -23,9 +23,9 @@ def test_dot_attention_weighted_loss():
     (c * torch.tensor(up, dtype=torch.float64)).sum().backward()
     sol = symderiv.solve("dot-attention", hs=hs, s=s, upstream=up)
     for i in range(3):
-        close(sol, f"s_{i + 1}", S.grad[i])
+        check_close(sol, f"s_{i + 1}", S.grad[i])
         for j in range(3):
-            close(sol, f"H_{i + 1}_{j + 1}", H.grad[i, j])
+            check_close(sol, f"H_{i + 1}_{j + 1}", H.grad[i, j])
 
 
 def test_rnn_weighted_loss_per_step():
@@ -41,8 +41,8 @@ def test_rnn_weighted_loss_per_step():
     for name, grad in (("W_xh", A.grad), ("W_hh", B.grad), ("W_hy", C.grad)):
         for i in range(grad.shape[0]):
             for j in range(grad.shape[1]):
-                close(sol, f"{name}_{i + 1}_{j + 1}", grad[i, j])
-    close(sol, "h0_1", h.grad[0])
+                check_close(sol, f"{name}_{i + 1}_{j + 1}", grad[i, j])
+    check_close(sol, "h0_1", h.grad[0])
 
 
 def test_upstream_of_the_wrong_shape_is_refused():
