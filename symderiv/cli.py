@@ -42,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
     s.add_argument("--digits", default="4", help="significant digits of floats (default 4)")
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    d = sub.add_parser("derive", help="the worked solution of your own formula")
+    d.add_argument("formula", help="e.g. '(x + y) * z' or '1/(1 + exp(-(w0*x0 + w1*x1 + w2)))'")
+    d.add_argument("--wrt", action="append", default=[], metavar="NAME", help="report only these gradients")
+    d.add_argument("--nary", action="store_true", help="keep a + b + c as one gate (default: two-input gates)")
+    d.add_argument("--convention", default="pytorch", help="derivative at kinks: pytorch, tensorflow or half")
+    for a in ("--set", "--format", "--standalone", "--digits", "-o"):
+        action = next(x for x in s._actions if a in x.option_strings)
+        d._add_action(action)
     return p
 
 
@@ -88,6 +96,15 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "list":
         width = max(map(len, MODELS))
         _write("".join(f"{m.id.ljust(width)}  {m.title}\n" for m in MODELS.values()), None)
+        return 0
+    if args.command == "derive":
+        from .formula import derive
+        if args.format not in FORMATS:
+            raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
+        digits = _digits(args.digits)
+        sol = derive(args.formula, _settings(args.set), wrt=args.wrt or None, convention=args.convention,
+                     nary=args.nary)
+        _write(render_many([sol], args.format, digits=digits, standalone=args.standalone), args.output)
         return 0
     if args.format not in FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")

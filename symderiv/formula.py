@@ -1,0 +1,160 @@
+"""Your own function as a formula string: parsed (never evaluated) into the engine's gates.
+
+``derive("(x + y) * z", x=-2, y=5, z=-4)`` builds the graph the way the formula is written:
+``-(a + b)`` is a negation gate after an add gate, ``x - y`` a subtract gate, ``1/f`` a reciprocal
+gate, and n-ary sums and products become two-input gates from left to right. Python's ``ast``
+parses the text; only the whitelisted nodes below are accepted, anything else is refused with
+its position.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import sympy as sp
+
+from .errors import ParameterError
+from .graph import Graph, Node
+from .solution import Solution
+
+MAX_LENGTH = 10_000
+MAX_DEPTH = 200
+#: The functions a formula may call: name -> gate.
+FUNCTIONS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
+             "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "abs": "abs", "max": "max", "min": "min"}
+CONSTANTS = {"e": sp.E, "pi": sp.pi}
+
+
+class FormulaError(ParameterError):
+    """A formula that is not in the grammar, with the position of the problem."""
+
+
+def _fail(node: ast.AST | None, text: str, what: str) -> FormulaError:
+    where = f" at column {node.col_offset + 1}" if node is not None and hasattr(node, "col_offset") else ""
+    return FormulaError(f"formula {text!r}: {what}{where}")
+
+
+def parse(text: str) -> ast.expr:
+    """The formula's syntax tree, checked against the grammar (numbers, names, + - * / ^ **,
+    parentheses, and calls of :data:`FUNCTIONS`)."""
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula is text, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"formula: longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text.replace("^", "**"), mode="eval")
+    except SyntaxError as e:
+        raise FormulaError(f"formula {text!r}: not an expression ({e.msg}) at column {e.offset}") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise FormulaError(f"formula {text!r}: cannot be parsed") from None
+    _check(tree.body, text, 0)
+    return tree.body
+
+
+def _check(node: ast.AST, text: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise _fail(node, text, f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise _fail(node, text, "expected a number")
+        return
+    if isinstance(node, ast.Name):
+        if node.id.startswith("_") or node.id in FUNCTIONS:
+            raise _fail(node, text, f"{node.id!r} is not a variable name")
+        return
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _check(node.operand, text, depth + 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+        _check(node.left, text, depth + 1)
+        return _check(node.right, text, depth + 1)
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+            raise _fail(node, text, f"expected a call of one of {', '.join(FUNCTIONS)}")
+        want = 2 if node.func.id in ("max", "min") else 1
+        if len(node.args) != want:
+            raise _fail(node, text, f"{node.func.id} takes {want} argument{'s' * (want > 1)}")
+        for a in node.args:
+            _check(a, text, depth + 1)
+        return
+    raise _fail(node, text, "expected a number, a name, + - * / ^, parentheses or a function call")
+
+
+def _flatten(node: ast.expr, op: type) -> list[ast.expr]:
+    """The operands of a left-nested chain a + b + c (``op`` = ast.Add), left to right."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, op):
+        return _flatten(node.left, op) + [node.right]
+    return [node]
+
+
+def build(text: str, values: dict[str, Any] | None = None, *, nary: bool = False,
+          title: str | None = None) -> tuple[Graph, Node]:
+    """The graph of ``text`` and its output node. ``values`` gives the names' values (a name
+    without one stays a symbol); ``nary`` keeps a + b + c as one three-input gate."""
+    values = dict(values or {})
+    tree = parse(text)
+    g = Graph(title or f"f = {text}")
+    leaves: dict[str, Node] = {}
+
+    def leaf(name: str) -> Node:
+        if name not in leaves:
+            leaves[name] = g.input(name, values.get(name))
+        return leaves[name]
+
+    def walk(node: ast.expr) -> Node | sp.Expr:
+        if isinstance(node, ast.Constant):
+            return sp.Rational(repr(node.value)) if isinstance(node.value, float) else sp.Integer(node.value)
+        if isinstance(node, ast.Name):
+            return CONSTANTS[node.id] if node.id in CONSTANTS and node.id not in values else leaf(node.id)
+        if isinstance(node, ast.UnaryOp):
+            inner = walk(node.operand)
+            if isinstance(node.op, ast.UAdd):
+                return inner
+            return -inner if not isinstance(inner, Node) else g.neg(inner)
+        if isinstance(node, ast.Call):
+            args = [walk(a) for a in node.args]
+            return g.apply(FUNCTIONS[node.func.id], *args)
+        op = type(node.op)
+        if op in (ast.Add, ast.Mult) and nary:
+            parts = [walk(p) for p in _flatten(node, op)]
+            return g.apply("add" if op is ast.Add else "mul", *parts)
+        left, right = walk(node.left), walk(node.right)
+        if not isinstance(left, Node) and not isinstance(right, Node):  # plain numbers: no gate
+            if op in (ast.Div, ast.Pow) and right == 0:
+                raise _fail(node, text, "division by zero" if op is ast.Div else "a power of zero is not a gate")
+            return _ARITH[op](left, right)
+        if op is ast.Div and not isinstance(left, Node) and left == 1:
+            return g.recip(right)
+        gate = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}[op]
+        return g.apply(gate, left, right)
+
+    out = walk(tree)
+    unknown = sorted(set(values) - set(leaves))
+    if unknown:
+        raise FormulaError(f"formula {text!r}: {unknown[0]!r} does not appear in it")
+    if not isinstance(out, Node):
+        out = g.mul(1, out, name="f")
+    return g, out
+
+
+_ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+          ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
+
+
+def derive(formula: str, values: dict[str, Any] | None = None, *, wrt: list[str] | None = None,
+           convention: str = "pytorch", nary: bool = False, **named: Any) -> Solution:
+    """The worked solution of ``formula``: forward, local derivatives, backward, gradients.
+
+    Values come as a dict or as keywords (``derive("(x + y) * z", x=-2, y=5, z=-4)``); a name
+    without a value stays a symbol. ``wrt`` limits the results to those inputs.
+    """
+    g, out = build(formula, {**(values or {}), **named}, nary=nary)
+    sol = g.solution(out, convention=convention, label="f", model="derive",
+                     parameters={k: v for k, v in {**(values or {}), **named}.items()})
+    if wrt:
+        missing = [w for w in wrt if w not in sol.results]
+        if missing:
+            raise FormulaError(f"--wrt {missing[0]}: not an input of the formula")
+        sol = Solution(sol.model, sol.title, sol.sections, sol.names, sol.parameters,
+                       {k: v for k, v in sol.results.items() if k in wrt})
+    return sol

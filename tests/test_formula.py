@@ -1,0 +1,101 @@
+"""Your own formula: parsed into the engine's gates as written, never evaluated."""
+
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+import symderiv
+from symderiv.cli import main
+from symderiv.formula import FormulaError, build, derive
+
+E = sp.exp(-1)
+
+
+def test_notes_sigmoid_neuron_typed_as_a_formula_gives_gates_f1_to_f8():
+    g, out = build("1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", dict(w0=2, x0=-1, w1=-3, x1=-2, w2=-3))
+    gates = [n for n in g.nodes if n.op is not None]
+    assert [n.name for n in gates] == [f"f{k}" for k in range(1, 9)]
+    assert [n.op.name for n in gates] == ["mul", "mul", "add", "add", "neg", "exp", "add", "recip"]
+    # by hand: z = 1, σ'(z) = e^-1/(1 + e^-1)^2; ∂f/∂w0 = x0 σ', ∂f/∂x1 = w1 σ'
+    sol = derive("1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", w0=2, x0=-1, w1=-3, x1=-2, w2=-3)
+    dz = E / (1 + E) ** 2
+    for name, factor in dict(w0=-1, x0=2, w1=-2, x1=-3, w2=1).items():
+        assert sp.simplify(sol.results[name].exact - factor * dz) == 0
+
+
+def test_notes_first_graph_from_the_cli(capsys):
+    assert main(["derive", "(x + y) * z", "--set", "x=-2", "--set", "y=5", "--set", "z=-4"]) == 0
+    out = capsys.readouterr().out
+    assert "f1 = x + y = -2 + 5 = 3" in out and "f = f1·z" not in out
+    assert "∂f/∂x = -4" in out and "∂f/∂z = 3" in out
+
+
+def test_written_structure_is_kept():
+    g, _ = build("-(a + b) - c/d + 1/e2", {})
+    assert [n.op.name for n in g.nodes if n.op] == ["add", "neg", "div", "sub", "recip", "add"]
+    g, _ = build("a + b + c", {}, nary=True)
+    assert [n.op.name for n in g.nodes if n.op] == ["add"]
+    g, _ = build("a + b + c", {})
+    assert [n.op.name for n in g.nodes if n.op] == ["add", "add"]
+
+
+def test_reused_name_gathers_gradient_from_each_use():
+    # f = x·y + x at x = 3, y = 2: ∂f/∂x = y + 1 = 3, shown as the sum of two contributions
+    sol = derive("x*y + x", x=3, y=2)
+    assert sol.results["x"].exact == 3 and sol.results["y"].exact == 3
+    assert "x feeds 2 gates" in sol.to_text()
+
+
+def test_symbolic_when_values_are_missing():
+    sol = derive("x^2 * sin(y)")
+    x, y = sp.symbols("x y", real=True)
+    assert sp.simplify(sol.results["x"].exact - 2 * x * sp.sin(y)) == 0
+    assert sp.simplify(sol.results["y"].exact - x ** 2 * sp.cos(y)) == 0
+
+
+def test_constants_and_functions():
+    sol = derive("max(x, 0.5) + sqrt(y) * e", x=2, y=4)
+    assert sol.results["x"].exact == 1
+    assert sol.results["y"].exact == sp.E / 4  # e/(2·sqrt(4))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("__import__('os').system('touch /tmp/symderiv-pwned')", "expected a call of one of"),
+    ("x.__class__", "expected a number, a name"),
+    ("x[0]", "expected a number, a name"),
+    ("'abc'", "expected a number"),
+    ("lambda: 1", "expected a number, a name"),
+    ("foo(x)", "expected a call of one of"),
+    ("exp(x, y)", "takes 1 argument"),
+    ("_x + 1", "not a variable name"),
+    ("x +", "not an expression"),
+    ("1/0 + x", "division by zero"),
+    ("(" * 300 + "x" + ")" * 300, "formula"),
+])
+def test_refused_formulas(text, message):
+    with pytest.raises(FormulaError, match=message):
+        derive(text)
+
+
+def test_refusals_in_the_cli_run_nothing(tmp_path):
+    marker = tmp_path / "ran"
+    for text in (f"__import__('os').system('touch {marker}')", f"exec('open(\"{marker}\", \"w\")')"):
+        p = subprocess.run([sys.executable, "-m", "symderiv.cli", "derive", text], capture_output=True, text=True)
+        assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+    assert not marker.exists()
+
+
+def test_unknown_set_name_and_wrt():
+    with pytest.raises(FormulaError, match="'q' does not appear"):
+        derive("x + 1", q=2)
+    with pytest.raises(symderiv.SymderivError, match="not an input"):
+        derive("x + 1", x=1, wrt=["z"])
+    assert list(derive("x * y", x=1, y=2, wrt=["y"]).results) == ["y"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex", "mathml", "html", "json"])
+def test_every_format(fmt, capsys):
+    assert main(["derive", "relu(x) * tanh(y)", "--set", "x=0", "--set", "y=1/2", "--format", fmt]) == 0
+    assert capsys.readouterr().out
