@@ -16,6 +16,7 @@ or build your own graph with the same calls the models use::
 """
 
 from .errors import GraphError, ParameterError, SymderivError, UnknownModelError
+from .formula import FormulaError, derive
 from .graph import Backward, Graph, Node
 from .models import get_model, models, solve
 from .ops import CONVENTIONS, OPS, Convention
@@ -26,7 +27,7 @@ from .values import parse_value
 __version__ = "0.1.0"
 
 __all__ = [
-    "Backward", "CONVENTIONS", "Convention", "FORMATS", "Graph", "GraphError", "Node", "OPS",
+    "Backward", "CONVENTIONS", "Convention", "FORMATS", "FormulaError", "Graph", "GraphError", "Node", "OPS",
     "ParameterError", "Remark", "Section", "Solution", "Step", "SymderivError", "Table",
-    "UnknownModelError", "get_model", "models", "parse_value", "render", "solve",
+    "UnknownModelError", "derive", "get_model", "models", "parse_value", "render", "solve",
 ]
