@@ -141,16 +141,63 @@ _ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: la
           ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
 
 
-def derive(formula: str, values: dict[str, Any] | None = None, *, wrt: list[str] | None = None,
+_SYMPY_GATES = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh",
+                sp.Abs: "abs"}
+
+
+def build_sympy(expr: sp.Expr, values: dict[str, Any] | None = None) -> tuple[Graph, Node]:
+    """The graph of a SymPy expression as SymPy holds it: one gate per operation (sums and
+    products two inputs at a time), equal subexpressions shared as one node."""
+    if not isinstance(expr, sp.Expr):
+        raise FormulaError(f"expected a SymPy expression, got {type(expr).__name__}")
+    values = dict(values or {})
+    g = Graph(f"f = {sp.sstr(expr)}")
+    made: dict[sp.Expr, Node | sp.Expr] = {}
+
+    def walk(e: sp.Expr) -> Node | sp.Expr:
+        if e in made:
+            return made[e]
+        if e.is_Symbol:
+            out = g.input(e.name, values.get(e.name))
+        elif e.is_number and not e.free_symbols:
+            out = e
+        elif e.is_Add or e.is_Mul:
+            parts = [walk(a) for a in e.args]
+            out = parts[0]
+            for p in parts[1:]:
+                out = g.apply("add" if e.is_Add else "mul", out, p)
+        elif e.is_Pow:
+            base, ex = walk(e.base), walk(e.exp)
+            out = g.recip(base) if ex == -1 else g.apply("sqrt", base) if ex == sp.Rational(1, 2) \
+                else g.pow(base, ex)
+        elif e.func in _SYMPY_GATES:
+            out = g.apply(_SYMPY_GATES[e.func], walk(e.args[0]))
+        elif isinstance(e, (sp.Max, sp.Min)) and len(e.args) == 2:
+            out = g.apply("max" if isinstance(e, sp.Max) else "min", *(walk(a) for a in e.args))
+        else:
+            raise FormulaError(f"{sp.sstr(e)}: {e.func.__name__} is not one of symderiv's gates")
+        made[e] = out
+        return out
+
+    out = walk(expr)
+    unknown = sorted(set(values) - {n.name for n in g.nodes if n.is_input})
+    if unknown:
+        raise FormulaError(f"{unknown[0]!r} does not appear in the expression")
+    return g, out if isinstance(out, Node) else g.mul(1, out, name="f")
+
+
+def derive(formula: str | sp.Expr, values: dict[str, Any] | None = None, *, wrt: list[str] | None = None,
            convention: str = "pytorch", nary: bool = False, **named: Any) -> Solution:
-    """The worked solution of ``formula``: forward, local derivatives, backward, gradients.
+    """The worked solution of ``formula`` (text, or a SymPy expression): forward, local
+    derivatives, backward, gradients.
 
     Values come as a dict or as keywords (``derive("(x + y) * z", x=-2, y=5, z=-4)``); a name
     without a value stays a symbol. ``wrt`` limits the results to those inputs.
     """
-    g, out = build(formula, {**(values or {}), **named}, nary=nary)
+    given = {**(values or {}), **named}
+    g, out = build_sympy(formula, given) if isinstance(formula, sp.Basic) else build(formula, given, nary=nary)
     sol = g.solution(out, convention=convention, label="f", model="derive",
-                     parameters={k: v for k, v in {**(values or {}), **named}.items()})
+                     parameters=given)
     if wrt:
         missing = [w for w in wrt if w not in sol.results]
         if missing:

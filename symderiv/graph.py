@@ -109,6 +109,11 @@ class Node:
     def __neg__(self): return self.graph.neg(self)
     def __pow__(self, other): return self.graph.pow(self, other)
 
+    def backward(self, **kwargs: Any) -> Solution:
+        """The worked solution of the graph this node ends (``Graph.solution``), as micrograd's
+        ``backward()``, returning what was derived."""
+        return self.graph.solution(self, **kwargs)
+
 
 @dataclass
 class Local:

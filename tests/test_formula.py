@@ -99,3 +99,39 @@ def test_unknown_set_name_and_wrt():
 def test_every_format(fmt, capsys):
     assert main(["derive", "relu(x) * tanh(y)", "--set", "x=0", "--set", "y=1/2", "--format", fmt]) == 0
     assert capsys.readouterr().out
+
+
+def test_sympy_expression_route_shares_equal_subexpressions():
+    a, b = sp.symbols("a b")
+    g, out = symderiv.formula.build_sympy(sp.exp(a * b) + a * b, {"a": 1, "b": 2})
+    assert [n.op.name for n in g.nodes if n.op] == ["mul", "exp", "add"]  # a·b built once
+    # by hand: f = e^{ab} + ab, ∂f/∂a = b(e^{ab} + 1) = 2(e^2 + 1), ∂f/∂b = a(e^{ab} + 1) = e^2 + 1
+    sol = derive(sp.exp(a * b) + a * b, a=1, b=2)
+    assert sp.simplify(sol.results["a"].exact - 2 * (sp.exp(2) + 1)) == 0
+    assert sp.simplify(sol.results["b"].exact - (sp.exp(2) + 1)) == 0
+    with pytest.raises(FormulaError, match="not one of"):
+        derive(sp.gamma(a))
+
+
+def test_traced_python_records_the_graph():
+    from symderiv.traced import relu, reset, var
+    reset()
+    x = var("x", -4)
+    z = 2 * x + 2 + x           # z = -10
+    q = relu(z) + z * x         # dq/dx = relu'(z)·3 + (3x + z) = 0 + (-12 - 10), by hand
+    assert q.backward().results["x"].exact == -22
+    y = var("x", 3)             # the same name again: a fresh tape
+    assert (y * y).backward().results["x"].exact == 6
+
+
+def test_three_routes_agree():
+    from symderiv.traced import reset, sigmoid, var
+    reset()
+    w, x = var("w", sp.Rational(1, 2)), var("x", 3)
+    traced = sigmoid(w * x).backward().results
+    text = derive("sigmoid(w*x)", w=0.5, x=3).results
+    ws, xs = sp.symbols("w x")
+    expr = derive(1 / (1 + sp.exp(-ws * xs)), w=0.5, x=3).results
+    for name in ("w", "x"):
+        assert float(traced[name].approx) == pytest.approx(float(text[name].approx), rel=1e-15)
+        assert float(expr[name].approx) == pytest.approx(float(text[name].approx), rel=1e-15)
