@@ -19,7 +19,7 @@ from .graph import Graph, Node
 from .solution import Solution
 
 MAX_LENGTH = 10_000
-MAX_DEPTH = 200
+MAX_DEPTH = 200  # nested parentheses and calls; CPython's own parser stops at 200 parentheses
 #: The functions a formula may call: name -> gate.
 FUNCTIONS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
              "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "abs": "abs", "max": "max", "min": "min"}

@@ -1,5 +1,6 @@
 """Your own formula: parsed into the engine's gates as written, never evaluated."""
 
+import re
 import subprocess
 import sys
 
@@ -135,3 +136,39 @@ def test_three_routes_agree():
     for name in ("w", "x"):
         assert float(traced[name].approx) == pytest.approx(float(text[name].approx), rel=1e-15)
         assert float(expr[name].approx) == pytest.approx(float(text[name].approx), rel=1e-15)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_X, _Y = sp.symbols("x y", real=True)
+_LEAVES = st.sampled_from([("x", _X), ("y", _Y), ("2", sp.Integer(2)), ("0.5", sp.Rational(1, 2))])
+_UNARY = [("exp", sp.exp), ("tanh", sp.tanh), ("sin", sp.sin), ("cos", sp.cos),
+          ("sigmoid", lambda a: 1 / (1 + sp.exp(-a)))]
+
+
+def _extend(children):
+    binary = st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
+        lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})",
+                   {"+": t[0][1] + t[2][1], "-": t[0][1] - t[2][1], "*": t[0][1] * t[2][1]}[t[1]]))
+    unary = st.tuples(st.sampled_from(_UNARY), children).map(lambda t: (f"{t[0][0]}({t[1][0]})", t[0][1](t[1][1])))
+    return binary | unary
+
+
+FORMULAS = st.recursive(_LEAVES, _extend, max_leaves=8)
+VALUES = st.integers(-20, 20).map(lambda k: sp.Rational(k, 10))
+
+
+@settings(max_examples=40, deadline=None)
+@given(pair=FORMULAS, x=VALUES, y=VALUES)
+def test_random_formulas_match_sympy_diff(pair, x, y):
+    """The engine's gradient of a random formula equals sympy.diff of the same function, written
+    independently as a SymPy expression, at 1e-12 relative."""
+    text, expr = pair
+    present = {n: v for n, v in (("x", x), ("y", y)) if re.search(rf"\b{n}\b", text)}
+    sol = derive(text, present)
+    for name, sym in (("x", _X), ("y", _Y)):
+        if name not in present:
+            continue
+        expected = sp.N(sp.diff(expr, sym).subs({_X: x, _Y: y}), 40)
+        got = sol.results[name].approx
+        assert abs(got - float(expected)) <= 1e-12 * max(1, abs(float(expected))), (text, name)
