@@ -141,17 +141,28 @@ def test_three_routes_agree():
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _X, _Y = sp.symbols("x y", real=True)
-_LEAVES = st.sampled_from([("x", _X), ("y", _Y), ("2", sp.Integer(2)), ("0.5", sp.Rational(1, 2))])
-_UNARY = [("exp", sp.exp), ("tanh", sp.tanh), ("sin", sp.sin), ("cos", sp.cos),
-          ("sigmoid", lambda a: 1 / (1 + sp.exp(-a)))]
+# Each generated formula comes as (text, SymPy expression, torch function of (x, y)), built side by side.
+_LEAVES = st.sampled_from([("x", _X, lambda x, y: x), ("y", _Y, lambda x, y: y),
+                           ("2", sp.Integer(2), lambda x, y: 2.0), ("0.5", sp.Rational(1, 2), lambda x, y: 0.5)])
+_UNARY = [("exp", sp.exp, "exp"), ("tanh", sp.tanh, "tanh"), ("sin", sp.sin, "sin"), ("cos", sp.cos, "cos"),
+          ("sigmoid", lambda a: 1 / (1 + sp.exp(-a)), "sigmoid")]
+_BINARY = {"+": (lambda a, b: a + b), "-": (lambda a, b: a - b), "*": (lambda a, b: a * b)}
 
 
 def _extend(children):
-    binary = st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
-        lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})",
-                   {"+": t[0][1] + t[2][1], "-": t[0][1] - t[2][1], "*": t[0][1] * t[2][1]}[t[1]]))
-    unary = st.tuples(st.sampled_from(_UNARY), children).map(lambda t: (f"{t[0][0]}({t[1][0]})", t[0][1](t[1][1])))
+    binary = st.tuples(children, st.sampled_from(sorted(_BINARY)), children).map(
+        lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})", _BINARY[t[1]](t[0][1], t[2][1]),
+                   lambda x, y, a=t[0][2], b=t[2][2], f=_BINARY[t[1]]: f(a(x, y), b(x, y))))
+    unary = st.tuples(st.sampled_from(_UNARY), children).map(
+        lambda t: (f"{t[0][0]}({t[1][0]})", t[0][1](t[1][1]),
+                   lambda x, y, name=t[0][2], a=t[1][2]: _torch_unary(name, a(x, y))))
     return binary | unary
+
+
+def _torch_unary(name, v):
+    import torch
+    v = v if isinstance(v, torch.Tensor) else torch.tensor(v, dtype=torch.float64)
+    return getattr(torch, name)(v)
 
 
 FORMULAS = st.recursive(_LEAVES, _extend, max_leaves=8)
@@ -159,16 +170,24 @@ VALUES = st.integers(-20, 20).map(lambda k: sp.Rational(k, 10))
 
 
 @settings(max_examples=40, deadline=None)
-@given(pair=FORMULAS, x=VALUES, y=VALUES)
-def test_random_formulas_match_sympy_diff(pair, x, y):
-    """The engine's gradient of a random formula equals sympy.diff of the same function, written
-    independently as a SymPy expression, at 1e-12 relative."""
-    text, expr = pair
+@given(triple=FORMULAS, x=VALUES, y=VALUES)
+def test_random_formulas_match_sympy_diff_and_torch(triple, x, y):
+    """The engine's gradient of a random formula equals sympy.diff of the same function written
+    as a SymPy expression, and PyTorch float64 autograd of it written with torch, at 1e-12."""
+    text, expr, fn = triple
     present = {n: v for n, v in (("x", x), ("y", y)) if re.search(rf"\b{n}\b", text)}
     sol = derive(text, present)
-    for name, sym in (("x", _X), ("y", _Y)):
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+    ty = torch.tensor(float(y), dtype=torch.float64, requires_grad=True)
+    out = fn(tx, ty)
+    if isinstance(out, torch.Tensor) and out.requires_grad:
+        out.backward()
+    for name, sym, leaf in (("x", _X, tx), ("y", _Y, ty)):
         if name not in present:
             continue
-        expected = sp.N(sp.diff(expr, sym).subs({_X: x, _Y: y}), 40)
-        got = sol.results[name].approx
-        assert abs(got - float(expected)) <= 1e-12 * max(1, abs(float(expected))), (text, name)
+        expected = float(sp.N(sp.diff(expr, sym).subs({_X: x, _Y: y}), 40))
+        got = float(sol.results[name].approx)
+        assert abs(got - expected) <= 1e-12 * max(1, abs(expected)), (text, name, "sympy")
+        autograd = float(leaf.grad) if leaf.grad is not None else 0.0
+        assert abs(got - autograd) <= 1e-12 * max(1, abs(autograd)), (text, name, "torch")
