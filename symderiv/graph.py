@@ -415,9 +415,12 @@ class Graph:
         formula = sp.Add(*(d for p, d in zip(node.parents, derivs) if p is parent))
         value = _resolve(formula.xreplace(at), env, tie)
         sym = sp.Symbol(f"∂{node.name}/∂{parent.name}", real=True)  # distinct from gradient names
-        self.names[sym] = Name(rf"\frac{{\partial {self.names[node.symbol].latex}}}"
-                               rf"{{\partial {self.names[parent.symbol].latex}}}",
-                               f"∂{node.name}/∂{parent.name}")
+        lx = rf"\frac{{\partial {self.names[node.symbol].latex}}}{{\partial {self.names[parent.symbol].latex}}}"
+        tx = f"∂{node.name}/∂{parent.name}"
+        if node is bw.output and bw.label.text == node.name and len(bw.consumers.get(parent, ())) > 1:
+            # the gradient ∂f/∂x (all paths) and this gate's local ∂f/∂x (one path) would read alike
+            lx, tx = rf"{{{lx}}}_{{\mathrm{{gate}}}}", f"{tx} (gate)"
+        self.names[sym] = Name(lx, tx)
         approx = numeric.evaluate(value, env)
         if approx is not None:
             env[sym] = approx

@@ -22,7 +22,7 @@ from fractions import Fraction as F
 import mpmath
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import symderiv
@@ -163,45 +163,18 @@ def sympy_gradient(g, out, point):
     return {s.name: sp.diff(expr, s).xreplace(subs) for s in subs}
 
 
-def unfold_node(node):
-    """A node's exact value with the names of earlier nodes it uses replaced by their values."""
+def unfold_gradient(bw, node):
+    """The exact gradient ``bw.grads[node]`` with every let-bound name it uses (node values, local
+    derivatives, other nodes' gradients) replaced by its value, until only numbers remain."""
     defs = {n.symbol: n.value for n in node.graph.nodes if n.op is not None}
-    expr = node.value
-    for _ in range(len(node.graph.nodes) + 1):
-        if not expr.free_symbols & set(defs):
+    defs.update({loc.symbol: loc.value for loc in bw.locals.values()})
+    defs.update({bw.symbols[n]: g for n, g in bw.grads.items()})
+    expr = bw.grads[node]
+    for _ in range(4 * len(defs) + 1):
+        if not expr.free_symbols:
             return expr
         expr = expr.xreplace(defs)
-    raise AssertionError(f"could not unfold {node}")
-
-
-def unfold_gradient(bw, node, memo=None):
-    """The exact gradient ``bw.grads[node]`` with every let-bound name replaced by its value.
-
-    The names are node values, local derivatives (c, n) and the gradients of other nodes. The
-    local derivative of the output gate ``out`` with respect to a node X and the gradient of X are
-    both called d{out}/d{X} (see test_each_name_in_the_worked_solution_has_one_value); that name
-    means the local derivative inside grads[X] itself and wherever grads[X] was substituted whole
-    (``bw.ref(X)`` is not the name), and the gradient of X everywhere else.
-    """
-    memo = {} if memo is None else memo
-    if node in memo:
-        return memo[node]
-    graph = node.graph
-    defs = {n.symbol: unfold_node(n) for n in graph.nodes if n.op is not None}
-    values = dict(defs)
-    for loc in bw.locals.values():
-        defs[loc.symbol] = loc.value.xreplace(values)
-    expr = bw.grads[node]
-    for other, sym in bw.symbols.items():
-        if sym not in expr.free_symbols or other is node:
-            continue
-        if sym in defs and bw.ref(other) != sym:  # a local derivative's name (grads[other] was inlined)
-            continue
-        defs[sym] = unfold_gradient(bw, other, memo)
-    expr = expr.xreplace(defs)
-    assert not expr.free_symbols, f"{node.name}: unresolved names in {expr}"
-    memo[node] = expr
-    return expr
+    raise AssertionError(f"{node.name}: the names in {bw.grads[node]} do not unfold to a number")
 
 
 def to_mp(value):
@@ -307,27 +280,30 @@ def test_closed_form_at_the_point_equals_sympy_diff(program, point):
 # ----- the worked solution: one name, one value ---------------------------------------------------
 @SETTINGS
 @given(program=programs(ALL), point=points)
+@example(program=[("add", 0, 0), ("add", 0, 3)], point=(F(0), F(0), F(0)))  # f2 = x + (x + x)
 def test_each_name_in_the_worked_solution_has_one_value(program, point):
-    """A name defined by a step of the local-derivative or backward section (∂f4/∂f1, ...) has the
-    same value wherever it is defined: a local derivative ∂c/∂n and a gradient ∂out/∂n that are
-    different quantities must not share one name."""
+    """A name written in the local-derivative or backward section (as text, and as LaTeX) stands
+    for one value: the local derivative ∂out/∂n of the output gate and the gradient of n, which
+    differ when n also reaches the output another way, must not be written alike."""
     mp_forward(program, point, check=True)
     g, _, out = build(program, point)
     sol = g.solution(out)
-    seen = {}
-    for section in sol.sections:
-        if section.kind not in ("local", "backward"):
-            continue
-        for step in section.items:
-            if getattr(step, "lhs", None) is None or step.approx is None:
+    for style in ("text", "latex"):
+        seen = {}
+        for section in sol.sections:
+            if section.kind not in ("local", "backward"):
                 continue
-            name = str(step.lhs)
-            if name in seen:
-                assert close_40(step.approx, seen[name][1]), (
-                    f"{name} is {seen[name][1]} in the {seen[name][0]} section and {step.approx} "
-                    f"in the {section.kind} section")
-            else:
-                seen[name] = (section.kind, step.approx)
+            for step in section.items:
+                if getattr(step, "lhs", None) is None or step.approx is None:
+                    continue
+                written = getattr(sol.names[step.lhs], style)
+                if written in seen:
+                    kind, value = seen[written]
+                    assert close_40(step.approx, value), (
+                        f"{written} is {mpmath.nstr(value, 8)} in the {kind} section and "
+                        f"{mpmath.nstr(step.approx, 8)} in the {section.kind} section")
+                else:
+                    seen[written] = (section.kind, step.approx)
 
 
 # ----- (3) gradients = central finite differences of a forward written here ----------------------
