@@ -504,19 +504,18 @@ class Graph:
             steps.append(Step(n.symbol, formula, values, n.value, n.approx))
         return steps
 
+    def local_steps(self, bw: Backward, node: Node) -> list[Step]:
+        """One step per input of gate ``node``: its local derivative, as a formula and at the point."""
+        values = {q.symbol: self.shown(q) for q in node.parents if q.named}
+        values[node.symbol] = self.shown(node)
+        return [Step(loc.symbol, loc.formula, values, loc.value, loc.approx, loc.kink)
+                for p in dict.fromkeys(node.parents) if (loc := bw.locals.get((node, p))) is not None]
+
     def sections(self, bw: Backward) -> list[Section]:
         """The given / forward / local / backward / results sections of a backward pass."""
         nodes = self.ancestors(bw.output)
         given = [Step(n.symbol, exact=n.value, approx=n.approx) for n in nodes if n.op is None and n.named]
-        local_steps: list[Step | Remark] = []
-        for n in nodes:
-            values = {q.symbol: self.shown(q) for q in n.parents if q.named}
-            values[n.symbol] = self.shown(n)
-            for p in dict.fromkeys(n.parents):
-                loc = bw.locals.get((n, p))
-                if loc is None:
-                    continue
-                local_steps.append(Step(loc.symbol, loc.formula, values, loc.value, loc.approx, loc.kink))
+        local_steps = [step for n in nodes for step in self.local_steps(bw, n)]
         back: list[Step | Remark] = []
         order = [n for n in reversed(nodes) if not n.is_input] + [n for n in nodes if n.is_input]
         for n in order:

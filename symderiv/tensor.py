@@ -339,8 +339,7 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: di
 
     backward: list[Step | Remark] = [Step(bw.symbols[loss], exact=bw.grads[loss], approx=bw.approx[loss],
                                           note=("the upstream gradient that starts the backward pass",))]
-    backward += [s for s in g.sections(bw)[2].items if isinstance(s, Step) and s.lhs in
-                 {bw.locals[(loss, p)].symbol for p in loss.parents if (loss, p) in bw.locals}]
+    backward += g.local_steps(bw, loss)
     kinks: dict[Node, list] = {}  # the non-differentiable points met on the way into each node
     for (_, p), loc in bw.locals.items():
         if loc.kink and loc.kink not in kinks.setdefault(p, []):
