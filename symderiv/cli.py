@@ -36,20 +36,18 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="print the worked solution of a model")
     s.add_argument("model", nargs="?", help="model id (see 'symderiv list')")
     s.add_argument("--all", action="store_true", help="solve every model with its defaults")
-    s.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a parameter: a number (-2, 0.5, 1/3) or a list ([[0.5,-0.3],[0.8,0.2]])")
-    s.add_argument("--format", default="text", help=f"one of {', '.join(FORMATS)} (default text)")
-    s.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
-    s.add_argument("--digits", default="4", help="significant digits of floats (default 4)")
-    s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     d = sub.add_parser("derive", help="the worked solution of your own formula")
     d.add_argument("formula", help="e.g. '(x + y) * z' or '1/(1 + exp(-(w0*x0 + w1*x1 + w2)))'")
     d.add_argument("--wrt", action="append", default=[], metavar="NAME", help="report only these gradients")
     d.add_argument("--nary", action="store_true", help="keep a + b + c as one gate (default: two-input gates)")
     d.add_argument("--convention", default="pytorch", help="derivative at kinks: pytorch, tensorflow or half")
-    for a in ("--set", "--format", "--standalone", "--digits", "-o"):
-        action = next(x for x in s._actions if a in x.option_strings)
-        d._add_action(action)
+    for q in (s, d):
+        q.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                       help="set a value: a number (-2, 0.5, 1/3) or a list ([[0.5,-0.3],[0.8,0.2]])")
+        q.add_argument("--format", default="text", help=f"one of {', '.join(FORMATS)} (default text)")
+        q.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
+        q.add_argument("--digits", default="4", help="significant digits of floats (default 4)")
+        q.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     return p
 
 
