@@ -15,19 +15,21 @@ or build your own graph with the same calls the models use::
     >>> print(g.solution(f).to_text())  # doctest: +SKIP
 """
 
-from .errors import GraphError, ParameterError, SymderivError, UnknownModelError
+from .errors import GraphError, ParameterError, SizeError, SymderivError, UnknownModelError
 from .formula import FormulaError, derive
 from .graph import Backward, Graph, Node
+from .limits import size_limit
 from .models import get_model, models, solve
 from .ops import CONVENTIONS, OPS, Convention
 from .render import FORMATS, render
-from .solution import Remark, Section, Solution, Step, Table
+from .solution import Remark, Section, Solution, Step, Table, notebook_output
 from .values import parse_value
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Backward", "CONVENTIONS", "Convention", "FORMATS", "FormulaError", "Graph", "GraphError", "Node", "OPS",
-    "ParameterError", "Remark", "Section", "Solution", "Step", "SymderivError", "Table",
-    "UnknownModelError", "derive", "get_model", "models", "parse_value", "render", "solve",
+    "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table",
+    "UnknownModelError", "derive", "get_model", "models", "notebook_output", "parse_value", "render", "size_limit",
+    "solve",
 ]

@@ -19,3 +19,7 @@ class ParameterError(SymderivError):
 
 class GraphError(SymderivError):
     """A computational graph was built or queried incorrectly."""
+
+
+class SizeError(ParameterError):
+    """The request would build a graph over the size limit (see :mod:`symderiv.limits`)."""

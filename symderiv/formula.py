@@ -10,6 +10,7 @@ its position.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from typing import Any
 
 import sympy as sp
@@ -202,6 +203,5 @@ def derive(formula: str | sp.Expr, values: dict[str, Any] | None = None, *, wrt:
         missing = [w for w in wrt if w not in sol.results]
         if missing:
             raise FormulaError(f"--wrt {missing[0]}: not an input of the formula")
-        sol = Solution(sol.model, sol.title, sol.sections, sol.names, sol.parameters,
-                       {k: v for k, v in sol.results.items() if k in wrt})
+        sol = dataclasses.replace(sol, results={k: v for k, v in sol.results.items() if k in wrt})
     return sol

@@ -27,7 +27,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from . import numeric
+from . import diagram, limits, numeric
 from .errors import GraphError
 from .ops import OPS, Convention, Op, get_convention
 from .printing import Name, Shown
@@ -188,6 +188,7 @@ class Graph:
         self._by_name: dict[str, Node] = {}
         self._env: dict[sp.Symbol, mpmath.mpf] = {}
         self._unnamed = 0
+        self.size = 0  # gate inputs so far: one local derivative each (see symderiv.limits)
         self.tensors: list = []  # matrix-valued values (symderiv.tensor.Tensor), in creation order
 
     # ----- building -------------------------------------------------------------------------
@@ -203,6 +204,10 @@ class Graph:
             raise GraphError(f"node name {name!r} is not a name (letters, digits and _, starting with a letter)")
         if name in self._by_name:
             raise GraphError(f"a node named {name!r} exists already")
+        self.size += len(parents)
+        limits.check(self.size)
+        if len(self.nodes) % 100 == 99:
+            limits.progress("forward pass, nodes", len(self.nodes) + 1)
         symbol = sp.Symbol(name, real=True)
         approx = numeric.evaluate(value, self._env)
         node = Node(self, name, symbol, op, parents, value, approx, kind, len(self.nodes))
@@ -374,7 +379,9 @@ class Graph:
         env = dict(self._env)
         bw.defs.update({n.symbol: n.value for n in nodes if n.op is not None})
         seed = to_exact(upstream, "upstream")
-        for n in reversed(nodes):
+        for i, n in enumerate(reversed(nodes), 1):
+            if i % 100 == 0:
+                limits.progress("backward pass, nodes", i)
             if n.constant:
                 continue
             sym = sp.Symbol(f"d{lab.text}/d{n.name}", real=True)
@@ -487,7 +494,8 @@ class Graph:
                         tuple(before) + tuple(self.sections(bw)) + tuple(extra), dict(self.names),
                         dict(parameters or {}),
                         {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n])
-                         for n in sorted(bw.grads, key=lambda n: n.index) if n.is_input})
+                         for n in sorted(bw.grads, key=lambda n: n.index) if n.is_input},
+                        diagram.build(self, bw))
 
     def shown(self, node: Node) -> Shown:
         """A node's value as a substitution shows it."""

@@ -15,6 +15,8 @@ from typing import Any, Union
 import mpmath
 import sympy as sp
 
+from .diagram import Diagram
+from .errors import SymderivError
 from .printing import Name, Shown, format_float, latex, text
 
 #: A note mixes plain text (str) with maths (SymPy expressions, printed with the names).
@@ -65,7 +67,8 @@ class Section:
 class Solution:
     """An ordered record of the working, with the names needed to print it.
 
-    ``results`` maps each input's name to the exact gradient of the output with respect to it.
+    ``results`` maps each input's name to the exact gradient of the output with respect to it;
+    ``diagram`` is the computational graph to draw (None for a model without one).
     """
 
     model: str
@@ -74,9 +77,10 @@ class Solution:
     names: Mapping[sp.Symbol, Name]
     parameters: Mapping[str, Any] = field(default_factory=dict)
     results: Mapping[str, Shown] = field(default_factory=dict)
+    diagram: Diagram | None = None
 
     def render(self, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
-        """The solution as ``text``, ``latex``, ``mathml``, ``html`` or ``json``."""
+        """The solution as ``text``, ``latex``, ``mathml``, ``html``, ``json``, ``dot`` or ``svg``."""
         from .render import render
 
         return render(self, fmt, digits=digits, standalone=standalone)
@@ -96,6 +100,14 @@ class Solution:
     def to_html(self, digits: int = 4) -> str:
         """A complete HTML page with native MathML and no JavaScript."""
         return self.render("html", digits=digits)
+
+    def to_dot(self, digits: int = 4) -> str:
+        """The computational graph as Graphviz DOT source (an error for a model without one)."""
+        return self.render("dot", digits=digits)
+
+    def to_svg(self, digits: int = 4) -> str:
+        """The computational graph as an SVG element, drawn by Graphviz's ``dot`` program."""
+        return self.render("svg", digits=digits)
 
     def to_dict(self, digits: int = 4) -> dict[str, Any]:
         """Plain data: exact values as strings, floats as doubles (what ``--format json`` prints)."""
@@ -138,8 +150,31 @@ class Solution:
     def _repr_latex_(self) -> str:
         return self.to_latex()
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """What Jupyter shows: native MathML (unless :func:`notebook_output` chose ``"latex"``),
+        Markdown with TeX maths, the LaTeX fragment (for nbconvert's PDF) and plain text."""
+        from .embed import CSS
+
+        bundle = {"text/markdown": self.render("markdown"), "text/latex": self.to_latex(),
+                  "text/plain": self.to_text()}
+        if _NOTEBOOK["output"] == "mathml":
+            bundle["text/html"] = f"<style>\n{CSS}</style>\n" + self.to_mathml()
+        return bundle
+
     def __str__(self) -> str:
         return self.to_text()
+
+
+_NOTEBOOK = {"output": "mathml"}
+
+
+def notebook_output(kind: str) -> None:
+    """Choose what a Solution shows in Jupyter: ``"mathml"`` (the default: HTML with native
+    MathML, drawn in a trusted notebook) or ``"latex"`` (Markdown with TeX maths, typeset by
+    MathJax, which an untrusted notebook shows too: it strips MathML from HTML output)."""
+    if kind not in ("mathml", "latex"):
+        raise SymderivError(f"notebook output: expected 'mathml' or 'latex', got {kind!r}")
+    _NOTEBOOK["output"] = kind
 
 
 def _shown_dict(v: Shown) -> dict[str, Any]:

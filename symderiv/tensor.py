@@ -17,6 +17,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+from . import diagram
 from .errors import GraphError
 from .graph import Graph, Node
 from .ops import Written, sigma, written
@@ -382,4 +383,5 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: di
                 *extra)
     res = {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n]) if n in bw.grads else Shown(sp.Integer(0), zero)
            for t in inputs for n in t.entries if n.is_input}
-    return Solution(model, title or g.title, sections, dict(g.names), dict(parameters or {}), res)
+    return Solution(model, title or g.title, sections, dict(g.names), dict(parameters or {}), res,
+                    diagram.build(g, bw))

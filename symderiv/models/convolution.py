@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy as sp
 
+from .. import limits
+from ..diagram import merge
 from ..errors import ParameterError
 from ..graph import Graph
 from ..printing import Name, Shown
@@ -15,8 +19,6 @@ from . import Param, register
 IMAGE = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3], [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8],
          [2, 4, 5, 2, 3, 9]]
 EDGE = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
-#: Past this many output entries a request is refused up front (each entry is a gate of the graph).
-MAX_OUTPUTS = 1600
 
 
 def _size_step(n: int, p: int, f: int, s: int, axis: str) -> Step:
@@ -48,9 +50,8 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
                              f"{n_rows + 2 * padding}x{n_cols + 2 * padding} image")
     out_r = (n_rows + 2 * padding - f_rows) // stride + 1
     out_c = (n_cols + 2 * padding - f_cols) // stride + 1
-    if out_r * out_c > MAX_OUTPUTS:
-        raise ParameterError(f"{model}: the output would have {out_r * out_c} entries; the limit is "
-                             f"{MAX_OUTPUTS} (symderiv.models.convolution.MAX_OUTPUTS)")
+    # checked before building: each output entry is a dot gate over the window and the kernel
+    limits.check(out_r * out_c * (2 * f_rows * f_cols + 1), f"{model}: the {out_r}x{out_c} output")
     g = Graph(title)
     X = tensor(g, "X", image)
     K = tensor(g, "K", kernel)
@@ -187,6 +188,8 @@ def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue
         raise ParameterError(f"pooling: the {size}x{size} window is larger than the "
                              f"{len(input)}x{len(input[0])} input")
     modes = ("max", "average") if mode == "both" else (mode,)
+    out = ((len(input) - size) // stride + 1) * ((len(input[0]) - size) // stride + 1)
+    limits.check(out * size * size * len(modes), f"pooling: the {out}-entry output")
     parts = [_pool(input, size, stride, m) for m in modes]
     sections, names = [], {}
     for m, part in zip(modes, parts):
@@ -200,7 +203,8 @@ def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue
     results = parts[0].results if len(parts) == 1 else \
         {f"{m}:{k}": v for m, part in zip(modes, parts) for k, v in part.results.items()}
     return Solution("pooling", "Max and average pooling" if mode == "both" else parts[0].title,
-                    tuple(sections), names, dict(input=input, size=size, stride=stride, mode=mode), results)
+                    tuple(sections), names, dict(input=input, size=size, stride=stride, mode=mode), results,
+                    merge(p.diagram for p in parts))
 
 
 @register("conv-volume", "Convolution over a volume: one filter slice per channel, summed, plus a bias",
@@ -251,7 +255,7 @@ def conv_volume(height, width, channels, kernel_size, filters, volume, filter, b
                        "Each slice S_c is the correlation of channel c with the filter's slice c; the "
                        "output map is their sum plus the bias, added at every position (so the bias "
                        "gathers the whole upstream gradient). The loss is the sum of the map.",)),))])
-    return Solution(sol.model, sol.title, sol.sections, {**_VOLUME_NAMES, **sol.names}, sol.parameters, sol.results)
+    return dataclasses.replace(sol, names={**_VOLUME_NAMES, **sol.names})
 
 
 _h, _w, _c, _f, _k = sp.symbols("h w c f k", positive=True, integer=True)

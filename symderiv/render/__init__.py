@@ -16,7 +16,7 @@ from .. import printing
 from ..printing import format_approx, text
 from ..solution import Solution, Step
 
-FORMATS = ("text", "latex", "mathml", "html", "json")
+FORMATS = ("text", "latex", "mathml", "html", "markdown", "json", "dot", "svg")
 
 
 def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> tuple[str, list[str], str | None]:
@@ -45,10 +45,14 @@ def _all_integers(exact: sp.Basic) -> bool:
     return bool(exact.is_Integer)
 
 
-def render(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
-    """The solution in ``fmt`` (one of :data:`FORMATS`), values shown to ``digits`` significant digits."""
+def _check_digits(digits: int) -> None:
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 30:
         raise SymderivError(f"digits must be a whole number from 1 to 30, got {digits!r}")
+
+
+def render(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
+    """The solution in ``fmt`` (one of :data:`FORMATS`), values shown to ``digits`` significant digits."""
+    _check_digits(digits)
     if fmt == "text":
         from .text import render_text
         return render_text(sol, digits)
@@ -63,14 +67,28 @@ def render(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: boo
         return render_html(sol, digits)
     if fmt == "json":
         return json.dumps(sol.to_dict(digits), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        from .markdown import render_markdown
+        return render_markdown(sol, digits)
+    if fmt == "dot":
+        from .dot import to_dot
+        return to_dot(sol, digits)
+    if fmt == "svg":
+        from .dot import to_svg
+        return to_svg(sol, digits)
     raise SymderivError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
 def render_many(solutions: list[Solution], fmt: str = "text", *, digits: int = 4,
                 standalone: bool = False) -> str:
-    """Several solutions in one output: one document, one page, or one JSON list."""
+    """Several solutions in one output: one document, one page, one JSON list, DOT digraphs one
+    after another, or one SVG with the figures one below the other."""
     if len(solutions) == 1:
         return render(solutions[0], fmt, digits=digits, standalone=standalone)
+    if fmt in ("dot", "svg"):
+        _check_digits(digits)
+        from .dot import dot_many, svg_many
+        return (dot_many if fmt == "dot" else svg_many)(solutions, digits)
     if fmt == "json":
         return json.dumps([s.to_dict(digits) for s in solutions], indent=2, ensure_ascii=False) + "\n"
     if fmt == "html":

@@ -76,9 +76,10 @@ def align(rows: list[str]) -> str:
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
 
-def render_latex(sol: Solution, digits: int, standalone: bool = False) -> str:
-    """The solution as LaTeX: ``\\subsection*`` per section, steps in ``align*``."""
-    out = [f"\\section*{{{escape(sol.title)}}}"]
+def render_latex(sol: Solution, digits: int, standalone: bool = False, numbered: bool = False) -> str:
+    """The solution as LaTeX: ``\\subsection*`` per section, steps in ``align*``; with
+    ``numbered`` its title is a numbered ``\\section`` (an entry of the table of contents)."""
+    out = [f"\\section{'' if numbered else '*'}{{{escape(sol.title)}}}"]
     for section in sol.sections:
         out.append(f"\\subsection*{{{escape(section.title)}}}")
         for kind, block in blocks(sol, section, digits):
@@ -96,6 +97,14 @@ def document(body: str) -> str:
     """A complete LaTeX document (amsmath only) around ``body``."""
     return ("\\documentclass{article}\n\\usepackage{amsmath}\n"
             "\\allowdisplaybreaks\n\\begin{document}\n" + body + "\\end{document}\n")
+
+
+def book(solutions: list[Solution], digits: int, title: str = "Worked solutions") -> str:
+    """One LaTeX document (amsmath only) with a table of contents and a numbered section per
+    solution."""
+    body = "".join(render_latex(s, digits, numbered=True) + "\\clearpage\n" for s in solutions)
+    return document(f"\\title{{{escape(title)}}}\n\\author{{symderiv}}\n\\maketitle\n"
+                    f"\\tableofcontents\n\\clearpage\n{body}")
 
 
 def _table(sol: Solution, table: Table, digits: int) -> str:

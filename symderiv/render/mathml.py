@@ -14,9 +14,11 @@ import xml.etree.ElementTree as ET
 
 from latex2mathml.converter import convert
 
+from .. import limits
 from ..errors import SymderivError
 from ..printing import latex
 from ..solution import Note, Solution, Table, shown_text
+from .dot import DiagramError, to_svg
 from .latex import align, blocks
 
 NS = "http://www.w3.org/1998/Math/MathML"
@@ -37,7 +39,11 @@ p.note { margin: 0.2em 0 0.8em 1.5em; color: #333; }
 table.values { border-collapse: collapse; margin: 0.8em 1.5em; }
 table.values td, table.values th { padding: 0.2em 0.8em; text-align: right; }
 table.values th { border-bottom: 1px solid #999; }
+figure.diagram { margin: 1em 0; overflow-x: auto; }
 """
+
+#: A diagram with more vertices than this is not drawn into the page (Graphviz takes seconds).
+FIGURE_MAX = 1000
 
 
 class MathMLError(SymderivError):
@@ -115,14 +121,33 @@ def _table(sol: Solution, table: Table, digits: int) -> str:
     return f'<table class="values">{caption}<tr>{head}</tr>{rows}</table>'
 
 
+def _figure(sol: Solution, digits: int) -> list[str]:
+    """The computational graph as an inline SVG figure; nothing when the model has none or
+    Graphviz is not installed (the page goes without it)."""
+    if sol.diagram is None:
+        return []
+    if len(sol.diagram.vertices) > FIGURE_MAX:
+        return [f'<p class="note">The computational graph has {len(sol.diagram.vertices):,} vertices, too many '
+                "to draw here; <code>--format svg</code> draws it.</p>"]
+    try:
+        svg = to_svg(sol, digits)
+    except DiagramError:
+        return []
+    return [f'<figure class="diagram" aria-label="computational graph">\n{svg}</figure>']
+
+
 def render_mathml(sol: Solution, digits: int) -> str:
     """An HTML fragment: headings, notes, tables, and one block ``<math>`` per group of steps."""
-    out = [f'<section class="symderiv">', f"<h2>{html.escape(sol.title)}</h2>"]
+    out = [f'<section class="symderiv">', f"<h2>{html.escape(sol.title)}</h2>", *_figure(sol, digits)]
+    count = 0
     for section in sol.sections:
         out.append(f'<section class="{html.escape(section.kind)}"><h3>{html.escape(section.title)}</h3>')
         for kind, block in blocks(sol, section, digits):
             if kind == "align":
                 out.append(to_mathml(align(block)))
+                count += 1
+                if count % 50 == 0:
+                    limits.progress("MathML blocks", count)
             elif kind == "note":
                 out.append(f'<p class="note">{_note(sol, block)}</p>')
             else:

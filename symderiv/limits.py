@@ -1,0 +1,83 @@
+"""How big a request may grow, and progress reports while a big one runs.
+
+The cost of a worked solution grows with the number of gate inputs in its graph: each is one
+local derivative, one term of the backward pass and one line of working. A graph that would
+pass :data:`DEFAULT_MAX_SIZE` of them is refused with a :class:`~symderiv.errors.SizeError`
+that names the limit and how to raise it (``--max-size N`` on the command line,
+``with symderiv.size_limit(N):`` from Python). Below the limit, a caller may install a progress
+reporter (the CLI does when stderr is a terminal).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TextIO
+
+from .errors import SizeError
+
+#: Gate inputs (local derivatives) a graph may have unless raised; about 10 s to solve.
+DEFAULT_MAX_SIZE = 20_000
+
+_max_size: ContextVar[int] = ContextVar("symderiv_max_size", default=DEFAULT_MAX_SIZE)
+_reporter: ContextVar[Callable[[str, int], None] | None] = ContextVar("symderiv_progress", default=None)
+
+
+def max_size() -> int:
+    """The limit in force: the number of gate inputs a graph may have."""
+    return _max_size.get()
+
+
+@contextmanager
+def size_limit(n: int) -> Iterator[None]:
+    """Within the block, graphs may have up to ``n`` gate inputs (local derivatives)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise SizeError(f"size limit: expected a whole number of at least 1, got {n!r}")
+    token = _max_size.set(n)
+    try:
+        yield
+    finally:
+        _max_size.reset(token)
+
+
+def check(size: int, what: str = "the graph") -> None:
+    """Raise :class:`SizeError` when ``size`` gate inputs would pass the limit."""
+    limit = _max_size.get()
+    if size > limit:
+        raise SizeError(f"{what} would have {size:,} gate inputs (local derivatives), over the limit of "
+                        f"{limit:,}; raise it with --max-size {size} (in Python: "
+                        f"with symderiv.size_limit({size}): ...)")
+
+
+def progress(stage: str, done: int) -> None:
+    """Tell the installed reporter, if any, that ``done`` items of ``stage`` are finished."""
+    report = _reporter.get()
+    if report is not None:
+        report(stage, done)
+
+
+@contextmanager
+def reporting(stream: TextIO, *, delay: float = 1.0, every: float = 0.5) -> Iterator[None]:
+    """Within the block, write progress to ``stream`` (one overwritten line), starting after
+    ``delay`` seconds and at most every ``every`` seconds; the line is cleared at the end."""
+    last = time.monotonic() + delay - every
+    shown = False
+
+    def report(stage: str, done: int) -> None:
+        nonlocal last, shown
+        now = time.monotonic()
+        if now - last >= every:
+            stream.write(f"\rsymderiv: {stage}: {done:,}\033[K")
+            stream.flush()
+            last, shown = now, True
+
+    token = _reporter.set(report)
+    try:
+        yield
+    finally:
+        _reporter.reset(token)
+        if shown:
+            stream.write("\r\033[K")
+            stream.flush()

@@ -1,0 +1,176 @@
+"""Computational-graph diagrams: DOT source for Graphviz, and SVG through Graphviz's ``dot``.
+
+Drawn as the lecture figures are (CS231n): left to right, inputs as plain names, gates as
+circles labelled with their operation (and, small, the gate's name and formula), and on each
+wire the forward value in green above the gradient in red. The DOT source needs nothing
+installed; SVG needs Graphviz's ``dot`` program on the PATH.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+
+import sympy as sp
+
+from ..diagram import Diagram, Vertex, Wire
+from ..errors import SymderivError
+from ..printing import Name, Shown, format_float, is_plain_number, text
+from ..solution import Solution
+
+FORWARD, GRADIENT, QUIET = "#1a7f37", "#cf222e", "#57606a"
+FONT = "Helvetica,Arial,sans-serif"
+#: A gate's formula longer than this is left out of its circle (its name stays).
+CAPTION = 40
+NO_DOT = "svg needs Graphviz's dot program (Debian: apt-get install graphviz); --format dot works without it"
+
+
+class DiagramError(SymderivError):
+    """No diagram can be drawn: the model has no computational graph, or Graphviz is missing."""
+
+
+def diagram_of(sol: Solution) -> Diagram:
+    """The solution's diagram, or a :class:`DiagramError` naming the model."""
+    if sol.diagram is None:
+        raise DiagramError(f"{sol.model} has no computational graph to draw "
+                           "(--format dot and svg are for graph-based models)")
+    return sol.diagram
+
+
+def _esc(s: str) -> str:
+    return html.escape(s, quote=False)
+
+
+def _font(s: str, color: str | None = None, size: int | None = None) -> str:
+    attrs = (f' COLOR="{color}"' if color else "") + (f' POINT-SIZE="{size}"' if size else "")
+    return f"<FONT{attrs}>{_esc(s)}</FONT>" if attrs else _esc(s)
+
+
+def _entry(exact: sp.Expr, approx, names: Mapping[sp.Symbol, Name], digits: int, fraction: bool = True) -> str:
+    """An integer exactly; with ``fraction``, a fraction or its float, whichever is shorter (53/250
+    as 0.212, 1/3 as 1/3); anything else as its float, or (symbolic) its expression."""
+    if approx is None or exact.is_Integer:
+        return text(exact, names)
+    s = format_float(approx, digits)
+    return str(exact) if fraction and is_plain_number(exact) and len(str(exact)) < len(s) else s
+
+
+def value_lines(v: Shown, names: Mapping[sp.Symbol, Name], digits: int) -> list[str]:
+    """A wire's value as lines of text: a number, a column vector on one line, a matrix by rows
+    (its entries all integers or floats, not a mix of fractions and floats)."""
+    if not isinstance(v.exact, sp.MatrixBase):
+        return [_entry(v.exact, v.approx, names, digits)]
+    rows = [[_entry(e, None if v.approx is None else v.approx[i][j], names, digits, fraction=False)
+             for j, e in enumerate(v.exact.row(i))] for i in range(v.exact.rows)]
+    if v.exact.cols == 1 and v.exact.rows > 1:
+        return ["[" + ", ".join(r[0] for r in rows) + "]ᵀ"]
+    return ["[" + ", ".join(r) + "]" for r in rows]
+
+
+def _shape(shape: tuple[int, int]) -> str:
+    return f"{shape[0]}×{shape[1]}"
+
+
+def _vertex(v: Vertex, d: Diagram, names: Mapping[sp.Symbol, Name], digits: int) -> str:
+    lines: list[str] = []
+    if v.kind == "gate":
+        lines.append(_font(v.op, size=16))
+        caption = v.name
+        if v.formula is not None:
+            formula = text(v.formula, names)
+            if len(formula) <= CAPTION:
+                caption = f"{v.name} = {formula}"
+        lines.append(_font(caption, QUIET, 10))
+        attrs = "shape=ellipse, margin=0.05"
+    elif v.kind == "data":
+        lines.append(f"<I>{_font(v.name, QUIET)}</I>")
+        attrs = "shape=plaintext"
+    else:
+        lines.append(f"<B>{_esc(v.name)}</B>")
+        attrs = "shape=plaintext"
+    if v.grad is not None:
+        lines += [_font(s, GRADIENT, 10) for s in _total_lines(v, d, names, digits)]
+    return f'  {v.id} [{attrs}, label=<{"<BR/>".join(lines)}>];'
+
+
+def _total_lines(v: Vertex, d: Diagram, names: Mapping[sp.Symbol, Name], digits: int) -> list[str]:
+    lines = value_lines(v.grad, names, digits)
+    return [f"∂{d.label}/∂{v.name} = {lines[0]}", *lines[1:]]
+
+
+def _wire(w: Wire, names: Mapping[sp.Symbol, Name], digits: int) -> str:
+    lines = [_font(_shape(w.shape), QUIET, 9)] if w.shape else []
+    if w.value is not None:
+        lines += [_font(s, FORWARD) for s in value_lines(w.value, names, digits)]
+    if w.grad is not None:
+        lines += [_font(s, GRADIENT) for s in value_lines(w.grad, names, digits)]
+    label = f" [label=<{'<BR/>'.join(lines)}>]" if lines else ""
+    return f"  {w.tail} -> {w.head}{label};"
+
+
+def to_dot(sol: Solution, digits: int = 4) -> str:
+    """The DOT source of the solution's computational graph."""
+    d = diagram_of(sol)
+    legend = "<BR/>".join([_font(sol.title), _font("forward value above each wire", FORWARD, 10),
+                           _font(f"gradient ∂{d.label}/∂(wire) below it", GRADIENT, 10)])
+    model = sol.model.replace("\\", "\\\\").replace('"', '\\"')
+    out = [f'digraph "{model}" {{',
+           f'  graph [rankdir=LR, fontname="{FONT}", labelloc=b, nodesep=0.3, ranksep=0.5, label=<{legend}>];',
+           f'  node [fontname="{FONT}", fontsize=12];',
+           f'  edge [fontname="{FONT}", fontsize=11, arrowsize=0.7];']
+    out += [_vertex(v, d, sol.names, digits) for v in d.vertices]
+    out += [_wire(w, sol.names, digits) for w in d.wires]
+    return "\n".join(out) + "\n}\n"
+
+
+def svg_of_dot(source: str) -> str:
+    """SVG from DOT source by Graphviz's ``dot``, without the XML prolog (it can be inlined in HTML)."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise DiagramError(NO_DOT)
+    p = subprocess.run([exe, "-Tsvg"], input=source.encode("utf-8"), capture_output=True)
+    if p.returncode != 0:
+        why = (p.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0]
+        raise DiagramError(f"Graphviz's dot failed: {why}")
+    out = p.stdout.decode("utf-8")
+    return out[out.index("<svg"):]
+
+
+def to_svg(sol: Solution, digits: int = 4) -> str:
+    """The solution's computational graph as an SVG element (Graphviz's ``dot`` must be installed)."""
+    return svg_of_dot(to_dot(sol, digits))
+
+
+def dot_many(solutions: Sequence[Solution], digits: int = 4) -> str:
+    """Several diagrams: one digraph after another (``dot`` draws each); a model without a graph
+    is a comment. An error when none has a graph."""
+    if all(s.diagram is None for s in solutions):
+        diagram_of(solutions[0])
+    return "".join(to_dot(s, digits) if s.diagram is not None else f"// {s.model}: no computational graph\n"
+                   for s in solutions)
+
+
+_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def svg_many(solutions: Sequence[Solution], digits: int = 4) -> str:
+    """Several diagrams as one SVG: each graph's figure below the one before. Models without a
+    graph are left out; an error when none has one."""
+    drawn = [to_svg(s, digits) for s in solutions if s.diagram is not None]
+    if not drawn:
+        diagram_of(solutions[0])
+    parts, width, y = [], 0.0, 0.0
+    for svg in drawn:
+        m = _SIZE.match(svg)
+        if m is None:
+            raise DiagramError("Graphviz's dot wrote an SVG without its size in points")
+        w, h = float(m.group(1)), float(m.group(2))
+        parts.append(_SIZE.sub(f'<svg x="0" y="{y:g}" width="{w:g}" height="{h:g}"', svg, count=1))
+        width, y = max(width, w), y + h + 20
+    height = max(y - 20, 0)
+    return (f'<svg width="{width:g}pt" height="{height:g}pt" viewBox="0 0 {width:g} {height:g}" '
+            'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n'
+            + "".join(parts) + "</svg>\n")

@@ -1,0 +1,40 @@
+"""Markdown with ``$``-delimited maths: for Jupyter (typeset by MathJax, so it also works in an
+untrusted notebook, which strips MathML) and for Markdown hosts that typeset TeX maths."""
+
+from __future__ import annotations
+
+from ..printing import latex
+from ..solution import Note, Solution, Table, shown_text
+from .latex import align, blocks
+
+
+def _note(sol: Solution, note: Note) -> str:
+    return "".join(_plain(p) if isinstance(p, str) else f"${latex(p, sol.names)}$" for p in note)
+
+
+def _plain(s: str) -> str:
+    """Text with Markdown's and MathJax's special characters escaped."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>#|$" else c for c in s)
+
+
+def _table(sol: Solution, table: Table, digits: int) -> str:
+    head = "| " + " | ".join(f"${latex(h, sol.names)}$" for h in table.header) + " |"
+    rule = "|" + "---|" * len(table.header)
+    rows = ["| " + " | ".join(shown_text(c, digits) for c in row) + " |" for row in table.rows]
+    caption = _plain(table.caption) + "\n\n" if table.caption else ""
+    return caption + "\n".join([head, rule, *rows])
+
+
+def render_markdown(sol: Solution, digits: int) -> str:
+    """The solution as Markdown: headings, notes, and one ``$$ align* $$`` block per group of steps."""
+    out = [f"## {_plain(sol.title)}"]
+    for section in sol.sections:
+        out.append(f"### {_plain(section.title)}")
+        for kind, block in blocks(sol, section, digits):
+            if kind == "align":
+                out.append("$$\n" + align(block) + "\n$$")
+            elif kind == "note":
+                out.append(_note(sol, block))
+            else:
+                out.append(_table(sol, block, digits))
+    return "\n\n".join(out) + "\n"
