@@ -1,4 +1,4 @@
-"""The command line: ``symderiv list``, ``symderiv solve MODEL [--set NAME=VALUE ...]``.
+"""The command line: ``symderiv list``, ``solve MODEL [--set NAME=VALUE ...]``, ``derive FORMULA``, ``book``.
 
 Bad input prints one line to stderr and exits with status 2; output files are written whole or
 not at all.
@@ -7,12 +7,15 @@ not at all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
 
+from . import limits
 from .errors import SymderivError
+from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model
 from .render import FORMATS, render_many
 
@@ -41,12 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--wrt", action="append", default=[], metavar="NAME", help="report only these gradients")
     d.add_argument("--nary", action="store_true", help="keep a + b + c as one gate (default: two-input gates)")
     d.add_argument("--convention", default="pytorch", help="derivative at kinks: pytorch, tensorflow or half")
+    b = sub.add_parser("book", help="every model's worked solution in one LaTeX document")
     for q in (s, d):
         q.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                        help="set a value: a number (-2, 0.5, 1/3) or a list ([[0.5,-0.3],[0.8,0.2]])")
         q.add_argument("--format", default="text", help=f"one of {', '.join(FORMATS)} (default text)")
         q.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
+    for q in (s, d, b):
         q.add_argument("--digits", default="4", help="significant digits of floats (default 4)")
+        q.add_argument("--max-size", default=str(DEFAULT_MAX_SIZE), metavar="N",
+                       help=f"refuse graphs with more than N gate inputs (default {DEFAULT_MAX_SIZE})")
         q.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     return p
 
@@ -64,9 +71,9 @@ def _settings(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _digits(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= 30:
-        raise UsageError(f"--digits: expected a whole number from 1 to 30, got {text!r}")
+def _whole(option: str, text: str, low: int, high: int) -> int:
+    if not text.strip().isdigit() or not low <= int(text) <= high:
+        raise UsageError(f"{option}: expected a whole number from {low:,} to {high:,}, got {text!r}")
     return int(text)
 
 
@@ -95,18 +102,24 @@ def run(argv: Sequence[str] | None = None) -> int:
         width = max(map(len, MODELS))
         _write("".join(f"{m.id.ljust(width)}  {m.title}\n" for m in MODELS.values()), None)
         return 0
+    if getattr(args, "format", "text") not in FORMATS:
+        raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
+    digits = _whole("--digits", args.digits, 1, 30)
+    with limits.size_limit(_whole("--max-size", args.max_size, 1, 10**9)), _progress():
+        text = _solve(args, digits)
+    _write(text, args.output)
+    return 0
+
+
+def _solve(args: argparse.Namespace, digits: int) -> str:
+    if args.command == "book":
+        from .render.latex import book
+        return book([model.solve() for model in MODELS.values()], digits)
     if args.command == "derive":
         from .formula import derive
-        if args.format not in FORMATS:
-            raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
-        digits = _digits(args.digits)
         sol = derive(args.formula, _settings(args.set), wrt=args.wrt or None, convention=args.convention,
                      nary=args.nary)
-        _write(render_many([sol], args.format, digits=digits, standalone=args.standalone), args.output)
-        return 0
-    if args.format not in FORMATS:
-        raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
-    digits = _digits(args.digits)
+        return render_many([sol], args.format, digits=digits, standalone=args.standalone)
     if args.all == bool(args.model):
         raise UsageError("solve: give one model id, or --all")
     settings = _settings(args.set)
@@ -114,9 +127,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise UsageError("solve --all takes no --set (each model uses its defaults)")
     ids = list(MODELS) if args.all else [args.model]
     solutions = [get_model(model_id).solve(**settings) for model_id in ids]
-    text = render_many(solutions, args.format, digits=digits, standalone=args.standalone)
-    _write(text, args.output)
-    return 0
+    return render_many(solutions, args.format, digits=digits, standalone=args.standalone)
+
+
+def _progress() -> contextlib.AbstractContextManager:
+    """Progress on stderr when it is a terminal (a long request is never a silent hang)."""
+    return limits.reporting(sys.stderr) if sys.stderr.isatty() else contextlib.nullcontext()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

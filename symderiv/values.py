@@ -18,10 +18,18 @@ from .errors import ParameterError
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?")
 MAX_TEXT = 100_000
 MAX_DEPTH = 8
+#: A number may have this many digits and a decimal exponent of at most this size (like a double's).
+MAX_DIGITS = 100
+MAX_EXPONENT = 308
 
 
 def _number(token: str, name: str) -> sp.Rational:
     mantissa, _, denominator = token.partition("/")
+    digits, _, exponent = mantissa.lower().partition("e")
+    if sum(c.isdigit() for c in digits) > MAX_DIGITS or len(denominator) > MAX_DIGITS:
+        raise ParameterError(f"{name}: {token[:20]!r}... has more than {MAX_DIGITS} digits")
+    if exponent and abs(int(exponent)) > MAX_EXPONENT:
+        raise ParameterError(f"{name}: {token!r}: the exponent is beyond ±{MAX_EXPONENT}")
     value = Fraction(mantissa)
     if denominator:
         if int(denominator) == 0:
