@@ -1,0 +1,224 @@
+"""Worked solutions inside documentation: the core the Sphinx and Markdown extensions share.
+
+A block names a model and its options as text::
+
+    sigmoid-neuron
+    :set: w0=2 x0=-1 W1=[[1, 1], [1, 1]]
+    :digits: 4
+    :sections: forward backward results
+    :diagram:
+
+:func:`parse_block` reads that form (Markdown); Sphinx's directive gets the options from docutils
+and calls :func:`parse_options`. :func:`embed` solves the model and renders the chosen sections
+as HTML (native MathML) and LaTeX. Option text is split, never evaluated; the values go to the
+model as strings and are parsed there (:func:`symderiv.values.parse_value`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from .errors import SymderivError
+from .models import get_model
+from .render import render
+from .render.mathml import CSS as PAGE_CSS
+from .solution import Solution
+
+#: The options a block takes.
+OPTIONS = ("set", "digits", "sections", "diagram")
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPTION_LINE = re.compile(r":(?P<name>[A-Za-z_-]+):(?:\s+(?P<value>.*))?\s*$")
+_YES, _NO = ("", "yes", "true", "on"), ("no", "false", "off")
+
+
+class EmbedError(SymderivError):
+    """A block's text or options are malformed."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """What a block asks for: a model, its parameters as text, and how to show it."""
+
+    model: str
+    settings: Mapping[str, str] = field(default_factory=dict)
+    digits: int = 4
+    sections: tuple[str, ...] | None = None  # None: every section
+    diagram: bool = False
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A block's solution (the sections shown) and its renderings."""
+
+    solution: Solution
+    html: str
+    latex: str
+    text: str
+
+
+def _scoped(css: str, scope: str) -> str:
+    """The page CSS for a page that is not ours: the ``body`` rule dropped, every rule under ``scope``."""
+    rules = []
+    for rule in css.split("}"):
+        selectors, _, body = rule.partition("{")
+        names = [s.strip() for s in selectors.split(",") if s.strip()]
+        if names and names != ["body"]:
+            rules.append(",\n".join(f"{scope} {s}" for s in names) + " {" + body.rstrip() + " }")
+    return "\n".join(rules) + "\n"
+
+
+#: CSS for a documentation page holding blocks: the renderer's MathML CSS (MATHML.md) scoped to
+#: ``.symderiv``, notes in the host theme's text colour (a dark theme too), the diagram, the error box.
+CSS = _scoped(PAGE_CSS, ".symderiv") + """\
+.symderiv p.note { color: inherit; }
+figure.symderiv-diagram { margin: 1em 0; overflow-x: auto; }
+figure.symderiv-diagram svg { max-width: none; height: auto; }
+div.symderiv-error { border-left: 4px solid #c62828; padding: 0.4em 1em; margin: 1em 0; }
+"""
+
+
+def split_settings(text: str) -> list[str]:
+    """``"w0=2 W=[[1, 2], [3, 4]]"`` -> ``["w0=2", "W=[[1, 2], [3, 4]]"]``: whitespace separates
+    pairs except inside brackets, where it becomes one space (a value may span lines)."""
+    tokens: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for c in text:
+        if c.isspace():
+            if depth:
+                if current[-1] != " ":
+                    current.append(" ")
+            elif current:
+                tokens.append("".join(current))
+                current = []
+            continue
+        if c == "[":
+            depth += 1
+        elif c == "]":
+            depth -= 1
+            if depth < 0:
+                raise EmbedError(f":set: a ']' with no '[' before it in {text.strip()!r}")
+        current.append(c)
+    if depth:
+        raise EmbedError(f":set: a '[' is never closed in {text.strip()!r}")
+    if current:
+        tokens.append("".join(current))
+    return tokens
+
+
+def parse_settings(text: str) -> dict[str, str]:
+    """The NAME=VALUE pairs of a ``:set:`` option, values left as text for the model to parse."""
+    out: dict[str, str] = {}
+    for token in split_settings(text):
+        name, eq, value = token.partition("=")
+        if not eq or not _NAME.fullmatch(name):
+            raise EmbedError(f":set: expected NAME=VALUE pairs separated by spaces (like w0=2 x0=-1), "
+                             f"got {token!r}")
+        if not value:
+            raise EmbedError(f":set: {name} has no value (write {name}=VALUE with no space around '=')")
+        if name in out:
+            raise EmbedError(f":set: {name} is given twice")
+        out[name] = value
+    return out
+
+
+def _digits(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 30:
+        raise EmbedError(f":digits: expected a whole number from 1 to 30, got {text.strip()!r}")
+    return int(text)
+
+
+def _yes(text: str | None, option: str) -> bool:
+    word = (text or "").strip().lower()
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise EmbedError(f":{option}: expected yes or no (or nothing, meaning yes), got {word!r}")
+
+
+def parse_options(model: str, options: Mapping[str, str | None]) -> Block:
+    """A :class:`Block` from a model id and option texts (``None`` or ``""`` for a bare flag)."""
+    model = model.strip()
+    if not model:
+        raise EmbedError("a block needs a model id (like sigmoid-neuron) on its first line")
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise EmbedError(f"unknown option :{unknown[0]}:; expected "
+                         + ", ".join(f":{o}:" for o in OPTIONS))
+    sections = None
+    if "sections" in options:
+        sections = tuple(k for k in re.split(r"[\s,]+", options["sections"] or "") if k)
+        if not sections:
+            raise EmbedError(":sections: name at least one section (like forward backward results)")
+    return Block(model=model,
+                 settings=parse_settings(options.get("set") or ""),
+                 digits=_digits(options["digits"] or "") if "digits" in options else 4,
+                 sections=sections,
+                 diagram=_yes(options["diagram"], "diagram") if "diagram" in options else False)
+
+
+def parse_block(text: str) -> Block:
+    """A block's body: the model id on the first line, then ``:option: value`` lines.
+
+    A line that starts with whitespace continues the option above it (a long ``:set:``).
+    """
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines or lines[0][1].lstrip().startswith(":"):
+        raise EmbedError("a block needs a model id (like sigmoid-neuron) on its first line")
+    model = lines[0][1].strip()
+    if len(model.split()) > 1:
+        raise EmbedError(f"line {lines[0][0]}: expected a model id alone, got {model!r}")
+    options: dict[str, str] = {}
+    last = None
+    for n, line in lines[1:]:
+        if line[0].isspace() and last is not None:
+            options[last] += "\n" + line.strip()
+            continue
+        m = _OPTION_LINE.match(line.strip())
+        if not m:
+            raise EmbedError(f"line {n}: expected ':option: value', got {line.strip()!r}")
+        last = m.group("name")
+        if last in options:
+            raise EmbedError(f"line {n}: :{last}: is given twice")
+        options[last] = m.group("value") or ""
+    return parse_options(model, options)
+
+
+def select(sol: Solution, kinds: tuple[str, ...] | None) -> Solution:
+    """The solution with only the sections of these kinds, in the solution's own order."""
+    if kinds is None:
+        return sol
+    have = list(dict.fromkeys(s.kind for s in sol.sections))
+    missing = [k for k in kinds if k not in have]
+    if missing:
+        raise EmbedError(f":sections: {sol.model} has no section {missing[0]!r}; "
+                         f"its sections are {' '.join(have)}")
+    return replace(sol, sections=tuple(s for s in sol.sections if s.kind in kinds))
+
+
+def embed(block: Block) -> Embedded:
+    """Solve the block's model and render it: HTML (native MathML, the diagram first when asked
+    for) and LaTeX (no diagram). Bad input raises a :class:`~symderiv.errors.SymderivError`."""
+    sol = get_model(block.model).solve(**block.settings)
+    shown = select(sol, block.sections)
+    body = render(replace(shown, diagram=None), "mathml", digits=block.digits)  # drawn here when asked for
+    if block.diagram:
+        if sol.diagram is None:
+            raise EmbedError(f":diagram: {sol.model} has no computational graph to draw; leave :diagram: out")
+        body = f'<figure class="symderiv-diagram">{render(sol, "svg", digits=block.digits)}</figure>\n' + body
+    return Embedded(shown, body, render(shown, "latex", digits=block.digits),
+                    render(shown, "text", digits=block.digits))
+
+
+def error_html(message: str) -> str:
+    """A visible error box in place of a block that could not be rendered."""
+    return f'<div class="symderiv-error" role="alert"><strong>symderiv:</strong> {html.escape(message)}</div>\n'
+
+
+__all__ = ["Block", "CSS", "EmbedError", "Embedded", "OPTIONS", "embed", "error_html", "parse_block",
+           "parse_options", "parse_settings", "select", "split_settings"]
