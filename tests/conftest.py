@@ -1,0 +1,25 @@
+"""Shared fixtures: one build of the documentation site per test session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+@pytest.fixture(scope="session")
+def docs_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTML site built by ``sphinx-build -W -b html docs OUT``; the build must pass."""
+    for module in ("sphinx", "myst_parser", "furo"):
+        pytest.importorskip(module, reason=f"the docs need {module}: pip install -e '.[docs]'")
+    out = tmp_path_factory.mktemp("docs") / "html"
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+                          str(DOCS), str(out)], cwd=ROOT, capture_output=True, text=True)
+    if run.returncode != 0:
+        pytest.fail(f"sphinx-build -W failed ({run.returncode}):\n{run.stderr[-6000:]}", pytrace=False)
+    return out
