@@ -10,6 +10,7 @@ shows at matrix level beside the values the engine accumulated entry by entry.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,7 +102,10 @@ def _entry_name(name: str, i: int, j: int, vector: bool) -> str:
 
 
 def _entry_latex(latex: str, i: int, j: int, vector: bool) -> str:
-    return f"{{{latex}}}_{{{i + 1}}}" if vector else f"{{{latex}}}_{{{i + 1}{j + 1}}}"
+    """An entry's name: W_{11}; a subscripted name joins it with a comma, W_{hh,11}, not W_{hh_{11}}."""
+    index = f"{i + 1}" if vector else f"{i + 1}{j + 1}" if i < 9 and j < 9 else f"{i + 1},{j + 1}"
+    sub = re.fullmatch(r"(.+)_\{([^{}]*)\}", latex)
+    return f"{sub.group(1)}_{{{sub.group(2)},{index}}}" if sub else f"{{{latex}}}_{{{index}}}"
 
 
 def _unique(g: Graph, name: str | None, stem: str) -> str:

@@ -260,3 +260,10 @@ def test_a_diagram_too_big_for_the_page_is_named_not_drawn(monkeypatch):
     monkeypatch.setattr(mathml, "FIGURE_MAX", 5)  # graph-add-mul has 6 vertices: x, y, z, q, f, the output
     page = symderiv.solve("graph-add-mul").to_html()
     assert "<svg" not in page and "The computational graph has 6 vertices" in page
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_two_diagrams_on_one_page_have_distinct_ids():
+    ids = [re.findall(r'\bid="([^"]+)"', symderiv.solve(m).to_svg()) for m in ("graph-add-mul", "sigmoid-neuron")]
+    assert ids[0] and ids[1] and not set(ids[0]) & set(ids[1])
+    assert len(set(ids[0])) == len(ids[0])

@@ -8,6 +8,7 @@ installed; SVG needs Graphviz's ``dot`` program on the PATH.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import shutil
@@ -136,7 +137,10 @@ def svg_of_dot(source: str) -> str:
         why = (p.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0]
         raise DiagramError(f"Graphviz's dot failed: {why}")
     out = p.stdout.decode("utf-8")
-    return out[out.index("<svg"):]
+    # Graphviz names its elements graph0, node1, edge1, ...: prefix them so that several
+    # diagrams on one page keep their ids unique (the prefix depends only on the source).
+    prefix = "g" + hashlib.sha1(source.encode("utf-8")).hexdigest()[:8] + "-"
+    return re.sub(r'\b(id="|href="#|url\(#)', lambda m: m.group(1) + prefix, out[out.index("<svg"):])
 
 
 def to_svg(sol: Solution, digits: int = 4) -> str:

@@ -24,7 +24,7 @@ from .latex import align, blocks
 NS = "http://www.w3.org/1998/Math/MathML"
 ET.register_namespace("", NS)
 _OPEN, _CLOSE = "([{⟨|‖", ")]}⟩|‖"
-_TALL = {f"{{{NS}}}{t}" for t in ("mfrac", "mtable", "msqrt", "mroot", "munderover", "mover", "munder")}
+_TALL = {f"{{{NS}}}{t}" for t in ("mfrac", "mtable", "msqrt", "mroot", "munderover", "munder")}  # an accent (mover) is not tall
 
 #: Page CSS (MATHML.md): left/right cells really aligned, rows spaced, a real math font.
 CSS = """\
@@ -141,7 +141,7 @@ def render_mathml(sol: Solution, digits: int) -> str:
     out = [f'<section class="symderiv">', f"<h2>{html.escape(sol.title)}</h2>", *_figure(sol, digits)]
     count = 0
     for section in sol.sections:
-        out.append(f'<section class="{html.escape(section.kind)}"><h3>{html.escape(section.title)}</h3>')
+        out.append(f'<section class="symderiv-{html.escape(section.kind)}"><h3>{html.escape(section.title)}</h3>')
         for kind, block in blocks(sol, section, digits):
             if kind == "align":
                 out.append(to_mathml(align(block)))
