@@ -13,6 +13,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from fractions import Fraction
+from html.parser import HTMLParser
 from pathlib import Path
 
 import mpmath
@@ -325,3 +326,36 @@ def test_random_valid_parameters_render_everywhere_and_gradients_match_finite_di
                 assert abs(fd - sol.results[key].approx) <= mpmath.mpf("1e-20") * max(1, abs(fd)), (key, fd)
 
     check()
+
+
+# ----- text from input reaches HTML and MathML escaped ---------------------------------------
+class _Elements(HTMLParser):
+    """The element names and the text of an HTML page, as a browser's parser sees them."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_titles_labels_and_tokens_reach_html_as_text_not_markup():
+    title = '<script>alert("t")</script> & <b>bold</b>'
+    g = symderiv.Graph(title)
+    x = g.input("x", 2, latex=r"x_{<i>}")
+    f = g.mul(x, x, name="f", latex=r"\text{<img src=x>}")
+    pages = [g.solution(f).to_html(),
+             symderiv.solve("positional-encoding", tokens="<script>x</script> <b>&amp;").to_html()]
+    for page in pages:
+        parsed = _Elements(page)
+        assert not {"script", "b", "i", "img"} & set(parsed.tags)
+        for block in re.findall(r"<math\b.*?</math>", page, re.S):
+            ET.fromstring(block)
+    assert title in _Elements(pages[0]).text  # shown as the text it is

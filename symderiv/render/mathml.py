@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 import xml.etree.ElementTree as ET
 
 from latex2mathml.converter import convert
@@ -94,11 +95,24 @@ def _polish(parent: ET.Element) -> None:
         _polish(e)
 
 
+_TEXT = re.compile(r"\\(text|textrm|mbox)\{((?:[^{}\\]|\\.)*)\}")
+_TEXT_ESCAPES = re.compile(r"\\([&%$#_{}])")
+
+
+def _escape_text(tex: str) -> str:
+    """latex2mathml copies ``\\text{...}`` into ``<mtext>`` as it is: escape ``< > &`` there
+    (and undo LaTeX's ``\\&``), so that a label like ``\\text{a<b}`` stays well-formed XML."""
+    def fix(m: re.Match) -> str:
+        inner = html.escape(_TEXT_ESCAPES.sub(r"\1", m.group(2)), quote=False)
+        return "\\" + m.group(1) + "{" + inner + "}"
+    return _TEXT.sub(fix, tex)
+
+
 @functools.lru_cache(maxsize=4096)
 def to_mathml(tex: str, display: str = "block") -> str:
     """One ``<math>`` element from LaTeX, polished and checked."""
     try:
-        root = ET.fromstring(convert(tex, display=display))
+        root = ET.fromstring(convert(_escape_text(tex), display=display))
     except ET.ParseError as e:  # latex2mathml produced malformed XML
         raise MathMLError(f"MathML for {tex[:60]!r} is not well-formed XML: {e}") from None
     _polish(root)
