@@ -32,13 +32,16 @@ def parse(dot):
         m = re.fullmatch(r"  (\w+) \[(shape=\w+).*label=<(.*)>\];", line)
         if m:
             vid, shape, label = m.groups()
-            reds = [html.unescape(s) for s in re.findall(f'<FONT COLOR="{GRADIENT}" POINT-SIZE="10">(.*?)</FONT>', label)]
+            reds = [html.unescape(s).replace("−", "-")
+                    for s in re.findall(f'<FONT COLOR="{GRADIENT}" POINT-SIZE="10">(.*?)</FONT>', label)]
             if shape == "shape=ellipse":
                 op = html.unescape(re.search(r'<FONT POINT-SIZE="16">(.*?)</FONT>', label).group(1))
                 caption = html.unescape(re.search(f'<FONT COLOR="{QUIET}" POINT-SIZE="10">(.*?)</FONT>', label).group(1))
                 vertices[vid] = ("gate", caption.split(" = ")[0], op, caption, reds)
             else:
-                name = html.unescape(re.sub(r"<[^>]*>", "", label.split("<BR/>")[0]))
+                first = re.sub(r"<SUB>(.*?)</SUB>", lambda m: "_" + m.group(1).replace(",", "_"),
+                               label.split("<BR/>")[0])
+                name = html.unescape(re.sub(r"<[^>]*>", "", first))
                 vertices[vid] = ("output" if vid == "out" else "leaf", name, "", "", reds)
             continue
         m = re.fullmatch(r"  (\w+) -> (\w+)(?: \[label=<(.*)>\])?;", line)
@@ -46,8 +49,8 @@ def parse(dot):
             tail, head, label = m.groups()
             label = label or ""
             shape = re.findall(f'<FONT COLOR="{QUIET}" POINT-SIZE="9">(.*?)</FONT>', label)
-            greens = [html.unescape(s) for s in re.findall(f'<FONT COLOR="{FORWARD}">(.*?)</FONT>', label)]
-            reds = [html.unescape(s) for s in re.findall(f'<FONT COLOR="{GRADIENT}">(.*?)</FONT>', label)]
+            greens = [html.unescape(s).replace("−", "-") for s in re.findall(f'<FONT COLOR="{FORWARD}">(.*?)</FONT>', label)]
+            reds = [html.unescape(s).replace("−", "-") for s in re.findall(f'<FONT COLOR="{GRADIENT}">(.*?)</FONT>', label)]
             wires[(tail, head)] = (shape[0] if shape else None, greens, reds)
     named = {(vertices[t][1] if t != "out" else t, vertices[h][1] if h != "out" else h): w
              for (t, h), w in wires.items()}
@@ -178,7 +181,7 @@ def test_svg_parses_and_carries_the_labels():
     assert svg.startswith("<svg") and "<?xml" not in svg and "<!DOCTYPE" not in svg
     root = ET.fromstring(svg)
     texts = [t.text for t in root.iter(SVG + "text")]
-    for label in ("q = x + y", "f = q·z", "+", "×", "-12", "3", "-4", "x", "y", "z"):
+    for label in ("q = x + y", "f = q·z", "+", "×", "−12", "3", "−4", "x", "y", "z"):  # true minus signs
         assert label in texts
 
 

@@ -50,13 +50,24 @@ def _font(s: str, color: str | None = None, size: int | None = None) -> str:
     return f"<FONT{attrs}>{_esc(s)}</FONT>" if attrs else _esc(s)
 
 
+def _name(name: str) -> str:
+    """A name as the notes write it: W1_11 as W1 with the subscript 11, h_prev_1 as h with prev,1."""
+    head, _, sub = name.partition("_")
+    return _esc(head) + (f"<SUB>{_esc(sub.replace('_', ','))}</SUB>" if sub else "")
+
+
+def _minus(s: str) -> str:
+    """Numbers set with a true minus sign (−2, not -2)."""
+    return s.replace("-", "−")
+
+
 def _entry(exact: sp.Expr, approx, names: Mapping[sp.Symbol, Name], digits: int, fraction: bool = True) -> str:
     """An integer exactly; with ``fraction``, a fraction or its float, whichever is shorter (53/250
     as 0.212, 1/3 as 1/3); anything else as its float, or (symbolic) its expression."""
     if approx is None or exact.is_Integer:
-        return text(exact, names)
+        return text(exact, names) if approx is None else _minus(text(exact, names))
     s = format_float(approx, digits)
-    return str(exact) if fraction and is_plain_number(exact) and len(str(exact)) < len(s) else s
+    return _minus(str(exact) if fraction and is_plain_number(exact) and len(str(exact)) < len(s) else s)
 
 
 def value_lines(v: Shown, names: Mapping[sp.Symbol, Name], digits: int) -> list[str]:
@@ -87,10 +98,10 @@ def _vertex(v: Vertex, d: Diagram, names: Mapping[sp.Symbol, Name], digits: int)
         lines.append(_font(caption, QUIET, 10))
         attrs = "shape=ellipse, margin=0.05"
     elif v.kind == "data":
-        lines.append(f"<I>{_font(v.name, QUIET)}</I>")
+        lines.append(f'<I><FONT COLOR="{QUIET}">{_name(v.name)}</FONT></I>')
         attrs = "shape=plaintext"
     else:
-        lines.append(f"<B>{_esc(v.name)}</B>")
+        lines.append(f"<B>{_name(v.name)}</B>")
         attrs = "shape=plaintext"
     if v.grad is not None:
         lines += [_font(s, GRADIENT, 10) for s in _total_lines(v, d, names, digits)]
