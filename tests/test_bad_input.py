@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import symderiv
 from symderiv.cli import main
+from symderiv.embed import embed, parse_block
 from symderiv.limits import reporting, size_limit
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
@@ -133,6 +134,7 @@ PAYLOADS = ["__import__('os').system('touch {m}')", "exec(\"open('{m}','w')\")",
 
 
 def test_payloads_reach_no_interpreter_through_any_entry_point(tmp_path, monkeypatch):
+    markdown = pytest.importorskip("markdown")
     monkeypatch.chdir(tmp_path)
     marker = tmp_path / "ran"
     for template in PAYLOADS:
@@ -154,9 +156,16 @@ def test_payloads_reach_no_interpreter_through_any_entry_point(tmp_path, monkeyp
             code, _, err = run_cli(argv)
             assert code in (0, 2) and "Traceback" not in err
         for call in (lambda: symderiv.derive(p), lambda: symderiv.derive("x", x=p),
-                     lambda: symderiv.parse_value(p), lambda: symderiv.solve("sigmoid-neuron", w0=p)):
+                     lambda: symderiv.parse_value(p), lambda: symderiv.solve("sigmoid-neuron", w0=p),
+                     lambda: embed(parse_block(f"sigmoid-neuron\n:set: w0={p}")),
+                     lambda: embed(parse_block(f"{p}\n:digits: 3")),
+                     lambda: embed(parse_block(f"sigmoid-neuron\n:digits: {p}")),
+                     lambda: embed(parse_block(f"sigmoid-neuron\n:sections: {p}"))):
             with pytest.raises(symderiv.SymderivError):
                 call()
+        page = markdown.markdown(f"```symderiv\nsigmoid-neuron\n:set: w0={p}\n```\n",
+                                 extensions=["symderiv.markdown"])
+        assert "symderiv-error" in page
     assert not marker.exists()
 
 
