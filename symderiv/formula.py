@@ -31,9 +31,14 @@ class FormulaError(ParameterError):
     """A formula that is not in the grammar, with the position of the problem."""
 
 
+def _quote(text: str) -> str:
+    """The formula as an error message shows it: whole when short, else its start."""
+    return repr(text) if len(text) <= 60 else repr(text[:57]) + "…"
+
+
 def _fail(node: ast.AST | None, text: str, what: str) -> FormulaError:
     where = f" at column {node.col_offset + 1}" if node is not None and hasattr(node, "col_offset") else ""
-    return FormulaError(f"formula {text!r}: {what}{where}")
+    return FormulaError(f"formula {_quote(text)}: {what}{where}")
 
 
 def parse(text: str) -> ast.expr:
@@ -46,9 +51,12 @@ def parse(text: str) -> ast.expr:
     try:
         tree = ast.parse(text.replace("^", "**"), mode="eval")
     except SyntaxError as e:
-        raise FormulaError(f"formula {text!r}: not an expression ({e.msg}) at column {e.offset}") from None
-    except (ValueError, RecursionError, MemoryError):
-        raise FormulaError(f"formula {text!r}: cannot be parsed") from None
+        raise FormulaError(f"formula {_quote(text)}: not an expression ({e.msg}) at column {e.offset}") from None
+    except RecursionError:
+        raise FormulaError(f"formula {_quote(text)}: too long a chain of operations for Python's parser "
+                           "(a chain of about 2,000 terms is the most it reads)") from None
+    except (ValueError, MemoryError):
+        raise FormulaError(f"formula {_quote(text)}: cannot be parsed") from None
     _check(tree.body, text, 0)
     return tree.body
 
@@ -66,9 +74,11 @@ def _check(node: ast.AST, text: str, depth: int) -> None:
         return
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         return _check(node.operand, text, depth + 1)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-        _check(node.left, text, depth + 1)
-        return _check(node.right, text, depth + 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):
+        first, rest = _spine(node, _BINOPS)  # a long sum a + b + c + ... is long, not deep
+        for operand in [first, *(right for _, right in rest)]:
+            _check(operand, text, depth + 1)
+        return
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
             raise _fail(node, text, f"expected a call of one of {', '.join(FUNCTIONS)}")
@@ -81,11 +91,17 @@ def _check(node: ast.AST, text: str, depth: int) -> None:
     raise _fail(node, text, "expected a number, a name, + - * / ^, parentheses or a function call")
 
 
-def _flatten(node: ast.expr, op: type) -> list[ast.expr]:
-    """The operands of a left-nested chain a + b + c (``op`` = ast.Add), left to right."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, op):
-        return _flatten(node.left, op) + [node.right]
-    return [node]
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+
+
+def _spine(node: ast.expr, ops: tuple[type, ...]) -> tuple[ast.expr, list[tuple[ast.BinOp, ast.expr]]]:
+    """A left-nested chain a ∘ b ∘ c of ``ops`` as its first operand and the (operation, right
+    operand) pairs after it, left to right; read in a loop, so a long chain is no deep recursion."""
+    rest = []
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ops):
+        rest.append((node, node.right))
+        node = node.left
+    return node, rest[::-1]
 
 
 def build(text: str, values: dict[str, Any] | None = None, *, nary: bool = False,
@@ -117,9 +133,17 @@ def build(text: str, values: dict[str, Any] | None = None, *, nary: bool = False
             return g.apply(FUNCTIONS[node.func.id], *args)
         op = type(node.op)
         if op in (ast.Add, ast.Mult) and nary:
-            parts = [walk(p) for p in _flatten(node, op)]
+            first, rest = _spine(node, (op,))
+            parts = [walk(p) for p in [first, *(right for _, right in rest)]]
             return g.apply("add" if op is ast.Add else "mul", *parts)
-        left, right = walk(node.left), walk(node.right)
+        first, rest = _spine(node, _BINOPS)
+        value = walk(first)
+        for binop, right in rest:
+            value = combine(binop, value, walk(right))
+        return value
+
+    def combine(node: ast.BinOp, left: Node | sp.Expr, right: Node | sp.Expr) -> Node | sp.Expr:
+        op = type(node.op)
         if not isinstance(left, Node) and not isinstance(right, Node):  # plain numbers: no gate
             if op in (ast.Div, ast.Pow) and right == 0:
                 raise _fail(node, text, "division by zero" if op is ast.Div else "a power of zero is not a gate")
@@ -132,7 +156,7 @@ def build(text: str, values: dict[str, Any] | None = None, *, nary: bool = False
     out = walk(tree)
     unknown = sorted(set(values) - set(leaves))
     if unknown:
-        raise FormulaError(f"formula {text!r}: {unknown[0]!r} does not appear in it")
+        raise FormulaError(f"formula {_quote(text)}: {unknown[0]!r} does not appear in it")
     if not isinstance(out, Node):
         out = g.mul(1, out, name="f")
     return g, out

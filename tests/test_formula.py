@@ -191,3 +191,19 @@ def test_random_formulas_match_sympy_diff_and_torch(triple, x, y):
         assert abs(got - expected) <= 1e-12 * max(1, abs(expected)), (text, name, "sympy")
         autograd = float(leaf.grad) if leaf.grad is not None else 0.0
         assert abs(got - autograd) <= 1e-12 * max(1, abs(autograd)), (text, name, "torch")
+
+
+def test_a_long_sum_is_long_not_deep():
+    # sum_{i=1}^{600} x*i at x = 2 is 2 * 600*601/2 = 360600, and d/dx is 600*601/2 = 180300
+    formula = "+".join(f"x*{i}" for i in range(1, 601))
+    sol = symderiv.derive(formula, x=2)
+    assert sol.results["x"].exact == 180300
+    assert symderiv.derive(formula, x=2, nary=True).results["x"].exact == 180300
+
+
+def test_long_formulas_are_quoted_short_in_errors():
+    with pytest.raises(symderiv.FormulaError) as info:
+        symderiv.derive("+".join(["x"] * 2000) + "+%")
+    assert len(str(info.value)) < 200 and "…" in str(info.value)
+    with pytest.raises(symderiv.FormulaError, match="too long a chain of operations"):
+        symderiv.derive("+".join(["x"] * 3300))
