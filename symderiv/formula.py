@@ -17,7 +17,7 @@ import sympy as sp
 
 from .errors import ParameterError
 from .graph import Graph, Node
-from .solution import Solution
+from .solution import Section, Solution
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 200  # nested parentheses and calls; CPython's own parser stops at 200 parentheses
@@ -217,7 +217,8 @@ def derive(formula: str | sp.Expr, values: dict[str, Any] | None = None, *, wrt:
     derivatives, backward, gradients.
 
     Values come as a dict or as keywords (``derive("(x + y) * z", x=-2, y=5, z=-4)``); a name
-    without a value stays a symbol. ``wrt`` limits the results to those inputs.
+    without a value stays a symbol. ``wrt`` limits the Gradients section and the results to
+    those inputs (the backward pass still shows every step).
     """
     given = {**(values or {}), **named}
     g, out = build_sympy(formula, given) if isinstance(formula, sp.Basic) else build(formula, given, nary=nary)
@@ -227,5 +228,12 @@ def derive(formula: str | sp.Expr, values: dict[str, Any] | None = None, *, wrt:
         missing = [w for w in wrt if w not in sol.results]
         if missing:
             raise FormulaError(f"--wrt {missing[0]}: not an input of the formula")
-        sol = dataclasses.replace(sol, results={k: v for k, v in sol.results.items() if k in wrt})
+        wanted = {f"df/d{w}" for w in wrt}  # the gradient steps' names (see Graph.backward)
+
+        def kept(s: Section) -> Section:
+            return dataclasses.replace(s, items=tuple(i for i in s.items if str(i.lhs) in wanted))
+
+        sections = tuple(kept(s) if s.kind == "results" else s for s in sol.sections)
+        sol = dataclasses.replace(sol, sections=sections,
+                                  results={k: v for k, v in sol.results.items() if k in wrt})
     return sol

@@ -207,3 +207,10 @@ def test_long_formulas_are_quoted_short_in_errors():
     assert len(str(info.value)) < 200 and "…" in str(info.value)
     with pytest.raises(symderiv.FormulaError, match="too long a chain of operations"):
         symderiv.derive("+".join(["x"] * 3300))
+
+
+def test_wrt_keeps_only_those_gradients_in_the_results_section():
+    sol = symderiv.derive("(x + y) * z", x=-2, y=5, z=-4, wrt=["z"])
+    (results,) = [s for s in sol.sections if s.kind == "results"]
+    assert [step.exact for step in results.items] == [3]  # df/dz = x + y = 3
+    assert list(sol.results) == ["z"]
