@@ -18,7 +18,9 @@ from typing import TextIO
 
 from .errors import SizeError
 
-#: Gate inputs (local derivatives) a graph may have unless raised; about 10 s to solve.
+#: Gate inputs (local derivatives) a graph may have unless raised: from about a second (a 28×28
+#: convolution) to half a minute (a sigmoid chain of depth 5000) to solve and print, as measured
+#: by benchmarks/size_limit.py.
 DEFAULT_MAX_SIZE = 20_000
 
 _max_size: ContextVar[int] = ContextVar("symderiv_max_size", default=DEFAULT_MAX_SIZE)
