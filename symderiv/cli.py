@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from . import limits
+from . import __version__, limits
 from .errors import SymderivError
 from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model
@@ -34,6 +34,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="symderiv", description="Exact, step-by-step worked solutions of deep-learning "
                 "forward and backward passes.")
+    p.add_argument("--version", action="version", version=f"symderiv {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the model ids")
     s = sub.add_parser("solve", help="print the worked solution of a model")

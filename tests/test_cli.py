@@ -139,3 +139,11 @@ def test_input_is_never_evaluated(tmp_path):
         code, _, err = run("solve", f"{p}")
         assert code == 2
     assert not marker.exists()
+
+
+def test_version_and_python_dash_m():
+    from importlib.metadata import version
+    run = subprocess.run([sys.executable, "-m", "symderiv", "--version"], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout == f"symderiv {version('symderiv')}\n"  # the installed package's
+    run = subprocess.run([sys.executable, "-m", "symderiv", "solve", "nosuch"], capture_output=True, text=True)
+    assert run.returncode == 2 and run.stderr.startswith("symderiv: error: unknown model 'nosuch'")
