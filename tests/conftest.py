@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ def docs_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The HTML site built by ``sphinx-build -W -b html docs OUT``; the build must pass."""
     for module in ("sphinx", "myst_parser", "furo"):
         pytest.importorskip(module, reason=f"the docs need {module}: pip install -e '.[docs]'")
+    if shutil.which("dot") is None:
+        pytest.skip("the docs draw diagrams: they need Graphviz's dot (Debian: graphviz)")
     out = tmp_path_factory.mktemp("docs") / "html"
     run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
                           str(DOCS), str(out)], cwd=ROOT, capture_output=True, text=True)

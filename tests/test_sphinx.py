@@ -66,6 +66,8 @@ MYST = """\
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    if shutil.which("dot") is None:
+        pytest.skip("the test site draws a diagram: it needs Graphviz's dot (Debian: graphviz)")
     return write_site(tmp_path_factory.mktemp("sphinx") / "src", RST, MYST)
 
 
