@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -73,27 +75,39 @@ def _settings(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _whole(option: str, text: str, low: int, high: int) -> int:
-    if not text.strip().isdigit() or not low <= int(text) <= high:
+    if not re.fullmatch(r"\s*[0-9]{1,12}\s*", text) or not low <= int(text) <= high:
         raise UsageError(f"{option}: expected a whole number from {low:,} to {high:,}, got {text!r}")
     return int(text)
 
 
 def _write(text: str, path: str | None) -> None:
+    """Write ``text`` to stdout, or whole to ``path`` (through a temporary file renamed over it):
+    a symlink's target is written, and the file gets the mode an ordinary new file would (or
+    keeps the one it had)."""
     if path is None:
         sys.stdout.write(text)
         return
-    directory = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symderiv-", suffix=".tmp")
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".symderiv-", suffix=".tmp")
     except OSError as e:
         raise UsageError(f"-o {path}: cannot write there ({e.strerror or e})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException as e:  # nothing half-written is left behind, even on Ctrl-C
         os.unlink(tmp)
-        raise UsageError(f"-o {path}: cannot write there ({e.strerror or e})") from None
+        if isinstance(e, OSError):
+            raise UsageError(f"-o {path}: cannot write there ({e.strerror or e})") from None
+        raise
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import mpmath
 import sympy as sp
 
+from . import numeric
 from .printing import Shown
 
 if TYPE_CHECKING:
@@ -222,5 +223,7 @@ def _entry_through(bw: Backward, n: Node, heads: set) -> Shown | None:
     locs = [(bw.locals[(c, n)], c) for c in mine]
     exact = sp.Add(*(loc.ref * bw.ref(c) for loc, c in locs))
     parts = [(loc.approx, bw.approx[c]) for loc, c in locs]
-    approx = None if any(a is None or b is None for a, b in parts) else sum((a * b for a, b in parts), mpmath.mpf(0))
-    return Shown(exact, approx)
+    if any(a is None or b is None for a, b in parts):
+        return Shown(exact, None)
+    with mpmath.workdps(numeric.DIGITS + 10):
+        return Shown(exact, sum((a * b for a, b in parts), mpmath.mpf(0)))

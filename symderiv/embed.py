@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from .errors import SymderivError
 from .models import get_model
 from .render import render
-from .render.mathml import CSS as PAGE_CSS
+from .render.mathml import CSS as PAGE_CSS, FIGURE_MAX
 from .solution import Solution
 
 #: The options a block takes.
@@ -127,7 +127,7 @@ def parse_settings(text: str) -> dict[str, str]:
 
 
 def _digits(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= 30:
+    if not re.fullmatch(r"\s*[0-9]{1,2}\s*", text) or not 1 <= int(text) <= 30:
         raise EmbedError(f":digits: expected a whole number from 1 to 30, got {text.strip()!r}")
     return int(text)
 
@@ -210,6 +210,9 @@ def embed(block: Block) -> Embedded:
     if block.diagram:
         if sol.diagram is None:
             raise EmbedError(f":diagram: {sol.model} has no computational graph to draw; leave :diagram: out")
+        if len(sol.diagram.vertices) > FIGURE_MAX:
+            raise EmbedError(f":diagram: the graph has {len(sol.diagram.vertices):,} vertices, more than the "
+                             f"{FIGURE_MAX:,} drawn on a page; leave :diagram: out")
         body = f'<figure class="symderiv-diagram">{render(sol, "svg", digits=block.digits)}</figure>\n' + body
     return Embedded(shown, body, render(shown, "latex", digits=block.digits),
                     render(shown, "text", digits=block.digits))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import math
 from typing import Any
 
 import sympy as sp
 
 from .errors import ParameterError
+from .values import MAX_DIGITS
 from .graph import Graph, Node
 from .solution import Section, Solution
 
@@ -67,6 +69,8 @@ def _check(node: ast.AST, text: str, depth: int) -> None:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise _fail(node, text, "expected a number")
+        if not math.isfinite(node.value) or abs(node.value) >= 10 ** MAX_DIGITS:
+            raise _fail(node, text, f"a number of more than {MAX_DIGITS} digits")
         return
     if isinstance(node, ast.Name):
         if node.id.startswith("_") or node.id in FUNCTIONS:
@@ -153,6 +157,13 @@ def build(text: str, values: dict[str, Any] | None = None, *, nary: bool = False
         gate = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}[op]
         return g.apply(gate, left, right)
 
+    # The inputs first, in the order they are written: a user's name like f2 is then taken
+    # before the gates are named f1, f2, ...
+    calls = {id(c.func) for c in ast.walk(tree) if isinstance(c, ast.Call)}
+    for n in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in calls),
+                    key=lambda n: (n.lineno, n.col_offset)):
+        if n.id not in CONSTANTS or n.id in values:
+            leaf(n.id)
     out = walk(tree)
     unknown = sorted(set(values) - set(leaves))
     if unknown:

@@ -30,7 +30,7 @@ import sympy as sp
 from . import diagram, limits, numeric
 from .errors import GraphError
 from .ops import OPS, Convention, Op, get_convention
-from .printing import Name, Shown
+from .printing import Name, Shown, text
 from .solution import Note, Remark, Section, Solution, Step
 from .values import to_exact
 
@@ -209,7 +209,11 @@ class Graph:
         if len(self.nodes) % 100 == 99:
             limits.progress("forward pass, nodes", len(self.nodes) + 1)
         symbol = sp.Symbol(name, real=True)
-        approx = numeric.evaluate(value, self._env)
+        try:
+            approx = numeric.evaluate(value, self._env)
+        except numeric.NotReal:
+            raise GraphError(f"{name} = {self._written(op, parents, value)} is not a finite real number"
+                             f"{self._at(parents)}") from None
         node = Node(self, name, symbol, op, parents, value, approx, kind, len(self.nodes))
         self.nodes.append(node)
         self._by_name[name] = node
@@ -217,6 +221,15 @@ class Graph:
         if approx is not None:
             self._env[symbol] = approx
         return node
+
+    def _written(self, op: Op | None, parents: Sequence[Node], value: sp.Expr) -> str:
+        formula = op.display(*(p.display for p in parents)) if op is not None else value
+        return text(formula, self.names)
+
+    def _at(self, parents: Sequence[Node]) -> str:
+        """`` at x = 0, y = 2``: the named parents' values, for an error message."""
+        named = [p for p in dict.fromkeys(parents) if p.named and p.approx is not None]
+        return " at " + ", ".join(f"{p.name} = {text(p.value, self.names)}" for p in named) if named else ""
 
     def input(self, name: str, value: Any = None, *, latex: str | None = None) -> Node:
         """An input (a leaf the gradient is taken with respect to). ``value``: a number, or None
@@ -265,6 +278,8 @@ class Graph:
         if (row.arity is None and len(ps) < 2) or (row.arity is not None and len(ps) != row.arity):
             want = "at least 2" if row.arity is None else str(row.arity)
             raise GraphError(f"gate {row.name} takes {want} inputs, got {len(ps)}")
+        if row.name == "pow":
+            _check_power(ps[0].ref, ps[1].ref)
         value = row.forward(*(p.ref for p in ps))
         return self._add_node(name, row, ps, value, latex)
 
@@ -388,11 +403,18 @@ class Graph:
             bw.symbols[n] = sym
             self.names[sym] = Name(rf"\frac{{\partial {lab.latex}}}{{\partial {self.names[n.symbol].latex}}}",
                                    f"∂{lab.text}/∂{n.name}")
-            if n is output:
-                g = seed
-            else:
-                g = sp.Add(*(self._local(c, n, conv, bw, env).ref * bw.ref(c) for c in bw.consumers[n]))
-            approx = numeric.evaluate(g, env)
+            try:
+                if n is output:
+                    g = seed
+                else:
+                    g = sp.Add(*(self._local(c, n, conv, bw, env).ref * bw.ref(c) for c in bw.consumers[n]))
+                approx = numeric.evaluate(g, env)
+            except numeric.NotReal:
+                gates = ", ".join(f"{c.name} = {self._written(c.op, c.parents, c.value)}" for c in bw.consumers[n])
+                raise GraphError(f"the backward pass: ∂{lab.text}/∂{n.name} is not a finite real number: a local "
+                                 f"derivative of {gates} is infinite or undefined"
+                                 f"{self._at([p for c in bw.consumers[n] for p in c.parents])}"
+                                 ) from None
             if approx is not None and g.is_Add and _cancels(g, approx, env, bw):
                 g, approx = sp.Integer(0), mpmath.mpf(0)
             bw.grads[n], bw.approx[n], bw.defs[sym] = g, approx, g
@@ -554,6 +576,18 @@ class Graph:
                 Section("local", "Local derivatives", tuple(local_steps)),
                 Section("backward", "Backward pass (local derivative × upstream gradient)", tuple(back)),
                 Section("results", "Gradients", tuple(results))]
+
+
+#: An exact power of a number with a larger exponent is refused: 10^(10^300) has no exact value
+#: that fits in memory.
+MAX_EXPONENT = 10_000
+
+
+def _check_power(base: sp.Expr, exponent: sp.Expr) -> None:
+    if base.is_Rational and abs(base) not in (0, 1) and exponent.is_Rational and abs(exponent) > MAX_EXPONENT:
+        shown = str(exponent) if len(str(exponent)) <= 20 else mpmath.nstr(mpmath.mpf(exponent.p) / exponent.q, 3)
+        raise GraphError(f"{base}^{shown}: an exact power with an exponent beyond ±{MAX_EXPONENT:,} "
+                         "is too large to compute")
 
 
 def _cancels(g: sp.Expr, approx: mpmath.mpf, env: Mapping[sp.Symbol, mpmath.mpf], bw: Backward) -> bool:

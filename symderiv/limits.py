@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TextIO
 
-from .errors import SizeError
+from .errors import ParameterError, SizeError
 
 #: Gate inputs (local derivatives) a graph may have unless raised: from about a second (a 28×28
 #: convolution) to half a minute (a sigmoid chain of depth 5000) to solve and print, as measured
@@ -27,16 +27,11 @@ _max_size: ContextVar[int] = ContextVar("symderiv_max_size", default=DEFAULT_MAX
 _reporter: ContextVar[Callable[[str, int], None] | None] = ContextVar("symderiv_progress", default=None)
 
 
-def max_size() -> int:
-    """The limit in force: the number of gate inputs a graph may have."""
-    return _max_size.get()
-
-
 @contextmanager
 def size_limit(n: int) -> Iterator[None]:
     """Within the block, graphs may have up to ``n`` gate inputs (local derivatives)."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise SizeError(f"size limit: expected a whole number of at least 1, got {n!r}")
+        raise ParameterError(f"size limit: expected a whole number of at least 1, got {n!r}")
     token = _max_size.set(n)
     try:
         yield
@@ -44,13 +39,18 @@ def size_limit(n: int) -> Iterator[None]:
         _max_size.reset(token)
 
 
-def check(size: int, what: str = "the graph") -> None:
-    """Raise :class:`SizeError` when ``size`` gate inputs would pass the limit."""
+def check(size: int, what: str | None = None, unit: str = "gate inputs (local derivatives)") -> None:
+    """Raise :class:`SizeError` when ``size`` passes the limit. With ``what``, ``size`` is the
+    whole request's, known before building it; without, it is a graph's count so far."""
     limit = _max_size.get()
-    if size > limit:
-        raise SizeError(f"{what} would have {size:,} gate inputs (local derivatives), over the limit of "
-                        f"{limit:,}; raise it with --max-size {size} (in Python: "
-                        f"with symderiv.size_limit({size}): ...)")
+    if size <= limit:
+        return
+    if what is None:
+        raise SizeError(f"the graph passed the limit of {limit:,} gate inputs (local derivatives) while it was "
+                        f"being built; raise it with --max-size N for an N above {limit:,} (in Python: "
+                        "with symderiv.size_limit(N): ...)")
+    raise SizeError(f"{what} would have {size:,} {unit}, over the limit of {limit:,}; raise it with "
+                    f"--max-size {size} (in Python: with symderiv.size_limit({size}): ...)")
 
 
 def progress(stage: str, done: int) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 import mpmath
 import sympy as sp
 
+from .errors import GraphError
+
 DIGITS = 50
 
 _FUNCTIONS = {
@@ -26,13 +28,24 @@ _FUNCTIONS = {
 }
 
 
+class NotReal(GraphError):
+    """A value that is not a finite real number: log(0), 1/0, sqrt(-1), ..."""
+
+
 def evaluate(expr: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf | None:
     """The value of ``expr`` at :data:`DIGITS` digits, symbols taken from ``env``; None when a
-    symbol has no value (a symbolic input)."""
+    symbol has no value (a symbolic input). Raises :class:`NotReal` where it is not a finite
+    real number."""
     if not expr.free_symbols <= env.keys():
         return None
     with mpmath.workdps(DIGITS + 10):
-        return +_eval(expr, env)
+        try:
+            value = +_eval(expr, env)
+        except (ValueError, ZeroDivisionError, TypeError):
+            raise NotReal("not a finite real number") from None
+    if not isinstance(value, mpmath.mpf) or not mpmath.isfinite(value):
+        raise NotReal("not a finite real number")
+    return value
 
 
 def _eval(e: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:

@@ -37,12 +37,13 @@ class Shown:
 
 def format_float(x: mpmath.mpf | float, digits: int) -> str:
     """``x`` to ``digits`` significant digits, plain (no exponent unless tiny or huge)."""
-    x = mpmath.mpf(x)
-    if x == 0:
-        return "0"
-    if abs(x) >= mpmath.mpf(10) ** 7 or abs(x) < mpmath.mpf(10) ** -5:
-        return mpmath.nstr(x, digits, min_fixed=0, max_fixed=0)
-    s = mpmath.nstr(x, digits, min_fixed=-6, max_fixed=8)
+    with mpmath.workdps(digits + 10):  # read and round at the precision asked for, not 53 bits
+        x = mpmath.mpf(x)
+        if x == 0:
+            return "0"
+        if abs(x) >= mpmath.mpf(10) ** 7 or abs(x) < mpmath.mpf(10) ** -5:
+            return mpmath.nstr(x, digits, min_fixed=0, max_fixed=0)
+        s = mpmath.nstr(x, digits, min_fixed=-6, max_fixed=8)
     if "." in s and "e" not in s:
         s = s.rstrip("0").rstrip(".")
     return s

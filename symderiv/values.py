@@ -28,8 +28,12 @@ def _number(token: str, name: str) -> sp.Rational:
     digits, _, exponent = mantissa.lower().partition("e")
     if sum(c.isdigit() for c in digits) > MAX_DIGITS or len(denominator) > MAX_DIGITS:
         raise ParameterError(f"{name}: {token[:20]!r}... has more than {MAX_DIGITS} digits")
-    if exponent and abs(int(exponent)) > MAX_EXPONENT:
-        raise ParameterError(f"{name}: {token!r}: the exponent is beyond ±{MAX_EXPONENT}")
+    magnitude = exponent.lstrip("+-").lstrip("0")
+    if len(magnitude) > 3 or (magnitude and int(magnitude) > MAX_EXPONENT):
+        shown = token if len(token) <= 20 else token[:17] + "…"
+        raise ParameterError(f"{name}: {shown!r}: the exponent is beyond ±{MAX_EXPONENT}")
+    if magnitude != exponent.lstrip("+-"):  # leading zeros: read the exponent without them
+        mantissa = f"{digits}e{exponent[0] if exponent[0] in '+-' else ''}{magnitude or 0}"
     value = Fraction(mantissa)
     if denominator:
         if int(denominator) == 0:

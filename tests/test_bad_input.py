@@ -84,14 +84,16 @@ def test_the_api_raises_a_typed_error_with_the_same_line(command, message):
 def test_api_errors_of_each_kind():
     with pytest.raises(symderiv.UnknownModelError):
         symderiv.solve("nosuch")
-    with pytest.raises(symderiv.SizeError, match="over the limit of 100; raise it with"):
+    with pytest.raises(symderiv.SizeError, match="passed the limit of 100 gate inputs"):
         with size_limit(100):
             symderiv.solve("sigmoid-chain", depth=100)
     with pytest.raises(symderiv.FormulaError, match="column 4"):
         symderiv.derive("x +* y")
-    with pytest.raises(symderiv.SymderivError, match="whole number of at least 1"):
+    with pytest.raises(symderiv.ParameterError, match="whole number of at least 1"):
         with size_limit(0):
             pass
+    with pytest.raises(symderiv.GraphError, match="not a finite real number"):
+        symderiv.derive("log(x)", x=0)
     assert issubclass(symderiv.SizeError, symderiv.ParameterError)
     assert issubclass(symderiv.FormulaError, symderiv.SymderivError)
 

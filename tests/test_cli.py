@@ -147,3 +147,22 @@ def test_version_and_python_dash_m():
     assert run.returncode == 0 and run.stdout == f"symderiv {version('symderiv')}\n"  # the installed package's
     run = subprocess.run([sys.executable, "-m", "symderiv", "solve", "nosuch"], capture_output=True, text=True)
     assert run.returncode == 2 and run.stderr.startswith("symderiv: error: unknown model 'nosuch'")
+
+
+def test_output_file_gets_the_usual_mode_and_a_symlink_its_target_written(tmp_path):
+    old = os.umask(0o022)
+    try:
+        new = tmp_path / "new.txt"
+        assert main(["solve", "graph-add-mul", "-o", str(new)]) == 0
+        assert oct(new.stat().st_mode & 0o777) == oct(0o644)  # what 'touch' would make under umask 022
+        kept = tmp_path / "kept.txt"
+        kept.write_text("old")
+        kept.chmod(0o640)
+        link = tmp_path / "link.txt"
+        link.symlink_to(kept)
+        assert main(["solve", "graph-add-mul", "-o", str(link)]) == 0
+        assert link.is_symlink() and "q = x + y" in kept.read_text()
+        assert oct(kept.stat().st_mode & 0o777) == oct(0o640)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt", "link.txt", "new.txt"]
+    finally:
+        os.umask(old)

@@ -270,3 +270,15 @@ def test_two_diagrams_on_one_page_have_distinct_ids():
     ids = [re.findall(r'\bid="([^"]+)"', symderiv.solve(m).to_svg()) for m in ("graph-add-mul", "sigmoid-neuron")]
     assert ids[0] and ids[1] and not set(ids[0]) & set(ids[1])
     assert len(set(ids[0])) == len(ids[0])
+
+
+def test_the_gradients_on_a_values_wires_add_up_to_its_total_at_full_precision():
+    import mpmath
+    # f = x·e^y + x·z at x=1, y=1, z=2: x feeds two gates, ∂f/∂x = e + 2 split as e and 2 on its wires
+    sol = symderiv.derive("x*exp(y) + x*z", x=1, y=1, z=2)
+    d = sol.diagram
+    (x,) = [v for v in d.vertices if v.name == "x"]
+    through = [w.grad.approx for w in d.wires if w.tail == x.id]
+    with mpmath.workdps(60):
+        expected = sorted([mpmath.mpf(2), +mpmath.e])
+        assert all(abs(a - b) < mpmath.mpf(10) ** -45 for a, b in zip(sorted(through), expected))

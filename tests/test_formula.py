@@ -214,3 +214,21 @@ def test_wrt_keeps_only_those_gradients_in_the_results_section():
     (results,) = [s for s in sol.sections if s.kind == "results"]
     assert [step.exact for step in results.items] == [3]  # df/dz = x + y = 3
     assert list(sol.results) == ["z"]
+
+
+def test_input_names_like_the_gates_own_are_kept():
+    # f = f1·y + f2 at f1 = 2, y = 3, f2 = 5: ∂f/∂f1 = y = 3, ∂f/∂y = f1 = 2, ∂f/∂f2 = 1
+    sol = symderiv.derive("f1*y + f2", f1=2, y=3, f2=5)
+    assert {k: v.exact for k, v in sol.results.items()} == {"f1": 3, "y": 2, "f2": 1}
+
+
+@pytest.mark.parametrize("formula, values, message", [
+    ("log(x)", {"x": 0}, "f1 = log(x) is not a finite real number at x = 0"),
+    ("x/y", {"x": 1, "y": 0}, "not a finite real number"),
+    ("x^y", {"x": -8, "y": "1/3"}, "not a finite real number at x = -8, y = 1/3"),
+    ("sqrt(x)", {"x": 0}, "the backward pass: ∂f/∂x is not a finite real number"),
+    ("x^y", {"x": 10, "y": "1e300"}, "exponent beyond ±10,000"),
+])
+def test_values_where_a_formula_is_undefined_are_one_error(formula, values, message):
+    with pytest.raises(symderiv.GraphError, match=re.escape(message)):
+        symderiv.derive(formula, **values)

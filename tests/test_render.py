@@ -114,3 +114,19 @@ def test_latex_loses_no_character(model):
     # the escaper turns a character it cannot typeset into '?': no model's text may hit that
     tex = symderiv.solve(model).to_latex(standalone=True)
     assert "?" not in tex
+
+
+def test_floats_are_right_to_every_digit_asked_for():
+    import mpmath
+    from symderiv.printing import format_float
+    with mpmath.workdps(60):
+        e = +mpmath.e
+    assert format_float(e, 30) == "2.71828182845904523536028747135"  # e to 30 digits, as published
+    sol = symderiv.derive("x*exp(y)", x=1, y=1)
+    assert "2.71828182845904523536028747135" in sol.render("text", digits=30)
+
+
+def test_text_labels_keep_their_escaped_braces_and_specials():
+    from symderiv.render.mathml import to_mathml
+    assert "<mtext>a{b}</mtext>" in to_mathml(r"\text{a\{b\}} + x", "inline")
+    assert "<mtext>50%\xa0a&amp;b\xa0&lt;c</mtext>" in to_mathml(r"\text{50\% a\&b <c}", "inline")  # spaces kept, as no-break

@@ -189,7 +189,7 @@ def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue
                              f"{len(input)}x{len(input[0])} input")
     modes = ("max", "average") if mode == "both" else (mode,)
     out = ((len(input) - size) // stride + 1) * ((len(input[0]) - size) // stride + 1)
-    limits.check(out * size * size * len(modes), f"pooling: the {out}-entry output")
+    limits.check(out * (size * size + 1) * len(modes), f"pooling: the {out}-entry output")
     parts = [_pool(input, size, stride, m) for m in modes]
     sections, names = [], {}
     for m, part in zip(modes, parts):

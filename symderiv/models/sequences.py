@@ -5,7 +5,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from .. import numeric
+from .. import limits, numeric
 from ..errors import ParameterError
 from ..graph import Graph
 from ..printing import Name
@@ -196,6 +196,7 @@ def positional_encoding(tokens, length, d, n) -> Solution:
         raise ParameterError("positional-encoding: tokens: expected at least one word")
     if len(words) > 512:
         raise ParameterError(f"positional-encoding: tokens: at most 512 words, got {len(words)}")
+    limits.check(len(words) * d, f"positional-encoding: the {len(words)}×{d} encoding", unit="entries")
     steps, names = [], {}
     for pos, word in enumerate(words):
         row_exact, row_approx = [], []

@@ -53,7 +53,8 @@ def _font(s: str, color: str | None = None, size: int | None = None) -> str:
 def _name(name: str) -> str:
     """A name as the notes write it: W1_11 as W1 with the subscript 11, h_prev_1 as h with prev,1."""
     head, _, sub = name.partition("_")
-    return _esc(head) + (f"<SUB>{_esc(sub.replace('_', ','))}</SUB>" if sub else "")
+    sub = ",".join(filter(None, sub.split("_")))
+    return _esc(head) + (f"<SUB>{_esc(sub)}</SUB>" if sub else "")
 
 
 def _minus(s: str) -> str:
@@ -89,12 +90,12 @@ def _shape(shape: tuple[int, int]) -> str:
 def _vertex(v: Vertex, d: Diagram, names: Mapping[sp.Symbol, Name], digits: int) -> str:
     lines: list[str] = []
     if v.kind == "gate":
-        lines.append(_font(v.op, size=16))
+        lines.append(_font(_minus(v.op), size=16))
         caption = v.name
         if v.formula is not None:
             formula = text(v.formula, names)
             if len(formula) <= CAPTION:
-                caption = f"{v.name} = {formula}"
+                caption = f"{v.name} = {_minus(formula)}"
         lines.append(_font(caption, QUIET, 10))
         attrs = "shape=ellipse, margin=0.05"
     elif v.kind == "data":

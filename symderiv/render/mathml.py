@@ -96,14 +96,15 @@ def _polish(parent: ET.Element) -> None:
 
 
 _TEXT = re.compile(r"\\(text|textrm|mbox)\{((?:[^{}\\]|\\.)*)\}")
-_TEXT_ESCAPES = re.compile(r"\\([&%$#_{}])")
+_TEXT_ESCAPES = re.compile(r"\\(&amp;|[%$#_])")
 
 
 def _escape_text(tex: str) -> str:
     """latex2mathml copies ``\\text{...}`` into ``<mtext>`` as it is: escape ``< > &`` there
     (and undo LaTeX's ``\\&``), so that a label like ``\\text{a<b}`` stays well-formed XML."""
     def fix(m: re.Match) -> str:
-        inner = html.escape(_TEXT_ESCAPES.sub(r"\1", m.group(2)), quote=False)
+        inner = _TEXT_ESCAPES.sub(r"\1", html.escape(m.group(2), quote=False))
+        inner = inner.replace("\\{", "&#123;").replace("\\}", "&#125;")  # no brace for latex2mathml to match
         return "\\" + m.group(1) + "{" + inner + "}"
     return _TEXT.sub(fix, tex)
 
