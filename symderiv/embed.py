@@ -22,13 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from .errors import SymderivError
+from .limits import DEFAULT_MAX_SIZE, size_limit
 from .models import get_model
 from .render import render
 from .render.mathml import CSS as PAGE_CSS, FIGURE_MAX
 from .solution import Solution
 
 #: The options a block takes.
-OPTIONS = ("set", "digits", "sections", "diagram")
+OPTIONS = ("set", "digits", "sections", "diagram", "max-size")
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPTION_LINE = re.compile(r":(?P<name>[A-Za-z_-]+):(?:\s+(?P<value>.*))?\s*$")
@@ -48,6 +49,7 @@ class Block:
     digits: int = 4
     sections: tuple[str, ...] | None = None  # None: every section
     diagram: bool = False
+    max_size: int = DEFAULT_MAX_SIZE  # gate inputs a graph may have (symderiv.limits)
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,9 @@ def parse_settings(text: str) -> dict[str, str]:
     return out
 
 
-def _digits(text: str) -> int:
-    if not re.fullmatch(r"\s*[0-9]{1,2}\s*", text) or not 1 <= int(text) <= 30:
-        raise EmbedError(f":digits: expected a whole number from 1 to 30, got {text.strip()!r}")
+def _whole(option: str, text: str, low: int, high: int) -> int:
+    if not re.fullmatch(r"\s*[0-9]{1,12}\s*", text) or not low <= int(text) <= high:
+        raise EmbedError(f":{option}: expected a whole number from {low:,} to {high:,}, got {text.strip()!r}")
     return int(text)
 
 
@@ -157,9 +159,11 @@ def parse_options(model: str, options: Mapping[str, str | None]) -> Block:
             raise EmbedError(":sections: name at least one section (like forward backward results)")
     return Block(model=model,
                  settings=parse_settings(options.get("set") or ""),
-                 digits=_digits(options["digits"] or "") if "digits" in options else 4,
+                 digits=_whole("digits", options["digits"] or "", 1, 30) if "digits" in options else 4,
                  sections=sections,
-                 diagram=_yes(options["diagram"], "diagram") if "diagram" in options else False)
+                 diagram=_yes(options["diagram"], "diagram") if "diagram" in options else False,
+                 max_size=(_whole("max-size", options["max-size"] or "", 1, 10**9) if "max-size" in options
+                           else DEFAULT_MAX_SIZE))
 
 
 def parse_block(text: str) -> Block:
@@ -204,7 +208,8 @@ def select(sol: Solution, kinds: tuple[str, ...] | None) -> Solution:
 def embed(block: Block) -> Embedded:
     """Solve the block's model and render it: HTML (native MathML, the diagram first when asked
     for) and LaTeX (no diagram). Bad input raises a :class:`~symderiv.errors.SymderivError`."""
-    sol = get_model(block.model).solve(**block.settings)
+    with size_limit(block.max_size, _raise_in_block):
+        sol = get_model(block.model).solve(**block.settings)
     shown = select(sol, block.sections)
     body = render(replace(shown, diagram=None), "mathml", digits=block.digits)  # drawn here when asked for
     if block.diagram:
@@ -216,6 +221,11 @@ def embed(block: Block) -> Embedded:
         body = f'<figure class="symderiv-diagram">{render(sol, "svg", digits=block.digits)}</figure>\n' + body
     return Embedded(shown, body, render(shown, "latex", digits=block.digits),
                     render(shown, "text", digits=block.digits))
+
+
+def _raise_in_block(n: int | None, limit: int) -> str:
+    return f"raise it with :max-size: {n} in the block" if n else \
+        f"raise it with :max-size: N in the block, for an N above {limit:,}"
 
 
 def error_html(message: str) -> str:

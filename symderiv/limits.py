@@ -23,20 +23,33 @@ from .errors import ParameterError, SizeError
 #: by benchmarks/size_limit.py.
 DEFAULT_MAX_SIZE = 20_000
 
+
+
+def how_to_raise(n: int | None, limit: int) -> str:
+    """The advice of a size error: raise the limit to ``n`` (None: to more than ``limit``)."""
+    if n is None:
+        return (f"raise it with --max-size N for an N above {limit:,} "
+                "(in Python: with symderiv.size_limit(N): ...)")
+    return f"raise it with --max-size {n} (in Python: with symderiv.size_limit({n}): ...)"
+
+
 _max_size: ContextVar[int] = ContextVar("symderiv_max_size", default=DEFAULT_MAX_SIZE)
+_advice: ContextVar[Callable[[int | None, int], str]] = ContextVar("symderiv_advice", default=how_to_raise)
 _reporter: ContextVar[Callable[[str, int], None] | None] = ContextVar("symderiv_progress", default=None)
 
 
 @contextmanager
-def size_limit(n: int) -> Iterator[None]:
-    """Within the block, graphs may have up to ``n`` gate inputs (local derivatives)."""
+def size_limit(n: int, advice: Callable[[int | None, int], str] | None = None) -> Iterator[None]:
+    """Within the block, graphs may have up to ``n`` gate inputs (local derivatives); ``advice``
+    words how to raise it in a size error (default :func:`how_to_raise`, for the CLI and Python)."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ParameterError(f"size limit: expected a whole number of at least 1, got {n!r}")
-    token = _max_size.set(n)
+    tokens = _max_size.set(n), _advice.set(advice or how_to_raise)
     try:
         yield
     finally:
-        _max_size.reset(token)
+        _max_size.reset(tokens[0])
+        _advice.reset(tokens[1])
 
 
 def check(size: int, what: str | None = None, unit: str = "gate inputs (local derivatives)") -> None:
@@ -45,12 +58,11 @@ def check(size: int, what: str | None = None, unit: str = "gate inputs (local de
     limit = _max_size.get()
     if size <= limit:
         return
+    advice = _advice.get()
     if what is None:
         raise SizeError(f"the graph passed the limit of {limit:,} gate inputs (local derivatives) while it was "
-                        f"being built; raise it with --max-size N for an N above {limit:,} (in Python: "
-                        "with symderiv.size_limit(N): ...)")
-    raise SizeError(f"{what} would have {size:,} {unit}, over the limit of {limit:,}; raise it with "
-                    f"--max-size {size} (in Python: with symderiv.size_limit({size}): ...)")
+                        f"being built; {advice(None, limit)}")
+    raise SizeError(f"{what} would have {size:,} {unit}, over the limit of {limit:,}; {advice(size, limit)}")
 
 
 def progress(stage: str, done: int) -> None:

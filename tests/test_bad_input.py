@@ -370,3 +370,17 @@ def test_titles_labels_and_tokens_reach_html_as_text_not_markup():
         for block in re.findall(r"<math\b.*?</math>", page, re.S):
             ET.fromstring(block)
     assert title in _Elements(pages[0]).text  # shown as the text it is
+
+
+def test_a_block_sets_its_own_size_limit_and_is_told_how_to_raise_it():
+    from symderiv.embed import EmbedError
+    # conv2d's default 6x6 image and 3x3 kernel: 4x4 outputs, each a dot gate of 9 + 9 inputs and the sum
+    with pytest.raises(symderiv.SizeError) as info:
+        embed(parse_block("conv2d\n:max-size: 100"))
+    assert str(info.value).endswith(f"over the limit of 100; raise it with :max-size: {16 * 19} in the block")
+    assert embed(parse_block(f"conv2d\n:max-size: {16 * 19}")).solution.results
+    with pytest.raises(EmbedError, match=":max-size: expected a whole number"):
+        embed(parse_block("conv2d\n:max-size: ²"))
+    with pytest.raises(symderiv.SizeError, match="raise it with --max-size 304"):  # outside a block: as before
+        with size_limit(100):
+            symderiv.solve("conv2d")
