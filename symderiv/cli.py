@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import stat
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from .errors import SymderivError
 from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model
 from .render import FORMATS, render_many
+from .values import whole_number
 
 EXIT_USAGE = 2
 
@@ -75,9 +75,10 @@ def _settings(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _whole(option: str, text: str, low: int, high: int) -> int:
-    if not re.fullmatch(r"\s*[0-9]{1,12}\s*", text) or not low <= int(text) <= high:
+    n = whole_number(text, low, high)
+    if n is None:
         raise UsageError(f"{option}: expected a whole number from {low:,} to {high:,}, got {text!r}")
-    return int(text)
+    return n
 
 
 def _write(text: str, path: str | None) -> None:

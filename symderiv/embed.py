@@ -27,6 +27,7 @@ from .models import get_model
 from .render import render
 from .render.mathml import CSS as PAGE_CSS, FIGURE_MAX
 from .solution import Solution
+from .values import whole_number
 
 #: The options a block takes.
 OPTIONS = ("set", "digits", "sections", "diagram", "max-size")
@@ -129,9 +130,10 @@ def parse_settings(text: str) -> dict[str, str]:
 
 
 def _whole(option: str, text: str, low: int, high: int) -> int:
-    if not re.fullmatch(r"\s*[0-9]{1,12}\s*", text) or not low <= int(text) <= high:
+    n = whole_number(text, low, high)
+    if n is None:
         raise EmbedError(f":{option}: expected a whole number from {low:,} to {high:,}, got {text.strip()!r}")
-    return int(text)
+    return n
 
 
 def _yes(text: str | None, option: str) -> bool:

@@ -23,6 +23,13 @@ MAX_DIGITS = 100
 MAX_EXPONENT = 308
 
 
+def whole_number(text: str, low: int, high: int) -> int | None:
+    """``text`` as a whole number from ``low`` to ``high`` (ASCII digits, at most 12), else None."""
+    if re.fullmatch(r"\s*[0-9]{1,12}\s*", text) and low <= int(text) <= high:
+        return int(text)
+    return None
+
+
 def _number(token: str, name: str) -> sp.Rational:
     mantissa, _, denominator = token.partition("/")
     digits, _, exponent = mantissa.lower().partition("e")
