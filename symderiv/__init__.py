@@ -15,8 +15,9 @@ or build your own graph with the same calls the models use::
     >>> print(g.solution(f).to_text())  # doctest: +SKIP
 """
 
-from .errors import GraphError, ParameterError, SizeError, SymderivError, UnknownModelError
-from .formula import FormulaError, derive
+from .errors import (DiagramError, EmbedError, FormulaError, GraphError, InternalError, MathMLError, NotReal,
+                     ParameterError, SizeError, SymderivError, UnknownModelError, UsageError)
+from .formula import derive
 from .graph import Backward, Graph, Node
 from .limits import size_limit
 from .models import get_model, models, solve
@@ -28,8 +29,8 @@ from .values import parse_value
 __version__ = "0.1.0"
 
 __all__ = [
-    "Backward", "CONVENTIONS", "Convention", "FORMATS", "FormulaError", "Graph", "GraphError", "Node", "OPS",
-    "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table",
-    "UnknownModelError", "derive", "get_model", "models", "notebook_output", "parse_value", "render", "size_limit",
+    "Backward", "CONVENTIONS", "Convention", "DiagramError", "EmbedError", "FORMATS", "FormulaError", "Graph",
+    "GraphError", "InternalError", "MathMLError", "Node", "NotReal", "OPS", "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table",
+    "UnknownModelError", "UsageError", "derive", "get_model", "models", "notebook_output", "parse_value", "render", "size_limit",
     "solve",
 ]

@@ -15,17 +15,13 @@ import tempfile
 from collections.abc import Sequence
 
 from . import __version__, limits
-from .errors import SymderivError
+from .errors import SymderivError, UsageError
 from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model
 from .render import FORMATS, render_many
 from .values import whole_number
 
 EXIT_USAGE = 2
-
-
-class UsageError(SymderivError):
-    """A malformed command line."""
 
 
 class _Parser(argparse.ArgumentParser):

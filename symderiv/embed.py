@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from .errors import SymderivError
+from .errors import EmbedError
 from .limits import DEFAULT_MAX_SIZE, size_limit
 from .models import get_model
 from .render import render
@@ -35,10 +35,6 @@ OPTIONS = ("set", "digits", "sections", "diagram", "max-size")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPTION_LINE = re.compile(r":(?P<name>[A-Za-z_-]+):(?:\s+(?P<value>.*))?\s*$")
 _YES, _NO = ("", "yes", "true", "on"), ("no", "false", "off")
-
-
-class EmbedError(SymderivError):
-    """A block's text or options are malformed."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,13 @@
-"""The exceptions symderiv raises for bad input.
+"""Every exception symderiv raises, in one place.
 
-Every error is a :class:`SymderivError`; its message is one line saying what is wrong and what
-was expected. The CLI prints that line to stderr and exits with status 2.
+Bad input raises a :class:`SymderivError`: its message is one line saying what is wrong and what
+to do instead. The CLI prints that line to stderr and exits with status 2. A failure of symderiv
+itself raises an :class:`InternalError` (not a ``SymderivError``): the CLI reports it as a bug,
+with where to report it, and exits with status 1.
 """
+
+#: Where a bug is reported (the CLI says so for an :class:`InternalError`).
+REPORT_BUGS = "please report it with the command that caused it (README: 'Reporting a bug')"
 
 
 class SymderivError(ValueError):
@@ -17,9 +22,37 @@ class ParameterError(SymderivError):
     """A parameter is unknown, malformed, non-finite or of the wrong shape."""
 
 
+class SizeError(ParameterError):
+    """The request would build a graph over the size limit (see :mod:`symderiv.limits`)."""
+
+
+class FormulaError(ParameterError):
+    """A formula that is not in the grammar, with the position of the problem."""
+
+
 class GraphError(SymderivError):
     """A computational graph was built or queried incorrectly."""
 
 
-class SizeError(ParameterError):
-    """The request would build a graph over the size limit (see :mod:`symderiv.limits`)."""
+class NotReal(GraphError):
+    """A value that is not a finite real number: log(0), 1/0, sqrt(-1), ..."""
+
+
+class DiagramError(SymderivError):
+    """No diagram can be drawn: the model has no computational graph, or Graphviz is missing."""
+
+
+class EmbedError(SymderivError):
+    """A documentation block's text or options are malformed."""
+
+
+class UsageError(SymderivError):
+    """A malformed command line."""
+
+
+class InternalError(RuntimeError):
+    """symderiv itself failed (a bug, not bad input): please report the command or call."""
+
+
+class MathMLError(InternalError):
+    """A MathML block came out malformed (a bug: please report the model and parameters)."""

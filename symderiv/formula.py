@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy as sp
 
-from .errors import ParameterError
+from .errors import FormulaError
 from .values import MAX_DIGITS
 from .graph import Graph, Node
 from .solution import Section, Solution
@@ -27,10 +27,6 @@ MAX_DEPTH = 200  # nested parentheses and calls; CPython's own parser stops at 2
 FUNCTIONS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
              "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "abs": "abs", "max": "max", "min": "min"}
 CONSTANTS = {"e": sp.E, "pi": sp.pi}
-
-
-class FormulaError(ParameterError):
-    """A formula that is not in the grammar, with the position of the problem."""
 
 
 def _quote(text: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import mpmath
 import sympy as sp
 
-from .errors import GraphError
+from .errors import NotReal
 
 DIGITS = 50
 
@@ -26,10 +26,6 @@ _FUNCTIONS = {
     sp.Abs: abs,
     sp.sign: mpmath.sign,
 }
-
-
-class NotReal(GraphError):
-    """A value that is not a finite real number: log(0), 1/0, sqrt(-1), ..."""
 
 
 def evaluate(expr: sp.Basic, env: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf | None:

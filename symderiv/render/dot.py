@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import sympy as sp
 
 from ..diagram import Diagram, Vertex, Wire
-from ..errors import SymderivError
+from ..errors import DiagramError
 from ..printing import Name, Shown, format_float, is_plain_number, text
 from ..solution import Solution
 
@@ -27,10 +27,6 @@ FONT = "Helvetica,Arial,sans-serif"
 #: A gate's formula longer than this is left out of its circle (its name stays).
 CAPTION = 40
 NO_DOT = "svg needs Graphviz's dot program (Debian: apt-get install graphviz); --format dot works without it"
-
-
-class DiagramError(SymderivError):
-    """No diagram can be drawn: the model has no computational graph, or Graphviz is missing."""
 
 
 def diagram_of(sol: Solution) -> Diagram:

@@ -16,10 +16,10 @@ import xml.etree.ElementTree as ET
 from latex2mathml.converter import convert
 
 from .. import limits
-from ..errors import SymderivError
+from ..errors import DiagramError, MathMLError
 from ..printing import latex
 from ..solution import Note, Solution, Table, shown_text
-from .dot import DiagramError, to_svg
+from .dot import to_svg
 from .latex import align, blocks
 
 NS = "http://www.w3.org/1998/Math/MathML"
@@ -45,10 +45,6 @@ figure.diagram { margin: 1em 0; overflow-x: auto; }
 
 #: A diagram with more vertices than this is not drawn into the page (Graphviz takes seconds).
 FIGURE_MAX = 1000
-
-
-class MathMLError(SymderivError):
-    """A MathML block came out malformed (a bug: please report the model and parameters)."""
 
 
 def _tag(e: ET.Element) -> str:
