@@ -72,11 +72,23 @@ class ModelParameters(Directive):
         except symderiv.SymderivError as e:
             return [self.state.document.reporter.warning(str(e), line=self.lineno)]
         rows = [(p.name, default_text(p), kind_text(p), p.doc) for p in model.params]
-        return [_table(("parameter", "default", "accepts", "meaning"), rows, model.id)]
+        return [_table(("parameter", "default", "accepts", "meaning"), rows, f"parameters-{model.id}",
+                       "model-parameters")]
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], model_id: str) -> nodes.table:
-    table = nodes.table(classes=["model-parameters"], ids=[f"parameters-{model_id}"])
+class GateTable(Directive):
+    """``gate-table``: every row of the gate table, as the graph, the formula grammar, the traced
+    API and the diagram know it (built from ``symderiv.GATES``, so a new row appears here)."""
+
+    def run(self) -> list[nodes.Node]:
+        rows = [(f"g.{g.name}(…)", g.function or "—", g.traced_name or "—", g.glyph_of(None) if isinstance(g.glyph, str)
+                 else g.name, g.doc) for g in symderiv.GATES.values()]
+        return [_table(("graph method", "in a formula", "traced", "diagram", "what it does"), rows, "gate-table",
+                       "gate-table")]
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], table_id: str, cls: str) -> nodes.table:
+    table = nodes.table(classes=[cls], ids=[table_id])
     group = nodes.tgroup(cols=len(header))
     table += group
     group.extend(nodes.colspec(colwidth=1) for _ in header)
@@ -104,5 +116,6 @@ def literal_bars(app, what, name, obj, options, lines: list[str]) -> None:
 
 def setup(app):  # noqa: D103  (Sphinx's hook)
     app.add_directive("model-parameters", ModelParameters)
+    app.add_directive("gate-table", GateTable)
     app.connect("autodoc-process-docstring", literal_bars)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -25,8 +25,8 @@ from .errors import EmbedError
 from .limits import DEFAULT_MAX_SIZE, size_limit
 from .models import get_model
 from .render import render
-from .render.mathml import CSS as PAGE_CSS, FIGURE_MAX
-from .solution import Solution
+from .render.mathml import EMBED_CSS as CSS, FIGURE_MAX
+from .record import Solution
 from .values import whole_number
 
 #: The options a block takes.
@@ -57,27 +57,6 @@ class Embedded:
     html: str
     latex: str
     text: str
-
-
-def _scoped(css: str, scope: str) -> str:
-    """The page CSS for a page that is not ours: the ``body`` rule dropped, every rule under ``scope``."""
-    rules = []
-    for rule in css.split("}"):
-        selectors, _, body = rule.partition("{")
-        names = [s.strip() for s in selectors.split(",") if s.strip()]
-        if names and names != ["body"]:
-            rules.append(",\n".join(f"{scope} {s}" for s in names) + " {" + body.rstrip() + " }")
-    return "\n".join(rules) + "\n"
-
-
-#: CSS for a documentation page holding blocks: the renderer's MathML CSS (MATHML.md) scoped to
-#: ``.symderiv``, notes in the host theme's text colour (a dark theme too), the diagram, the error box.
-CSS = _scoped(PAGE_CSS, ".symderiv") + """\
-.symderiv p.note { color: inherit; }
-figure.symderiv-diagram { margin: 1em 0; overflow-x: auto; }
-figure.symderiv-diagram svg { max-width: none; height: auto; }
-div.symderiv-error { border-left: 4px solid #c62828; padding: 0.4em 1em; margin: 1em 0; }
-"""
 
 
 def split_settings(text: str) -> list[str]:

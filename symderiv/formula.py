@@ -16,16 +16,14 @@ from typing import Any
 
 import sympy as sp
 
+from .engine.gates import functions, sympy_gates
 from .errors import FormulaError
-from .values import MAX_DIGITS
 from .graph import Graph, Node
-from .solution import Section, Solution
+from .record import Section, Solution
+from .values import MAX_DIGITS
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 200  # nested parentheses and calls; CPython's own parser stops at 200 parentheses
-#: The functions a formula may call: name -> gate.
-FUNCTIONS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
-             "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "abs": "abs", "max": "max", "min": "min"}
 CONSTANTS = {"e": sp.E, "pi": sp.pi}
 
 
@@ -41,7 +39,7 @@ def _fail(node: ast.AST | None, text: str, what: str) -> FormulaError:
 
 def parse(text: str) -> ast.expr:
     """The formula's syntax tree, checked against the grammar (numbers, names, + - * / ^ **,
-    parentheses, and calls of :data:`FUNCTIONS`)."""
+    parentheses, and calls of the gates with a ``function`` name in the gate table)."""
     if not isinstance(text, str):
         raise FormulaError(f"a formula is text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -69,7 +67,7 @@ def _check(node: ast.AST, text: str, depth: int) -> None:
             raise _fail(node, text, f"a number of more than {MAX_DIGITS} digits")
         return
     if isinstance(node, ast.Name):
-        if node.id.startswith("_") or node.id in FUNCTIONS:
+        if node.id.startswith("_") or node.id in functions():
             raise _fail(node, text, f"{node.id!r} is not a variable name")
         return
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -80,9 +78,10 @@ def _check(node: ast.AST, text: str, depth: int) -> None:
             _check(operand, text, depth + 1)
         return
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
-            raise _fail(node, text, f"expected a call of one of {', '.join(FUNCTIONS)}")
-        want = 2 if node.func.id in ("max", "min") else 1
+        known = functions()
+        if not isinstance(node.func, ast.Name) or node.func.id not in known or node.keywords:
+            raise _fail(node, text, f"expected a call of one of {', '.join(known)}")
+        want = known[node.func.id].arity or 2
         if len(node.args) != want:
             raise _fail(node, text, f"{node.func.id} takes {want} argument{'s' * (want > 1)}")
         for a in node.args:
@@ -130,7 +129,7 @@ def build(text: str, values: dict[str, Any] | None = None, *, nary: bool = False
             return -inner if not isinstance(inner, Node) else g.neg(inner)
         if isinstance(node, ast.Call):
             args = [walk(a) for a in node.args]
-            return g.apply(FUNCTIONS[node.func.id], *args)
+            return g.apply(functions()[node.func.id], *args)
         op = type(node.op)
         if op in (ast.Add, ast.Mult) and nary:
             first, rest = _spine(node, (op,))
@@ -173,10 +172,6 @@ _ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: la
           ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
 
 
-_SYMPY_GATES = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh",
-                sp.Abs: "abs"}
-
-
 def build_sympy(expr: sp.Expr, values: dict[str, Any] | None = None) -> tuple[Graph, Node]:
     """The graph of a SymPy expression as SymPy holds it: one gate per operation (sums and
     products two inputs at a time), equal subexpressions shared as one node."""
@@ -202,10 +197,8 @@ def build_sympy(expr: sp.Expr, values: dict[str, Any] | None = None) -> tuple[Gr
             base, ex = walk(e.base), walk(e.exp)
             out = g.recip(base) if ex == -1 else g.apply("sqrt", base) if ex == sp.Rational(1, 2) \
                 else g.pow(base, ex)
-        elif e.func in _SYMPY_GATES:
-            out = g.apply(_SYMPY_GATES[e.func], walk(e.args[0]))
-        elif isinstance(e, (sp.Max, sp.Min)) and len(e.args) == 2:
-            out = g.apply("max" if isinstance(e, sp.Max) else "min", *(walk(a) for a in e.args))
+        elif e.func in sympy_gates() and len(e.args) == (sympy_gates()[e.func].arity or 2):
+            out = g.apply(sympy_gates()[e.func], *(walk(a) for a in e.args))
         else:
             raise FormulaError(f"{sp.sstr(e)}: {e.func.__name__} is not one of symderiv's gates")
         made[e] = out

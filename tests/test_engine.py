@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 import symderiv
-from symderiv.graph import SHORT, _size
+from symderiv.engine import SHORT, expr_size as _size
 
 
 def test_users_graph_gives_the_notes_first_example():

@@ -25,7 +25,7 @@ def step(sol, lhs_text):
     """The step whose left-hand side prints as ``lhs_text``."""
     from symderiv.printing import text
     found = [i for s in sol.sections for i in s.items
-             if isinstance(i, symderiv.solution.Step) and text(i.lhs, sol.names) == lhs_text]
+             if isinstance(i, symderiv.Step) and text(i.lhs, sol.names) == lhs_text]
     assert len(found) == 1, lhs_text
     return found[0]
 

@@ -50,8 +50,10 @@ def test_mathml_polish_pass():
 
 @pytest.mark.parametrize("tex", [r"\nonumber x", r"f &= 1", r"\begin{aligned} a &= b \end{aligned}"])
 def test_malformed_mathml_is_caught(tex):
-    with pytest.raises(symderiv.SymderivError):
+    # malformed output is symderiv's bug, not the user's input: an InternalError, not a SymderivError
+    with pytest.raises(symderiv.MathMLError) as caught:
         to_mathml(tex)
+    assert isinstance(caught.value, symderiv.InternalError) and not isinstance(caught.value, symderiv.SymderivError)
 
 
 def test_substitution_keeps_written_order_and_parenthesizes_negatives():

@@ -1,151 +1,15 @@
 """The catalogue's models: each a short builder over the engine, registered under its public id.
 
 ``solve(model_id, **params)`` checks and converts the parameters (numbers become exact
-rationals, lists are shape-checked) and returns the model's :class:`~symderiv.solution.Solution`.
+rationals, lists are shape-checked) and returns the model's :class:`~symderiv.record.Solution`.
+One module per family: ``graphs`` (scalar graphs), ``networks`` (XOR, the sigmoid chain),
+``convolution``, ``sequences`` (RNN, LSTM, autoencoder, attention, positional encoding) and
+``probability`` (dropout, KL divergence, maximum likelihood).
 """
 
-from __future__ import annotations
+from . import convolution, graphs, networks, probability, sequences  # noqa: F401  (each registers its models)
+from .registry import CONVENTION, MODELS, ORDER, Model, Param, get_model, models, register, solve, sort_catalogue
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+sort_catalogue()
 
-import sympy as sp
-
-from ..errors import ParameterError, UnknownModelError
-from ..ops import CONVENTIONS
-from ..solution import Solution
-from ..values import format_shape, parse_value, shape_of, to_exact
-
-
-@dataclass(frozen=True)
-class Param:
-    """A model parameter: its default, and what it accepts.
-
-    ``kind``: ``number``; ``array`` (``shape`` gives each dimension, None for any size);
-    ``number-or-array``; ``int`` (from ``low`` to ``high``); ``choice`` (one of ``choices``); ``text``.
-    """
-
-    name: str
-    default: Any
-    doc: str
-    kind: str = "number"
-    shape: tuple[int | None, ...] = ()
-    low: int = 1
-    high: int = 10_000
-    choices: tuple[str, ...] = ()
-    expr_symbols: tuple[str, ...] = ()  # a choice may also be a SymPy expression in these symbols
-
-    def convert(self, value: Any, model: str) -> Any:
-        """The parameter's value from a Python value or CLI text, checked."""
-        where = f"{model}: {self.name}"
-        if self.kind == "choice":
-            if isinstance(value, str) and value in self.choices:
-                return value
-            if self.expr_symbols and isinstance(value, sp.Expr):
-                extra = sorted({s.name for s in value.free_symbols} - set(self.expr_symbols))
-                if extra or value.has(sp.Max, sp.Min, sp.Abs, sp.Piecewise):
-                    raise ParameterError(f"{where}: expected a smooth SymPy expression in "
-                                         f"{', '.join(self.expr_symbols)}, got {value}")
-                return value
-            raise ParameterError(f"{where}: expected one of {', '.join(self.choices)}, got {value!r}")
-        if self.kind == "text":
-            if not isinstance(value, str) or len(value) > 10_000:
-                raise ParameterError(f"{where}: expected text of at most 10000 characters")
-            return value
-        if isinstance(value, str):
-            value = parse_value(value, where)
-        exact = to_exact(value, where)
-        shape = shape_of(exact, where)
-        if self.kind == "int":
-            if shape or not exact.is_Integer or not self.low <= exact <= self.high:
-                raise ParameterError(f"{where}: expected a whole number from {self.low} to {self.high}, "
-                                     f"got {_show(exact)}")
-            return int(exact)
-        if self.kind == "number" or (self.kind == "number-or-array" and not shape):
-            if shape:
-                raise ParameterError(f"{where}: expected a number, got a list of shape {format_shape(shape)}")
-            if not exact.is_Rational:
-                raise ParameterError(f"{where}: expected a rational number, got {exact}")
-            return exact
-        if len(shape) != len(self.shape) or any(w is not None and w != s for w, s in zip(self.shape, shape)):
-            want = ("a vector (a flat list)" if len(self.shape) == 1 else "a matrix (a list of rows)") \
-                if all(w is None for w in self.shape) else "x".join("n" if w is None else str(w) for w in self.shape)
-            raise ParameterError(f"{where}: expected {'shape ' if want[0].isdigit() or want[0] == 'n' else ''}{want}, "
-                                 f"got {'shape ' if shape else ''}{format_shape(shape)}")
-        return exact
-
-
-def _show(v: Any) -> str:
-    return str(v) if not isinstance(v, list) else f"a list of shape {format_shape(shape_of(v))}"
-
-
-CONVENTION = Param("convention", "pytorch", "derivative used at non-differentiable points",
-                   kind="choice", choices=tuple(CONVENTIONS))
-
-
-@dataclass(frozen=True)
-class Model:
-    """A catalogue entry: id, title, parameters, and the builder that returns its Solution."""
-
-    id: str
-    title: str
-    params: tuple[Param, ...]
-    build: Callable[..., Solution]
-
-    def solve(self, **params: Any) -> Solution:
-        """The worked solution for these parameters (the catalogue's defaults for the rest)."""
-        known = {p.name: p for p in self.params}
-        unknown = sorted(set(params) - set(known))
-        if unknown:
-            raise ParameterError(f"{self.id}: unknown parameter {unknown[0]!r}; expected one of "
-                                 f"{', '.join(known)}")
-        values = {name: p.convert(params[name], self.id) if name in params else
-                  None if p.default is None else p.convert(p.default, self.id)
-                  for name, p in known.items()}
-        return self.build(**values)
-
-
-MODELS: dict[str, Model] = {}
-
-
-def register(id: str, title: str, *params: Param) -> Callable[[Callable[..., Solution]], Callable[..., Solution]]:
-    """Register a builder as the model ``id``."""
-    def wrap(build: Callable[..., Solution]) -> Callable[..., Solution]:
-        MODELS[id] = Model(id, title, params, build)
-        return build
-    return wrap
-
-
-def get_model(model_id: str) -> Model:
-    """The registered model ``model_id``."""
-    try:
-        return MODELS[model_id]
-    except (KeyError, TypeError):
-        raise UnknownModelError(f"unknown model {model_id!r}; run 'symderiv list' for the ids "
-                                f"({', '.join(MODELS)})") from None
-
-
-def models() -> list[str]:
-    """The ids of every model, in catalogue order."""
-    return list(MODELS)
-
-
-def solve(model_id: str, **params: Any) -> Solution:
-    """Build the catalogue model ``model_id`` with ``params`` and return its worked solution.
-
-    >>> solve("graph-add-mul").results["x"].exact
-    -4
-    """
-    return get_model(model_id).solve(**params)
-
-
-from . import graphs, networks, sequences, convolution, probability  # noqa: E402,F401  (registers the models)
-
-#: The catalogue's order (../shared/CATALOGUE.md), which ``symderiv list`` follows.
-ORDER = ("graph-add-mul", "graph-mul-add", "sigmoid-neuron", "max-gate", "xor-mlp", "sigmoid-chain", "dropout",
-         "conv2d", "conv2d-padding", "conv-volume", "pooling", "rnn", "lstm-step", "autoencoder",
-         "dot-attention", "self-attention", "positional-encoding", "kl-divergence", "mle")
-MODELS = dict(sorted(MODELS.items(), key=lambda kv: ORDER.index(kv[0]) if kv[0] in ORDER else len(ORDER)))
-
-__all__ = ["CONVENTION", "MODELS", "Model", "Param", "get_model", "models", "register", "solve"]
+__all__ = ["CONVENTION", "MODELS", "ORDER", "Model", "Param", "get_model", "models", "register", "solve"]

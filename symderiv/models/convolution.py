@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import sympy as sp
 
 from .. import limits
-from ..diagram import merge
 from ..errors import ParameterError
 from ..graph import Graph
-from ..printing import Name, Shown
-from ..solution import Remark, Section, Solution, Step
-from ..ops import written
-from ..tensor import RULES, Tensor, _new, add, solution, tensor, total
-from . import Param, register
+from ..printing import Name
+from ..record import Remark, Section, Solution, Step
+from ..tensor import add, add_bias, correlate, pad, pool, solution, tensor, total
+from ..writers import Derivation, combine, shown_number
+from .registry import Param, register
 
 IMAGE = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3], [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8],
          [2, 4, 5, 2, 3, 9]]
@@ -31,12 +28,9 @@ def _size_step(n: int, p: int, f: int, s: int, axis: str) -> Step:
     note = () if (n + 2 * p - f) % s == 0 else (
         f"{n + 2 * p - f}/{s} is not whole: the floor drops the last {(n + 2 * p - f) % s} "
         f"{'column' if axis == 'width' else 'row'}(s) of the padded input, which no window covers",)
-    return Step(sp.Symbol(f"n_out_{axis}"), formula, {N: _shown(n), P: _shown(p), F: _shown(f), S: _shown(s)},
-                sp.Integer(out), None, note)
-
-
-def _shown(v: int) -> Shown:
-    return Shown(sp.Integer(v), None)
+    values = {N: shown_number(sp.Integer(n)), P: shown_number(sp.Integer(p)), F: shown_number(sp.Integer(f)),
+              S: shown_number(sp.Integer(s))}
+    return Derivation().step(sp.Symbol(f"n_out_{axis}"), formula, values, sp.Integer(out), *note, with_float=False)
 
 
 def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
@@ -55,14 +49,7 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
     g = Graph(title)
     X = tensor(g, "X", image)
     K = tensor(g, "K", kernel)
-    if padding:
-        zero = g.const(0)
-        rows = [[zero] * (n_cols + 2 * padding) for _ in range(padding)]
-        rows += [[zero] * padding + list(r) + [zero] * padding for r in X.nodes]
-        rows += [[zero] * (n_cols + 2 * padding) for _ in range(padding)]
-        Xp = _new(g, "X_pad", rows, "pad", (X,), sp.Function("pad")(X.symbol), r"X_{\mathrm{pad}}")
-    else:
-        Xp = X
+    Xp = pad(X, padding) if padding else X
     O = correlate(Xp, K, stride, "O")
     if upstream is not None and (len(upstream), len(upstream[0])) != (out_r, out_c):
         raise ParameterError(f"{model}: upstream: expected shape {out_r}x{out_c} (the output), "
@@ -85,53 +72,6 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
                                 + ("." if stride == 1 else f", the upstream gradient first spread out by the "
                                    f"stride ({stride - 1} zero(s) between its entries)."),))))])
 
-
-def correlate(X: Tensor, K: Tensor, stride: int, name: str, latex: str | None = None) -> Tensor:
-    """X ⋆ K: each output entry a ``dot`` gate over the kernel and one window of X."""
-    g = X.graph
-    (n_r, n_c), (f_r, f_c) = X.shape, K.shape
-    lx = latex or name
-    nodes = [[g.apply("dot", *(v for a in range(f_r) for b in range(f_c)
-                              for v in (K.nodes[a][b], X.nodes[i * stride + a][j * stride + b])),
-                      name=f"{name}_{i + 1}_{j + 1}", latex=f"{{{lx}}}_{{{i + 1}{j + 1}}}")
-              for j in range((n_c - f_c) // stride + 1)] for i in range((n_r - f_r) // stride + 1)]
-    return _new(g, name, nodes, "conv", (X, K), _Corr(X.symbol, K.symbol), lx, stride=stride)
-
-
-class _PlusBias(sp.Function):
-    """Z + b, the bias added at every position."""
-
-    def _latex(self, printer):
-        return f"{printer._print(self.args[0])} + {printer._print(self.args[1])}"
-
-    def _sympystr(self, printer):
-        return f"{printer._print(self.args[0])} + {printer._print(self.args[1])}"
-
-
-class _Corr(sp.Function):
-    """X ⋆ K, the cross-correlation as written."""
-
-    def _latex(self, printer):
-        return f"{printer._print(self.args[0])} \\star {printer._print(self.args[1])}"
-
-    def _sympystr(self, printer):
-        return f"{printer._print(self.args[0])} ⋆ {printer._print(self.args[1])}"
-
-
-_full = written("conv_full", r"\mathrm{conv}_{\mathrm{full}}", "conv_full")
-_crop = written("crop", r"\mathrm{crop}", "crop")
-_route = written("route", r"\mathrm{route}_{\max}", "route_max")
-_spread = written("spread", r"\mathrm{spread}", "spread")
-_sum = written("sum", r"\mathrm{sum}", "sum")
-
-# The matrix-level backward rules of these gates, beside the generic ones in symderiv.tensor.
-RULES.update({
-    "conv": lambda c, k, d: _full(d, c.parents[1].symbol) if k == 0 else _Corr(c.parents[0].symbol, d),
-    "pad": lambda c, k, d: _crop(d),
-    "maxpool": lambda c, k, d: _route(d),
-    "mean": lambda c, k, d: _spread(d),
-    "bias": lambda c, k, d: d if k == 0 else _sum(d),
-})
 
 _IMAGE_P = [[2, 3, 7, 4, 6], [6, 6, 9, 8, 7], [3, 4, 8, 3, 8], [7, 8, 3, 6, 6], [4, 2, 1, 8, 3]]
 
@@ -165,17 +105,11 @@ def _feature_map() -> list[list[int]]:
 
 
 def _pool(inp, size: int, stride: int, mode: str) -> Solution:
-    g = Graph(f"{'Max' if mode == 'max' else 'Average'} pooling")
-    X = tensor(g, "X", inp)
-    n_r, n_c = len(inp), len(inp[0])
-    out_r, out_c = (n_r - size) // stride + 1, (n_c - size) // stride + 1
-    op = "maxpool" if mode == "max" else "mean"
-    nodes = [[g.apply(op, *(X.nodes[i * stride + a][j * stride + b] for a in range(size) for b in range(size)),
-                      name=f"Y_{i + 1}_{j + 1}", latex=f"Y_{{{i + 1}{j + 1}}}")
-              for j in range(out_c)] for i in range(out_r)]
-    Y = _new(g, "Y", nodes, op, (X,), sp.Function(f"{mode}pool")(X.symbol), "Y")
-    return solution(total(Y), model="pooling", title=f"{'Max' if mode == 'max' else 'Average'} pooling, "
-                    f"{size}×{size} windows, stride {stride}", parameters={})
+    kind = "Max" if mode == "max" else "Average"
+    g = Graph(f"{kind} pooling")
+    Y = pool(tensor(g, "X", inp), size, stride, mode)
+    return solution(total(Y), model="pooling", title=f"{kind} pooling, {size}×{size} windows, stride {stride}",
+                    parameters={})
 
 
 @register("pooling", "Max and average pooling (2×2 windows, stride 2) of the conv2d feature map",
@@ -190,21 +124,12 @@ def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue
     modes = ("max", "average") if mode == "both" else (mode,)
     out = ((len(input) - size) // stride + 1) * ((len(input[0]) - size) // stride + 1)
     limits.check(out * (size * size + 1) * len(modes), f"pooling: the {out}-entry output")
-    parts = [_pool(input, size, stride, m) for m in modes]
-    sections, names = [], {}
-    for m, part in zip(modes, parts):
-        names.update(part.names)
-        sections += [Section(s.kind, f"{'Max' if m == 'max' else 'Average'} pooling: {s.title}", s.items)
-                     for s in part.sections]
-    sections.append(Section("remarks", "Remarks", (
-        Remark(("Backward: max pooling routes each window's upstream gradient to its maximum (on a tie, "
-                "to the first maximum, as PyTorch does); average pooling spreads it evenly, 1/(size²) to "
-                "each entry. The loss is the sum of the pooled outputs.",)),)))
-    results = parts[0].results if len(parts) == 1 else \
-        {f"{m}:{k}": v for m, part in zip(modes, parts) for k, v in part.results.items()}
-    return Solution("pooling", "Max and average pooling" if mode == "both" else parts[0].title,
-                    tuple(sections), names, dict(input=input, size=size, stride=stride, mode=mode), results,
-                    merge(p.diagram for p in parts))
+    parts = [(m, f"{'Max' if m == 'max' else 'Average'} pooling", _pool(input, size, stride, m)) for m in modes]
+    remark = Remark(("Backward: max pooling routes each window's upstream gradient to its maximum (on a tie, "
+                     "to the first maximum, as PyTorch does); average pooling spreads it evenly, 1/(size²) to "
+                     "each entry. The loss is the sum of the pooled outputs.",))
+    return combine("pooling", "Max and average pooling", parts,
+                   dict(input=input, size=size, stride=stride, mode=mode), [remark])
 
 
 @register("conv-volume", "Convolution over a volume: one filter slice per channel, summed, plus a bias",
@@ -237,7 +162,7 @@ def conv_volume(height, width, channels, kernel_size, filters, volume, filter, b
     params = dict(height=height, width=width, channels=channels, kernel_size=kernel_size, filters=filters,
                   volume=volume, filter=filter, bias=bias)
     if volume is None:
-        return Solution("conv-volume", "Convolution over a volume", counts, dict(_VOLUME_NAMES), params)
+        return Derivation(_VOLUME_NAMES).solution("conv-volume", "Convolution over a volume", counts, params)
     g = Graph("Convolution over a volume: one filter")
     slices = [correlate(tensor(g, f"X{c + 1}", volume[c], latex=f"X_{{{c + 1}}}"),
                         tensor(g, f"K{c + 1}", filter[c], latex=f"K_{{{c + 1}}}"), 1, f"S{c + 1}",
@@ -246,16 +171,13 @@ def conv_volume(height, width, channels, kernel_size, filters, volume, filter, b
     for c, sl in enumerate(slices[1:], 2):
         total_map = add(total_map, sl, name="Z" if c == channels else f"Z{c}",
                         latex="Z" if c == channels else f"Z_{{{c}}}")
-    b = tensor(g, "b", [[bias]])
-    out = _new(g, "O", [[g.add(z, b.nodes[0][0], name=f"O_{i + 1}_{j + 1}", latex=f"O_{{{i + 1}{j + 1}}}")
-                         for j, z in enumerate(row)] for i, row in enumerate(total_map.nodes)],
-               "bias", (total_map, b), _PlusBias(total_map.symbol, b.symbol), "O")
-    sol = solution(total(out), model="conv-volume", parameters=params, before=list(counts),
+    out = add_bias(total_map, tensor(g, "b", [[bias]]), name="O")
+    return solution(total(out), model="conv-volume", parameters=params, before=list(counts),
                    extra=[Section("remarks", "Remarks", (Remark((
                        "Each slice S_c is the correlation of channel c with the filter's slice c; the "
                        "output map is their sum plus the bias, added at every position (so the bias "
-                       "gathers the whole upstream gradient). The loss is the sum of the map.",)),))])
-    return dataclasses.replace(sol, names={**_VOLUME_NAMES, **sol.names})
+                       "gathers the whole upstream gradient). The loss is the sum of the map.",)),))],
+                    names=_VOLUME_NAMES)
 
 
 _h, _w, _c, _f, _k = sp.symbols("h w c f k", positive=True, integer=True)
@@ -269,17 +191,21 @@ _VOLUME_NAMES = {**{s: Name(sp.latex(s), str(s)) for s in (_h, _w, _c, _f, _k)},
 
 def _volume_counts(height: int, width: int, channels: int, kernel_size: int, filters: int) -> tuple[Section, ...]:
     """The parameter count and the output shape, worked with the numbers."""
-    values = {_h: _shown(height), _w: _shown(width), _c: _shown(channels), _f: _shown(kernel_size),
-              _k: _shown(filters)}
+    values = {_h: shown_number(sp.Integer(height)), _w: shown_number(sp.Integer(width)),
+              _c: shown_number(sp.Integer(channels)), _f: shown_number(sp.Integer(kernel_size)),
+              _k: shown_number(sp.Integer(filters))}
+    d = Derivation()
     f, c = _f, _c
     steps = (
-        Step(_PER, f * f * c, values, sp.Integer(kernel_size ** 2 * channels), None,
-             ("one filter has a kernel_size×kernel_size slice per input channel",)),
-        Step(_PER_FILTER, f * f * c + 1, values, sp.Integer(kernel_size ** 2 * channels + 1), None,
-             ("the channel slices' sums are added together with one bias",)),
-        Step(_TOTAL, _k * (f * f * c + 1), values, sp.Integer(filters * (kernel_size ** 2 * channels + 1)), None),
-        Step(_OUT_H, _h - f + 1, values, sp.Integer(height - kernel_size + 1), None, ("stride 1, no padding",)),
-        Step(_OUT_W, _w - f + 1, values, sp.Integer(width - kernel_size + 1), None),
+        d.step(_PER, f * f * c, values, sp.Integer(kernel_size ** 2 * channels),
+               "one filter has a kernel_size×kernel_size slice per input channel", with_float=False),
+        d.step(_PER_FILTER, f * f * c + 1, values, sp.Integer(kernel_size ** 2 * channels + 1),
+               "the channel slices' sums are added together with one bias", with_float=False),
+        d.step(_TOTAL, _k * (f * f * c + 1), values, sp.Integer(filters * (kernel_size ** 2 * channels + 1)),
+               with_float=False),
+        d.step(_OUT_H, _h - f + 1, values, sp.Integer(height - kernel_size + 1), "stride 1, no padding",
+               with_float=False),
+        d.step(_OUT_W, _w - f + 1, values, sp.Integer(width - kernel_size + 1), with_float=False),
     )
     shape = f"{height - kernel_size + 1}×{width - kernel_size + 1}×{filters}"
     return (Section("counts", "Parameters and output shape", steps),

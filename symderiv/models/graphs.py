@@ -5,8 +5,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ..graph import Graph
-from ..solution import Remark, Section, Solution
-from . import CONVENTION, Param, register
+from ..record import Remark, Section, Solution
+from .registry import CONVENTION, Param, register
 
 _XYZ = (Param("x", -2, "input x"), Param("y", 5, "input y"), Param("z", -4, "input z"))
 

@@ -8,8 +8,9 @@ import sympy as sp
 from ..errors import ParameterError
 from ..graph import Graph
 from ..printing import Name, Shown
-from ..solution import Remark, Section, Solution, Step, Table
-from . import CONVENTION, Param, register
+from ..record import Remark, Section, Solution, Step, Table
+from ..writers import shown_node
+from .registry import CONVENTION, Param, register
 
 XOR_ROWS = ((0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0))
 
@@ -50,7 +51,7 @@ def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
         g, nodes, _ = _xor_graph(W1, b1, w2, b2, x1, x2, y)
         header = (g.node("x1").symbol, g.node("x2").symbol, g.node("y").symbol, *(n.symbol for n in nodes))
         table_rows.append(tuple(Shown(sp.Integer(v), mpmath.mpf(v)) for v in (x1, x2, y))
-                          + tuple(g.shown(n) for n in nodes))
+                          + tuple(shown_node(n) for n in nodes))
         all_match &= nodes[-1].value == y
     verdict = ("ŷ = y on every row: the network computes XOR." if all_match else
                "ŷ differs from y on some row: with these weights the network does not compute XOR.")
@@ -90,11 +91,12 @@ def sigmoid_chain(x, w, y, depth) -> Solution:
     L = g.define("L", sp.Rational(1, 2) * (a[-1].symbol - Y.symbol) ** 2)
     bw = g.backward(L)
     steps: list = []
+    names: dict = {}
     for k in range(n, 0, -1):
         W, z, ak = layers[k - 1]
-        outer, inner = bw.locals[(ak, z)], bw.locals[(z, a[k - 1])]
+        outer, inner = bw.local(ak, z), bw.local(z, a[k - 1])
         sym = sp.Symbol(f"∂{ak.name}/∂{a[k - 1].name}:chain", real=True)
-        g.names[sym] = Name(rf"\frac{{\partial {g.names[ak.symbol].latex}}}{{\partial {g.names[a[k - 1].symbol].latex}}}",
+        names[sym] = Name(rf"\frac{{\partial {g.names[ak.symbol].latex}}}{{\partial {g.names[a[k - 1].symbol].latex}}}",
                             f"∂{ak.name}/∂{a[k - 1].name}")
         bound = abs(W.value) / 4
         steps.append(Step(sym, sp.Mul(outer.symbol, inner.symbol, evaluate=False),
@@ -109,4 +111,4 @@ def sigmoid_chain(x, w, y, depth) -> Solution:
     extra = Section("vanishing", "The factor each layer multiplies the gradient by",
                     tuple(steps) + (Remark(ratio),))
     return g.solution_of(bw, model="sigmoid-chain",
-                         parameters=dict(x=x, w=w, y=y, depth=n), extra=[extra])
+                         parameters=dict(x=x, w=w, y=y, depth=n), extra=[extra], names=names)

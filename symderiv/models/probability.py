@@ -8,48 +8,10 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from .. import numeric
 from ..errors import ParameterError
-from ..printing import Name, Shown
-from ..solution import Remark, Section, Solution, Step
-from . import Param, register
-
-#: Data sums are written out term by term up to this many values.
-SHOW_TERMS = 12
-
-
-def _shown(value: sp.Expr) -> Shown:
-    return Shown(value, numeric.evaluate(value, {}))
-
-
-def _step(lhs: sp.Basic, formula: sp.Basic | None, values: dict | None, exact: sp.Expr, *note) -> Step:
-    """A step whose float is the 50-digit value of ``exact`` (None when it is symbolic or infinite)."""
-    approx = None if exact.has(sp.oo, sp.zoo, sp.nan) else numeric.evaluate(exact, {})
-    return Step(lhs, formula, values or None, exact, approx, tuple(note))
-
-
-def _sym(name: str, tex: str, txt: str, names: dict, **assumptions) -> sp.Symbol:
-    s = sp.Symbol(name, **assumptions)
-    names[s] = Name(tex, txt)
-    return s
-
-
-def _add(terms: list[sp.Expr]) -> sp.Expr:
-    """The terms as written (no reordering); a single term as itself."""
-    return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
-
-
-def _entries(prefix: str, tex: str, values: list, names: dict) -> tuple[list[sp.Symbol], dict]:
-    syms = [_sym(f"{prefix}{i}", f"{tex}_{{{i}}}", f"{prefix}{i}", names) for i in range(1, len(values) + 1)]
-    return syms, {s: _shown(v) for s, v in zip(syms, values)}
-
-
-def _sum_step(lhs: sp.Symbol, terms: list, values: dict, exact: sp.Expr, what: str) -> Step:
-    """A sum of data, written term by term when there are at most SHOW_TERMS terms."""
-    if len(terms) <= SHOW_TERMS:
-        return _step(lhs, _add(terms), values, exact, what)
-    return _step(lhs, None, None, exact, what.rstrip("."), f" ({len(terms)} terms).")
-
+from ..record import Remark, Section, Solution, Step
+from ..writers import Derivation, shown_number, written_sum
+from .registry import Param, register
 
 # ----------------------------------------------------------------------------------------- dropout
 
@@ -61,46 +23,46 @@ def dropout(p, outputs) -> Solution:
         raise ParameterError(f"dropout: p: expected a keep probability with 0 < p <= 1, got {p}")
     from sympy import stats  # slow to import: only when this model is built
 
-    names: dict = {}
+    derivation = Derivation()
     n = len(outputs)
-    P = _sym("p", "p", "p", names, positive=True)
-    N = _sym("n", "n", "n", names, positive=True, integer=True)
-    A, avals = _entries("a", "a", outputs, names)
-    S = _sym("S", "S", "S", names)
-    K = _sym("K", r"\mathrm{E}[K]", "E[K]", names)
-    T = _sym("T", r"\mathrm{E}[T_{\mathrm{train}}]", "E[T_train]", names)
-    Tstd = _sym("T_std", r"T_{\mathrm{test}}^{\mathrm{std}}", "T_test(standard)", names)
-    Tinv = _sym("T_inv", r"\mathrm{E}[T_{\mathrm{train}}^{\mathrm{inv}}]", "E[T_train(inverted)]", names)
-    pv = {P: _shown(p), N: _shown(sp.Integer(n))}
+    P = derivation.symbol("p", "p", "p", positive=True)
+    N = derivation.symbol("n", "n", "n", positive=True, integer=True)
+    A, avals = derivation.entries("a", "a", outputs)
+    S = derivation.symbol("S", "S", "S")
+    K = derivation.symbol("K", r"\mathrm{E}[K]", "E[K]")
+    T = derivation.symbol("T", r"\mathrm{E}[T_{\mathrm{train}}]", "E[T_train]")
+    Tstd = derivation.symbol("T_std", r"T_{\mathrm{test}}^{\mathrm{std}}", "T_test(standard)")
+    Tinv = derivation.symbol("T_inv", r"\mathrm{E}[T_{\mathrm{train}}^{\mathrm{inv}}]", "E[T_train(inverted)]")
+    pv = {P: shown_number(p), N: shown_number(sp.Integer(n))}
 
     total = sp.Add(*outputs)
     kept = p * n
     expected = p * total
     totals = (
-        _sum_step(S, A, avals, total,
+        derivation.sum_step(S, A, avals, total,
                   "Everything kept (no dropout; the test time of inverted dropout): the total of the outputs."),
-        _step(K, P * N, pv, kept, "Units kept on average while training: each is kept with probability p, "
+        derivation.step(K, P * N, pv, kept, "Units kept on average while training: each is kept with probability p, "
               "the rest are dropped."),
-        _step(T, sp.Mul(P, S, evaluate=False), {**pv, S: _shown(total)}, expected,
+        derivation.step(T, sp.Mul(P, S, evaluate=False), {**pv, S: shown_number(total)}, expected,
               "The expected training total E[sum of m_i a_i] = sum of p a_i, with masks m_i ~ Bernoulli(p)",
               " (half the units dropped)" if p == sp.Rational(1, 2) else "", "."),
-        _step(Tstd, sp.Mul(P, S, evaluate=False), {**pv, S: _shown(total)}, expected,
+        derivation.step(Tstd, sp.Mul(P, S, evaluate=False), {**pv, S: shown_number(total)}, expected,
               "Standard dropout keeps with probability p while training and multiplies by p at test time: "
               "the test total equals the expected training total."),
-        _step(Tinv, sp.Mul(sp.Pow(P, -1, evaluate=False), T, evaluate=False), {**pv, T: _shown(expected)},
+        derivation.step(Tinv, sp.Mul(sp.Pow(P, -1, evaluate=False), T, evaluate=False), {**pv, T: shown_number(expected)},
               expected / p,
               "Inverted dropout multiplies by 1/p while training: the expected training total is the "
               "unscaled total S, so test time needs no scaling."),
     )
 
-    a = _sym("a", "a", "a", names, real=True)
+    a = derivation.symbol("a", "a", "a", real=True)
     m = stats.Bernoulli("m", P)
     e_std = stats.E(m * a)
     e_inv = stats.E(m * a / P)
-    Estd = _sym("E_std", r"\mathrm{E}[m \cdot a]", "E[m·a]", names)
-    Einv = _sym("E_inv", r"\mathrm{E}\left[\frac{m \cdot a}{p}\right]", "E[m·a/p]", names)
-    Yst = _sym("y_std", r"y_{\mathrm{test}}^{\mathrm{std}}", "y_test(standard)", names)
-    Yin = _sym("y_inv", r"y_{\mathrm{test}}^{\mathrm{inv}}", "y_test(inverted)", names)
+    Estd = derivation.symbol("E_std", r"\mathrm{E}[m \cdot a]", "E[m·a]")
+    Einv = derivation.symbol("E_inv", r"\mathrm{E}\left[\frac{m \cdot a}{p}\right]", "E[m·a/p]")
+    Yst = derivation.symbol("y_std", r"y_{\mathrm{test}}^{\mathrm{std}}", "y_test(standard)")
+    Yin = derivation.symbol("y_inv", r"y_{\mathrm{test}}^{\mathrm{inv}}", "y_test(inverted)")
     zero = sp.Mul(1 - P, 0, evaluate=False)
     d_std = sp.simplify(e_std - P * a)
     d_inv = sp.simplify(e_inv - a)
@@ -120,12 +82,13 @@ def dropout(p, outputs) -> Solution:
     )
     if d_std != 0 or d_inv != 0:  # pragma: no cover - sympy.stats would have to be wrong
         raise AssertionError("dropout: the expectations do not match the test activations")
-    return Solution("dropout", f"Dropout with keep probability p = {p}",
-                    (Section("totals", "The totals: standard against inverted dropout", totals),
-                     Section("proof", "Expected training activation = test activation", proof)),
-                    names, dict(p=p, outputs=outputs),
-                    {"total": _shown(total), "expected_training_total": _shown(expected),
-                     "standard_test_total": _shown(expected), "inverted_training_total": _shown(expected / p)})
+    return derivation.solution(
+        "dropout", f"Dropout with keep probability p = {p}",
+        (Section("totals", "The totals: standard against inverted dropout", totals),
+         Section("proof", "Expected training activation = test activation", proof)),
+        dict(p=p, outputs=outputs),
+        {"total": shown_number(total), "expected_training_total": shown_number(expected),
+         "standard_test_total": shown_number(expected), "inverted_training_total": shown_number(expected / p)})
 
 
 # ------------------------------------------------------------------------------------ KL divergence
@@ -141,38 +104,36 @@ def _check_distribution(name: str, values: list) -> None:
                              f"got a sum of {total}")
 
 
-def _kl(first: str, second: str, xs: list, ys: list, term: str, names: dict) -> tuple[list, sp.Expr, sp.Symbol]:
+def _kl(first: str, second: str, xs: list, ys: list, term: str,
+        derivation: Derivation) -> tuple[list, sp.Expr, sp.Symbol]:
     """The steps of D_KL(first || second) = sum of x ln(x/y), and its exact value."""
-    X, xvals = _entries(first.lower(), first.lower(), xs, names)
-    Y, yvals = _entries(second.lower(), second.lower(), ys, names)
+    X, xvals = derivation.entries(first.lower(), first.lower(), xs)
+    Y, yvals = derivation.entries(second.lower(), second.lower(), ys)
     steps, terms, exacts = [], [], []
     for i, (x, y, xv, yv) in enumerate(zip(X, Y, xs, ys), 1):
-        t = _sym(f"{term}{i}", f"{term}_{{{i}}}", f"{term}{i}", names)
+        t = derivation.symbol(f"{term}{i}", f"{term}_{{{i}}}", f"{term}{i}")
         terms.append(t)
         formula = x * sp.log(x / y)
         values = {x: xvals[x], y: yvals[y]}
         if xv == 0:
             exacts.append(sp.Integer(0))
-            steps.append(_step(t, formula, None, sp.Integer(0),
+            steps.append(derivation.step(t, formula, None, sp.Integer(0),
                                f"{first.lower()}{i} = 0: the term is 0 (x ln x tends to 0 as x tends to 0)."))
         elif yv == 0:
             exacts.append(sp.oo)
-            steps.append(_step(t, formula, values, sp.oo,
+            steps.append(derivation.step(t, formula, values, sp.oo,
                                f"{second.lower()}{i} = 0 where {first.lower()}{i} > 0: the term is +∞ "
                                f"({first} puts mass where {second} puts none)."))
         else:
             value = xv * sp.log(xv / yv)
             exacts.append(value)
-            steps.append(_step(t, formula, values, value))
+            steps.append(derivation.step(t, formula, values, value))
     total = sp.Add(*exacts)
-    D = _sym(f"D_{first}{second}", rf"D_{{\mathrm{{KL}}}}({first} \| {second})", f"D_KL({first}‖{second})", names)
+    D = derivation.symbol(f"D_{first}{second}", rf"D_{{\mathrm{{KL}}}}({first} \| {second})", f"D_KL({first}‖{second})")
     note = ("Infinite: some term is +∞.",) if total == sp.oo else ("In nats (natural logarithms).",)
-    steps.append(_step(D, _add(terms), {t: _kl_shown(e) for t, e in zip(terms, exacts)}, total, *note))
+    values = {t: shown_number(e) for t, e in zip(terms, exacts)}
+    steps.append(derivation.step(D, written_sum(terms), values, total, *note))
     return steps, total, D
-
-
-def _kl_shown(value: sp.Expr) -> Shown:
-    return Shown(value, None if value == sp.oo else numeric.evaluate(value, {}))
 
 
 @register("kl-divergence", "The Kullback-Leibler divergence D_KL(P‖Q) = Σ p(x) ln(p(x)/q(x))",
@@ -185,10 +146,10 @@ def kl_divergence(P, Q) -> Solution:
         raise ParameterError(f"kl-divergence: P and Q: expected the same length, got {len(P)} and {len(Q)}")
     _check_distribution("P", P)
     _check_distribution("Q", Q)
-    names: dict = {}
-    pq_steps, pq, Dpq = _kl("P", "Q", P, Q, "t", names)
-    qp_steps, qp, Dqp = _kl("Q", "P", Q, P, "u", names)
-    pq_s, qp_s = _kl_shown(pq), _kl_shown(qp)
+    derivation = Derivation()
+    pq_steps, pq, Dpq = _kl("P", "Q", P, Q, "t", derivation)
+    qp_steps, qp, Dqp = _kl("Q", "P", Q, P, "u", derivation)
+    pq_s, qp_s = shown_number(pq), shown_number(qp)
     if pq == sp.oo and qp == sp.oo:
         note = ("Both directions are infinite here (each puts mass where the other puts none); "
                 "in general KL is not symmetric.",)
@@ -201,11 +162,12 @@ def kl_divergence(P, Q) -> Solution:
     else:
         note = (Dpq, " = ", Dqp, " here" + (" (P = Q, both 0)" if P == Q else "") +
                 ", but in general KL is not symmetric.",)
-    return Solution("kl-divergence", "The Kullback-Leibler divergence of P and Q",
-                    (Section("forward", "D_KL(P‖Q): the sum of p ln(p/q)", tuple(pq_steps)),
-                     Section("reverse", "D_KL(Q‖P): the sum of q ln(q/p)", tuple(qp_steps)),
-                     Section("remarks", "Remarks", (Remark(note),))),
-                    names, dict(P=P, Q=Q), {"D_KL(P||Q)": pq_s, "D_KL(Q||P)": qp_s})
+    return derivation.solution(
+        "kl-divergence", "The Kullback-Leibler divergence of P and Q",
+        (Section("forward", "D_KL(P‖Q): the sum of p ln(p/q)", tuple(pq_steps)),
+         Section("reverse", "D_KL(Q‖P): the sum of q ln(q/p)", tuple(qp_steps)),
+         Section("remarks", "Remarks", (Remark(note),))),
+        dict(P=P, Q=Q), {"D_KL(P||Q)": pq_s, "D_KL(Q||P)": qp_s})
 
 
 # ------------------------------------------------------------------------------ maximum likelihood
@@ -220,35 +182,34 @@ _DATA = {"bernoulli": [1, 0, 1, 1, 0, 1, 1, 1], "gaussian": [2, 3, 5, 6]}
 def mle(family, data) -> Solution:
     if data is None:
         data = [sp.Integer(x) for x in _DATA[family]]
-    names: dict = {}
-    N = _sym("n", "n", "n", names, positive=True, integer=True)
-    X, xvals = _entries("x", "x", data, names)
+    derivation = Derivation()
+    N = derivation.symbol("n", "n", "n", positive=True, integer=True)
+    X, xvals = derivation.entries("x", "x", data)
     if family == "bernoulli":
         bad = next((i for i, x in enumerate(data, 1) if x not in (0, 1)), None)
         if bad is not None:
             raise ParameterError(f"mle: data: Bernoulli data must be 0 or 1, got {data[bad - 1]} at entry {bad}")
-        sections, results = _bernoulli(data, N, X, xvals, names)
+        sections, results = _bernoulli(data, N, X, xvals, derivation)
     else:
         if len(data) < 2 or all(x == data[0] for x in data):
             raise ParameterError("mle: data: Gaussian data needs at least 2 values, not all equal "
                                  f"(got {len(data)} value{'s' if len(data) > 1 else ''}"
                                  f"{', all equal' if len(data) > 1 else ''})")
-        sections, results = _gaussian(data, N, X, xvals, names)
-    return Solution("mle", f"Maximum likelihood: a {family.capitalize()} model of {len(data)} values",
-                    tuple(sections), names, dict(family=family, data=data), results)
+        sections, results = _gaussian(data, N, X, xvals, derivation)
+    return derivation.solution("mle", f"Maximum likelihood: a {family.capitalize()} model of {len(data)} values",
+                               tuple(sections), dict(family=family, data=data), results)
 
 
-def _bernoulli(data, N, X, xvals, names):
+def _bernoulli(data, N, X, xvals, derivation):
     n, k = len(data), sp.Add(*data)
-    K = _sym("k", "k", "k", names, nonnegative=True, integer=True)
-    th = _sym("theta", r"\theta", "θ", names, positive=True)
-    x = _sym("x", "x", "x", names, real=True)
-    L = _sym("L", r"L(\theta)", "L(θ)", names)
-    dL = _sym("dL", r"\frac{dL}{d\theta}", "dL/dθ", names)
-    d2L = _sym("d2L", r"\frac{d^{2}L}{d\theta^{2}}", "d²L/dθ²", names)
-    hat = _sym("theta_hat", r"\hat{\theta}", "θ̂", names)
-    Lhat = _sym("L_hat", r"L(\hat{\theta})", "L(θ̂)", names)
-    nk = {N: _shown(sp.Integer(n)), K: _shown(k)}
+    K = derivation.symbol("k", "k", "k", nonnegative=True, integer=True)
+    th = derivation.symbol("theta", r"\theta", "θ", positive=True)
+    x = derivation.symbol("x", "x", "x", real=True)
+    L, dL, d2L, hat, Lhat = (derivation.symbol(*spec) for spec in (
+        ("L", r"L(\theta)", "L(θ)"), ("dL", r"\frac{dL}{d\theta}", "dL/dθ"),
+        ("d2L", r"\frac{d^{2}L}{d\theta^{2}}", "d²L/dθ²"), ("theta_hat", r"\hat{\theta}", "θ̂"),
+        ("L_hat", r"L(\hat{\theta})", "L(θ̂)")))
+    nk = {N: shown_number(sp.Integer(n)), K: shown_number(k)}
 
     general = -K * sp.log(th) - (N - K) * sp.log(1 - th)
     nll = general.subs({N: n, K: k})
@@ -258,12 +219,12 @@ def _bernoulli(data, N, X, xvals, names):
     given = (
         Step(N, exact=sp.Integer(n), note=("values, each 0 or 1, each drawn from Bernoulli(", th, "): p(x) = ",
                                            th ** x * (1 - th) ** (1 - x), ".")),
-        _sum_step(K, X, xvals, k, "the number of ones."),
+        derivation.sum_step(K, X, xvals, k, "the number of ones."),
     )
     steps = [
-        _step(L, general, nk, nll, "The negative log-likelihood: the sum over the data of ",
+        derivation.step(L, general, nk, nll, "The negative log-likelihood: the sum over the data of ",
               -(x * sp.log(th) + (1 - x) * sp.log(1 - th)), ", with k ones among n values."),
-        _step(dL, d_general, nk, d_nll),
+        derivation.step(dL, d_general, nk, d_nll),
     ]
     general_roots = sp.solve(d_general, th)
     roots = [r for r in sp.solve(d_nll, th) if 0 < r < 1]
@@ -271,48 +232,48 @@ def _bernoulli(data, N, X, xvals, names):
     if roots:
         dd = dd_general.subs({N: n, K: k, th: theta})
         steps += [
-            _step(hat, general_roots[0], nk, roots[0],
+            derivation.step(hat, general_roots[0], nk, roots[0],
                   "The root of ", dL, " = 0 found by sympy.solve: the sample mean, the fraction of ones."),
-            _step(d2L, dd_general, {**nk, th: _shown(theta)}, dd,
+            derivation.step(d2L, dd_general, {**nk, th: shown_number(theta)}, dd,
                   "at ", th, " = ", hat, ": positive, so ", hat, " is a minimum of L (L is convex on (0, 1))."),
         ]
         value = -k * sp.log(theta) - (n - k) * sp.log(1 - theta)
     else:
         side = "increasing" if k == 0 else "decreasing"
-        steps.append(_step(hat, K / N, nk, theta,
+        steps.append(derivation.step(hat, K / N, nk, theta,
                            "sympy.solve finds no root of ", dL, f" = 0 in (0, 1): every value is {int(k != 0)}, "
                            f"so L is {side} on (0, 1) and its minimum is at the boundary ", th, f" = {theta}",
                            ", the sample mean."))
         value = sp.Integer(0)
-    steps.append(_step(Lhat, general, {**nk, th: _shown(theta)}, value,
+    steps.append(derivation.step(Lhat, general, {**nk, th: shown_number(theta)}, value,
                        "The minimum of the NLL on the data" + ("" if roots else " (0 ln 0 = 0)") + "."))
     remark = Remark(("Minimizing L is minimizing the average NLL L/n, the empirical expectation of -log p(x): "
                      "the same ", hat, ".",))
     sections = [Section("given", "The data", given), Section("forward", "The negative log-likelihood", tuple(steps)),
                 Section("remarks", "Remarks", (remark,))]
-    return sections, {"theta": _shown(theta), "nll": _shown(value)}
+    return sections, {"theta": shown_number(theta), "nll": shown_number(value)}
 
 
-def _gaussian(data, N, X, xvals, names):
+def _gaussian(data, N, X, xvals, derivation):
     n = len(data)
     s1, s2 = sp.Add(*data), sp.Add(*(x ** 2 for x in data))
-    S1 = _sym("s1", r"s_{1}", "s1", names, real=True)
-    S2 = _sym("s2", r"s_{2}", "s2", names, nonnegative=True)
-    mu = _sym("mu", r"\mu", "μ", names, real=True)
-    v = _sym("v", r"\sigma^{2}", "σ²", names, positive=True)
-    x = _sym("x", "x", "x", names, real=True)
-    L = _sym("L", r"L(\mu, \sigma^{2})", "L(μ, σ²)", names)
-    Lm = _sym("L_mu", r"\frac{\partial L}{\partial \mu}", "∂L/∂μ", names)
-    Lv = _sym("L_v", r"\frac{\partial L}{\partial \sigma^{2}}", "∂L/∂σ²", names)
-    Lmm = _sym("L_mumu", r"\frac{\partial^{2} L}{\partial \mu^{2}}", "∂²L/∂μ²", names)
-    Lmv = _sym("L_muv", r"\frac{\partial^{2} L}{\partial \mu \, \partial \sigma^{2}}", "∂²L/∂μ∂σ²", names)
-    Lvv = _sym("L_vv", r"\frac{\partial^{2} L}{\partial (\sigma^{2})^{2}}", "∂²L/∂(σ²)²", names)
-    H = [_sym(f"H{ij}", f"H_{{{ij}}}", f"H{ij}", names) for ij in ("11", "12", "22")]
-    det = _sym("det_H", r"\det H", "det H", names)
-    mhat = _sym("mu_hat", r"\hat{\mu}", "μ̂", names)
-    vhat = _sym("v_hat", r"\hat{\sigma}^{2}", "σ̂²", names)
-    Lhat = _sym("L_hat", r"L(\hat{\mu}, \hat{\sigma}^{2})", "L(μ̂, σ̂²)", names)
-    sums = {N: _shown(sp.Integer(n)), S1: _shown(s1), S2: _shown(s2)}
+    S1 = derivation.symbol("s1", r"s_{1}", "s1", real=True)
+    S2 = derivation.symbol("s2", r"s_{2}", "s2", nonnegative=True)
+    mu = derivation.symbol("mu", r"\mu", "μ", real=True)
+    v = derivation.symbol("v", r"\sigma^{2}", "σ²", positive=True)
+    x = derivation.symbol("x", "x", "x", real=True)
+    L, Lm, Lv, Lmm, Lmv, Lvv = (derivation.symbol(*spec) for spec in (
+        ("L", r"L(\mu, \sigma^{2})", "L(μ, σ²)"), ("L_mu", r"\frac{\partial L}{\partial \mu}", "∂L/∂μ"),
+        ("L_v", r"\frac{\partial L}{\partial \sigma^{2}}", "∂L/∂σ²"),
+        ("L_mumu", r"\frac{\partial^{2} L}{\partial \mu^{2}}", "∂²L/∂μ²"),
+        ("L_muv", r"\frac{\partial^{2} L}{\partial \mu \, \partial \sigma^{2}}", "∂²L/∂μ∂σ²"),
+        ("L_vv", r"\frac{\partial^{2} L}{\partial (\sigma^{2})^{2}}", "∂²L/∂(σ²)²")))
+    H = [derivation.symbol(f"H{ij}", f"H_{{{ij}}}", f"H{ij}") for ij in ("11", "12", "22")]
+    det = derivation.symbol("det_H", r"\det H", "det H")
+    mhat = derivation.symbol("mu_hat", r"\hat{\mu}", "μ̂")
+    vhat = derivation.symbol("v_hat", r"\hat{\sigma}^{2}", "σ̂²")
+    Lhat = derivation.symbol("L_hat", r"L(\hat{\mu}, \hat{\sigma}^{2})", "L(μ̂, σ̂²)")
+    sums = {N: shown_number(sp.Integer(n)), S1: shown_number(s1), S2: shown_number(s2)}
 
     given = (
         Step(N, exact=sp.Integer(n), note=("values, each drawn from N(", mu, ", ", v, "): p(x) = ",
@@ -320,8 +281,8 @@ def _gaussian(data, N, X, xvals, names):
                                                   sp.Pow(sp.Pow(sp.Mul(2, sp.pi, v, evaluate=False), sp.S.Half,
                                                                 evaluate=False), -1, evaluate=False),
                                                   evaluate=False), ".")),
-        _sum_step(S1, X, xvals, s1, "the sum of the data."),
-        _sum_step(S2, [x ** 2 for x in X], xvals, s2, "the sum of squares."),
+        derivation.sum_step(S1, X, xvals, s1, "the sum of the data."),
+        derivation.sum_step(S2, [x ** 2 for x in X], xvals, s2, "the sum of squares."),
     )
     squares = S2 - 2 * mu * S1 + N * mu ** 2
     general = N / 2 * sp.log(2 * sp.pi * v) + squares / (2 * v)
@@ -330,38 +291,38 @@ def _gaussian(data, N, X, xvals, names):
     gm, gv = (sp.simplify(sp.diff(general, w)) for w in (mu, v))  # small: simplify only tidies the display
     dm, dv = gm.subs(at), gv.subs(at)
     steps = [
-        _step(L, general, sums, nll, "The negative log-likelihood, with the sum of (x_i - ", mu, ")^2 written as ",
+        derivation.step(L, general, sums, nll, "The negative log-likelihood, with the sum of (x_i - ", mu, ")^2 written as ",
               squares, "."),
-        _step(Lm, gm, sums, dm),
-        _step(Lv, gv, sums, dv),
+        derivation.step(Lm, gm, sums, dm),
+        derivation.step(Lv, gv, sums, dv),
     ]
     general_sol = sp.solve([gm, gv], [mu, v], dict=True)
     sol = sp.solve([dm, dv], [mu, v], dict=True)
     m_, v_ = sol[0][mu], sol[0][v]  # the one stationary point (data not all equal: v > 0)
     g_mu, g_v = general_sol[0][mu], general_sol[0][v]
     steps += [
-        _step(mhat, g_mu, sums, m_, "sympy.solve of ", Lm, " = 0 and ", Lv, " = 0: the sample mean."),
-        _step(vhat, g_v, sums, v_, "the biased sample variance: the mean of (x_i - ", mhat,
+        derivation.step(mhat, g_mu, sums, m_, "sympy.solve of ", Lm, " = 0 and ", Lv, " = 0: the sample mean."),
+        derivation.step(vhat, g_v, sums, v_, "the biased sample variance: the mean of (x_i - ", mhat,
               ")^2, dividing by n, not n - 1."),
     ]
     point = {**at, mu: m_, v: v_}
-    shown_point = {**sums, mu: _shown(m_), v: _shown(v_)}
+    shown_point = {**sums, mu: shown_number(m_), v: shown_number(v_)}
     second = ((H[0], Lmm, (mu, mu)), (H[1], Lmv, (mu, v)), (H[2], Lvv, (v, v)))
     h = {}
     for sym, name, wrt in second:
         expr = sp.simplify(sp.diff(general, *wrt))
         h[sym] = expr.subs(point)
-        steps.append(_step(sym, expr, shown_point, h[sym], "the second derivative ", name, " at (", mhat, ", ",
+        steps.append(derivation.step(sym, expr, shown_point, h[sym], "the second derivative ", name, " at (", mhat, ", ",
                            vhat, ")."))
     d = h[H[0]] * h[H[2]] - h[H[1]] ** 2
-    steps.append(_step(det, sp.Add(H[0] * H[2], -H[1] ** 2, evaluate=False), {s: _shown(h[s]) for s in H}, d,
+    steps.append(derivation.step(det, sp.Add(H[0] * H[2], -H[1] ** 2, evaluate=False), {s: shown_number(h[s]) for s in H}, d,
                        "Both leading minors of the Hessian H are positive (", H[0], " > 0 and det H > 0): H is "
                        "positive-definite, so (", mhat, ", ", vhat, ") is a minimum."))
     value = nll.subs({mu: m_, v: v_})
-    steps.append(_step(Lhat, general, shown_point, value, "The minimum of the NLL on the data: ",
+    steps.append(derivation.step(Lhat, general, shown_point, value, "The minimum of the NLL on the data: ",
                        N / 2 * sp.log(2 * sp.pi * vhat) + N / 2, "."))
     remark = Remark(("Minimizing L is minimizing the average NLL L/n, the empirical expectation of -log p(x): "
                      "the same estimates.",))
     sections = [Section("given", "The data", given), Section("forward", "The negative log-likelihood", tuple(steps)),
                 Section("remarks", "Remarks", (remark,))]
-    return sections, {"mu": _shown(m_), "variance": _shown(v_), "nll": _shown(value)}
+    return sections, {"mu": shown_number(m_), "variance": shown_number(v_), "nll": shown_number(value)}

@@ -8,11 +8,11 @@ import sympy as sp
 from .. import limits, numeric
 from ..errors import ParameterError
 from ..graph import Graph
-from ..printing import Name
-from ..solution import Remark, Section, Solution, Step
+from ..record import Remark, Section, Solution, Step
 from ..tensor import add, elementwise, hadamard, matmul, scale, softmax, solution, tensor, total
 from ..values import format_shape
-from . import Param, register
+from ..writers import Derivation
+from .registry import Param, register
 
 
 def _check(model: str, name: str, got: tuple[int, ...], want: tuple[int, ...], why: str) -> None:
@@ -197,7 +197,8 @@ def positional_encoding(tokens, length, d, n) -> Solution:
     if len(words) > 512:
         raise ParameterError(f"positional-encoding: tokens: at most 512 words, got {len(words)}")
     limits.check(len(words) * d, f"positional-encoding: the {len(words)}×{d} encoding", unit="entries")
-    steps, names = [], {}
+    derivation = Derivation()
+    steps = []
     for pos, word in enumerate(words):
         row_exact, row_approx = [], []
         for col in range(d):
@@ -206,13 +207,13 @@ def positional_encoding(tokens, length, d, n) -> Solution:
             value = (sp.sin if col % 2 == 0 else sp.cos)(arg)
             row_exact.append(value)
             row_approx.append(numeric.evaluate(value, {}))
-        sym = sp.MatrixSymbol(f"PE_{pos}", 1, d)
-        names[sym] = Name(rf"\mathrm{{PE}}_{{{pos}}}", f"PE[{pos}]" if length else f"PE[{pos}] ({word})")
+        sym = derivation.matrix_symbol(f"PE_{pos}", (1, d), rf"\mathrm{{PE}}_{{{pos}}}",
+                              f"PE[{pos}]" if length else f"PE[{pos}] ({word})")
         steps.append(Step(sym, exact=sp.ImmutableMatrix([row_exact]), approx=(tuple(row_approx),)))
     remark = Remark((f"Arguments are in radians: PE(1, 2) = sin(1/{n}^(2/{d})) = "
                      f"{mpmath.nstr(mpmath.sin(mpmath.mpf(1) / mpmath.mpf(n) ** (mpmath.mpf(2) / d)), 4)}; "
                      "the notes' 0.0017 is the sine of 0.1 degrees, not of 0.1 radians (0.0998).",))
-    return Solution("positional-encoding", "Sinusoidal positional encoding",
-                    (Section("forward", f"The {len(words)}×{d} encoding, one row per token", tuple(steps)),
-                     Section("remarks", "Remarks", (remark,))),
-                    names, dict(tokens=tokens, length=len(words), d=d, n=n))
+    return derivation.solution("positional-encoding", "Sinusoidal positional encoding",
+                               (Section("forward", f"The {len(words)}×{d} encoding, one row per token", tuple(steps)),
+                                Section("remarks", "Remarks", (remark,))),
+                               dict(tokens=tokens, length=len(words), d=d, n=n))

@@ -1,104 +1,79 @@
-"""Renderers: pure functions from a :class:`~symderiv.solution.Solution` to text.
-
-Each step is printed as a chain ``lhs = formula = substitution = exact ≈ float``; a link equal to
-the one before it is dropped, and the float is left out when the exact value is an integer.
-"""
+"""Renderers: pure functions from a :class:`~symderiv.record.Solution` to text, one row per
+format in :data:`RENDERERS` (one solution, and several in one output)."""
 
 from __future__ import annotations
 
-import json
-
-import sympy as sp
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from ..errors import SymderivError
-from .. import printing
-from ..printing import format_approx, text
-from ..solution import Solution, Step
-
-FORMATS = ("text", "latex", "mathml", "html", "markdown", "json", "dot", "svg")
-
-
-def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> tuple[str, list[str], str | None]:
-    """``(lhs, [formula, substitution, exact], float)`` of a step, with repeats dropped."""
-    links: list[str] = []
-    if step.formula is not None:
-        links.append(printer(step.formula, sol.names))
-        if step.values:
-            links.append(printer(step.formula, sol.names, step.values, digits))
-    if step.exact is not None:
-        links.append(printer(step.exact, sol.names))
-    lhs = printer(step.lhs, sol.names)
-    squeeze = [s.replace(" ", "") for s in [lhs, *links]]
-    kept = [s for i, s in enumerate(links) if squeeze[i + 1] != squeeze[i]]
-    approx = None
-    if step.approx is not None and not (step.exact is not None and _all_integers(step.exact)):
-        approx = format_approx(step.approx, digits, printer is printing.latex)
-        if kept and kept[-1].replace(" ", "") == approx.replace(" ", ""):
-            approx = None
-    return lhs, kept, approx
+from ..record import Solution, use_renderers
+from .chain import cell_text, chain
+from .dot import dot_many, svg_many, to_dot, to_svg
+from .json import render_json, render_json_many
+from .latex import document, render_latex
+from .markdown import render_markdown
+from .mathml import page, render_html, render_mathml
+from .notebook import mimebundle, notebook_output
+from .text import render_text
 
 
-def _all_integers(exact: sp.Basic) -> bool:
-    if isinstance(exact, sp.MatrixBase):
-        return all(e.is_Integer for e in exact)
-    return bool(exact.is_Integer)
+@dataclass(frozen=True)
+class Renderer:
+    """A format: ``one(sol, digits, standalone)`` renders a solution, ``many(solutions, digits,
+    standalone)`` several as one output (None: each rendered, one after another)."""
+
+    one: Callable[[Solution, int, bool], str]
+    many: Callable[[Sequence[Solution], int, bool], str] | None = None
 
 
-def _check_digits(digits: int) -> None:
+def _latex_many(solutions: Sequence[Solution], digits: int, standalone: bool) -> str:
+    body = "\n".join(render_latex(s, digits) for s in solutions)
+    return document(body) if standalone else body
+
+
+#: Every output format: its renderer of one solution and of several.
+RENDERERS: dict[str, Renderer] = {
+    "text": Renderer(lambda s, d, _: render_text(s, d)),
+    "latex": Renderer(render_latex, _latex_many),
+    "mathml": Renderer(lambda s, d, _: render_mathml(s, d)),
+    "html": Renderer(lambda s, d, _: render_html(s, d),
+                     lambda ss, d, _: page("symderiv worked solutions", "".join(render_mathml(s, d) for s in ss))),
+    "markdown": Renderer(lambda s, d, _: render_markdown(s, d)),
+    "json": Renderer(lambda s, d, _: render_json(s, d), lambda ss, d, _: render_json_many(ss, d)),
+    "dot": Renderer(lambda s, d, _: to_dot(s, d), lambda ss, d, _: dot_many(ss, d)),
+    "svg": Renderer(lambda s, d, _: to_svg(s, d), lambda ss, d, _: svg_many(ss, d)),
+}
+FORMATS = tuple(RENDERERS)
+
+
+def _renderer(fmt: str, digits: int) -> Renderer:
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 30:
         raise SymderivError(f"digits must be a whole number from 1 to 30, got {digits!r}")
+    try:
+        return RENDERERS[fmt]
+    except (KeyError, TypeError):
+        raise SymderivError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}") from None
 
 
 def render(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
     """The solution in ``fmt`` (one of :data:`FORMATS`), values shown to ``digits`` significant digits."""
-    _check_digits(digits)
-    if fmt == "text":
-        from .text import render_text
-        return render_text(sol, digits)
-    if fmt == "latex":
-        from .latex import render_latex
-        return render_latex(sol, digits, standalone)
-    if fmt == "mathml":
-        from .mathml import render_mathml
-        return render_mathml(sol, digits)
-    if fmt == "html":
-        from .mathml import render_html
-        return render_html(sol, digits)
-    if fmt == "json":
-        return json.dumps(sol.to_dict(digits), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "markdown":
-        from .markdown import render_markdown
-        return render_markdown(sol, digits)
-    if fmt == "dot":
-        from .dot import to_dot
-        return to_dot(sol, digits)
-    if fmt == "svg":
-        from .dot import to_svg
-        return to_svg(sol, digits)
-    raise SymderivError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return _renderer(fmt, digits).one(sol, digits, standalone)
 
 
-def render_many(solutions: list[Solution], fmt: str = "text", *, digits: int = 4,
+def render_many(solutions: Sequence[Solution], fmt: str = "text", *, digits: int = 4,
                 standalone: bool = False) -> str:
     """Several solutions in one output: one document, one page, one JSON list, DOT digraphs one
     after another, or one SVG with the figures one below the other."""
+    renderer = _renderer(fmt, digits)
     if len(solutions) == 1:
-        return render(solutions[0], fmt, digits=digits, standalone=standalone)
-    if fmt in ("dot", "svg"):
-        _check_digits(digits)
-        from .dot import dot_many, svg_many
-        return (dot_many if fmt == "dot" else svg_many)(solutions, digits)
-    if fmt == "json":
-        return json.dumps([s.to_dict(digits) for s in solutions], indent=2, ensure_ascii=False) + "\n"
-    if fmt == "html":
-        from .mathml import page
-        return page("symderiv worked solutions", "".join(render(s, "mathml", digits=digits) for s in solutions))
-    body = "\n".join(render(s, fmt, digits=digits) for s in solutions)
-    if fmt == "latex" and standalone:
-        from .latex import document
-        return document(body)
-    return body
+        return renderer.one(solutions[0], digits, standalone)
+    if renderer.many is not None:
+        return renderer.many(solutions, digits, standalone)
+    return "\n".join(renderer.one(s, digits, False) for s in solutions)
 
 
-__all__ = ["FORMATS", "chain", "render", "render_many"]
+use_renderers(render, mimebundle)
+
+__all__ = ["FORMATS", "RENDERERS", "Renderer", "cell_text", "chain", "mimebundle", "notebook_output", "render",
+           "render_many"]

@@ -20,7 +20,7 @@ import sympy as sp
 from ..diagram import Diagram, Vertex, Wire
 from ..errors import DiagramError
 from ..printing import Name, Shown, format_float, is_plain_number, text
-from ..solution import Solution
+from ..record import Solution
 
 FORWARD, GRADIENT, QUIET = "#1a7f37", "#cf222e", "#57606a"
 FONT = "Helvetica,Arial,sans-serif"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from ..printing import latex
-from ..solution import Note, Remark, Section, Solution, Step, Table, shown_text
-from . import chain
+from ..record import Note, Remark, Section, Solution, Step, Table
+from .chain import cell_text, chain
 
 #: A row with more visible characters than this is broken after each ``=``.
 WIDE = 60
@@ -110,7 +110,7 @@ def book(solutions: list[Solution], digits: int, title: str = "Worked solutions"
 def _table(sol: Solution, table: Table, digits: int) -> str:
     cols = "r" * len(table.header)
     head = " & ".join(f"${latex(h, sol.names)}$" for h in table.header)
-    rows = [" & ".join(f"${shown_text(c, digits)}$" for c in row) for row in table.rows]
+    rows = [" & ".join(f"${cell_text(c, digits)}$" for c in row) for row in table.rows]
     caption = escape(table.caption) + "\n\n" if table.caption else ""
     return (caption + "\\begin{tabular}{" + cols + "}\n" + head + " \\\\\n\\hline\n"
             + " \\\\\n".join(rows) + "\n\\end{tabular}\n")

@@ -4,7 +4,8 @@ untrusted notebook, which strips MathML) and for Markdown hosts that typeset TeX
 from __future__ import annotations
 
 from ..printing import latex
-from ..solution import Note, Solution, Table, shown_text
+from ..record import Note, Solution, Table
+from .chain import cell_text
 from .latex import align, blocks
 
 
@@ -20,7 +21,7 @@ def _plain(s: str) -> str:
 def _table(sol: Solution, table: Table, digits: int) -> str:
     head = "| " + " | ".join(f"${latex(h, sol.names)}$" for h in table.header) + " |"
     rule = "|" + "---|" * len(table.header)
-    rows = ["| " + " | ".join(shown_text(c, digits) for c in row) + " |" for row in table.rows]
+    rows = ["| " + " | ".join(cell_text(c, digits) for c in row) + " |" for row in table.rows]
     caption = _plain(table.caption) + "\n\n" if table.caption else ""
     return caption + "\n".join([head, rule, *rows])
 

@@ -18,7 +18,8 @@ from latex2mathml.converter import convert
 from .. import limits
 from ..errors import DiagramError, MathMLError
 from ..printing import latex
-from ..solution import Note, Solution, Table, shown_text
+from ..record import Note, Solution, Table
+from .chain import cell_text
 from .dot import to_svg
 from .latex import align, blocks
 
@@ -42,6 +43,27 @@ table.values td, table.values th { padding: 0.2em 0.8em; text-align: right; }
 table.values th { border-bottom: 1px solid #999; }
 figure.diagram { margin: 1em 0; overflow-x: auto; }
 """
+
+def _scoped(css: str, scope: str) -> str:
+    """The page CSS for a page that is not ours: the ``body`` rule dropped, every rule under ``scope``."""
+    rules = []
+    for rule in css.split("}"):
+        selectors, _, body = rule.partition("{")
+        names = [s.strip() for s in selectors.split(",") if s.strip()]
+        if names and names != ["body"]:
+            rules.append(",\n".join(f"{scope} {s}" for s in names) + " {" + body.rstrip() + " }")
+    return "\n".join(rules) + "\n"
+
+
+#: CSS for a documentation page holding blocks: the renderer's MathML CSS (MATHML.md) scoped to
+#: ``.symderiv``, notes in the host theme's text colour (a dark theme too), the diagram, the error box.
+EMBED_CSS = _scoped(CSS, ".symderiv") + """\
+.symderiv p.note { color: inherit; }
+figure.symderiv-diagram { margin: 1em 0; overflow-x: auto; }
+figure.symderiv-diagram svg { max-width: none; height: auto; }
+div.symderiv-error { border-left: 4px solid #c62828; padding: 0.4em 1em; margin: 1em 0; }
+"""
+
 
 #: A diagram with more vertices than this is not drawn into the page (Graphviz takes seconds).
 FIGURE_MAX = 1000
@@ -126,7 +148,7 @@ def _note(sol: Solution, note: Note) -> str:
 
 def _table(sol: Solution, table: Table, digits: int) -> str:
     head = "".join(f"<th>{to_mathml(latex(h, sol.names), 'inline')}</th>" for h in table.header)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(shown_text(c, digits))}</td>" for c in row) + "</tr>"
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell_text(c, digits))}</td>" for c in row) + "</tr>"
                    for row in table.rows)
     caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
     return f'<table class="values">{caption}<tr>{head}</tr>{rows}</table>'
@@ -149,7 +171,7 @@ def _figure(sol: Solution, digits: int) -> list[str]:
 
 def render_mathml(sol: Solution, digits: int) -> str:
     """An HTML fragment: headings, notes, tables, and one block ``<math>`` per group of steps."""
-    out = [f'<section class="symderiv">', f"<h2>{html.escape(sol.title)}</h2>", *_figure(sol, digits)]
+    out = ['<section class="symderiv">', f"<h2>{html.escape(sol.title)}</h2>", *_figure(sol, digits)]
     count = 0
     for section in sol.sections:
         out.append(f'<section class="symderiv-{html.escape(section.kind)}"><h3>{html.escape(section.title)}</h3>')

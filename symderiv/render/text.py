@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..solution import Remark, Solution, Step, Table, shown_text
+from ..record import Remark, Solution, Step, Table
 from ..printing import text
-from . import chain
+from .chain import cell_text, chain
 
 
 def render_text(sol: Solution, digits: int) -> str:
@@ -28,7 +28,7 @@ def render_text(sol: Solution, digits: int) -> str:
 
 def _table(sol: Solution, table: Table, digits: int) -> list[str]:
     cells = [[text(h, sol.names) for h in table.header]]
-    cells += [[shown_text(c, digits) for c in row] for row in table.rows]
+    cells += [[cell_text(c, digits) for c in row] for row in table.rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     lines = [table.caption] if table.caption else []
     for k, row in enumerate(cells):

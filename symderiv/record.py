@@ -1,0 +1,140 @@
+"""A worked solution as data: sections of steps. Renderers are pure functions of it.
+
+A :class:`Step` is one line of working, ``lhs = formula = substitution = exact ≈ float``:
+``formula`` is written with names, the substitution is the same formula printed with each name
+replaced by its value (``values``), ``exact`` is the exact value (let-bound: it may name earlier
+steps), ``approx`` its high-precision float.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import mpmath
+import sympy as sp
+
+from .diagram import Diagram
+from .printing import Name, Shown, text
+
+#: A note mixes plain text (str) with maths (SymPy expressions, printed with the names).
+Note = tuple[Union[str, sp.Basic], ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of working: ``lhs = formula = substitution = exact ≈ approx``, and a note."""
+
+    lhs: sp.Basic
+    formula: sp.Basic | None = None
+    values: Mapping[sp.Symbol, Shown] | None = None
+    exact: sp.Basic | None = None
+    approx: mpmath.mpf | None = None
+    note: Note = ()
+
+
+@dataclass(frozen=True)
+class Remark:
+    """A sentence of the solution (a gate lesson, a convention, an observation)."""
+
+    note: Note
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of values: ``header`` cells are SymPy expressions (names), ``rows`` values."""
+
+    caption: str
+    header: tuple[sp.Basic, ...]
+    rows: tuple[tuple[Shown, ...], ...]
+
+
+Item = Union[Step, Remark, Table]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of the solution: ``kind`` is given, forward, local, backward, results, ..."""
+
+    kind: str
+    title: str
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Solution:
+    """An ordered record of the working, with the names needed to print it.
+
+    ``results`` maps each input's name to the exact gradient of the output with respect to it;
+    ``diagram`` is the computational graph to draw (None for a model without one).
+    """
+
+    model: str
+    title: str
+    sections: tuple[Section, ...]
+    names: Mapping[sp.Symbol, Name]
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    results: Mapping[str, Shown] = field(default_factory=dict)
+    diagram: Diagram | None = None
+
+    def render(self, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
+        """The solution as ``text``, ``latex``, ``mathml``, ``html``, ``json``, ``markdown``, ``dot``
+        or ``svg`` (:data:`symderiv.render.RENDERERS`)."""
+        return _RENDERING["render"](self, fmt, digits=digits, standalone=standalone)
+
+    def to_text(self, digits: int = 4) -> str:
+        """Plain text for a terminal."""
+        return self.render("text", digits=digits)
+
+    def to_latex(self, digits: int = 4, standalone: bool = False) -> str:
+        """A LaTeX fragment (amsmath), or a complete document with ``standalone=True``."""
+        return self.render("latex", digits=digits, standalone=standalone)
+
+    def to_mathml(self, digits: int = 4) -> str:
+        """An HTML fragment whose maths is native MathML."""
+        return self.render("mathml", digits=digits)
+
+    def to_html(self, digits: int = 4) -> str:
+        """A complete HTML page with native MathML and no JavaScript."""
+        return self.render("html", digits=digits)
+
+    def to_dot(self, digits: int = 4) -> str:
+        """The computational graph as Graphviz DOT source (an error for a model without one)."""
+        return self.render("dot", digits=digits)
+
+    def to_svg(self, digits: int = 4) -> str:
+        """The computational graph as an SVG element, drawn by Graphviz's ``dot`` program."""
+        return self.render("svg", digits=digits)
+
+    def to_dict(self, digits: int = 4) -> dict[str, Any]:
+        """Plain data: exact values as strings, floats as doubles (what ``--format json`` prints)."""
+        return json.loads(self.render("json", digits=digits))
+
+    def note_text(self, note: Note) -> str:
+        """A note as plain text."""
+        return "".join(p if isinstance(p, str) else text(p, self.names) for p in note)
+
+    def _repr_latex_(self) -> str:
+        return self.to_latex()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """What Jupyter shows: native MathML (unless :func:`symderiv.notebook_output` chose
+        ``"latex"``), Markdown with TeX maths, the LaTeX fragment (for nbconvert's PDF) and plain text."""
+        return _RENDERING["notebook"](self)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+#: The renderers the methods above print with. The record sits below its renderers and does not
+#: import them: :mod:`symderiv.render` hands them over with :func:`use_renderers` when it loads
+#: (``import symderiv`` loads it).
+_RENDERING: dict[str, Callable] = {}
+
+
+def use_renderers(render: Callable[..., str], notebook: Callable[[Solution], dict[str, str]]) -> None:
+    """Make :meth:`Solution.render` call ``render(sol, fmt, digits=, standalone=)`` and
+    ``_repr_mimebundle_`` call ``notebook(sol)``."""
+    _RENDERING.update(render=render, notebook=notebook)

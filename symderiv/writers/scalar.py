@@ -1,0 +1,42 @@
+"""The worked solution of a scalar graph: given values, forward pass, local derivatives,
+backward pass (local derivative × upstream gradient) and the gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..engine import Backward, Graph
+from ..printing import Shown
+from ..record import Remark, Section, Solution, Step
+from .diagram import build
+from .steps import forward_steps, gradient_step, local_steps, result_steps, seed_step
+
+
+def sections(graph: Graph, bw: Backward) -> list[Section]:
+    """The given / forward / local / backward / results sections of a backward pass."""
+    nodes = graph.ancestors(bw.output)
+    given = [Step(n.symbol, exact=n.value, approx=n.approx) for n in nodes if n.op is None and n.named]
+    local = [step for n in nodes for step in local_steps(bw, n)]
+    back: list[Step | Remark] = []
+    order = [n for n in reversed(nodes) if not n.is_input] + [n for n in nodes if n.is_input]
+    for n in order:
+        if n.constant or n not in bw.grads:
+            continue
+        back.append(seed_step(bw) if n is bw.output else gradient_step(bw, n))
+    return [Section("given", "Given", tuple(given)),
+            Section("forward", "Forward pass", tuple(forward_steps(nodes))),
+            Section("local", "Local derivatives", tuple(local)),
+            Section("backward", "Backward pass (local derivative × upstream gradient)", tuple(back)),
+            Section("results", "Gradients", tuple(result_steps(bw, [n for n in nodes if n.is_input])))]
+
+
+def solution(graph: Graph, bw: Backward, *, model: str = "graph", title: str | None = None,
+             parameters: Mapping[str, Any] | None = None, before: Iterable[Section] = (),
+             extra: Iterable[Section] = (), names: Mapping = ()) -> Solution:
+    """The worked solution of the backward pass ``bw`` over ``graph``, with sections ``before``
+    and ``extra`` around its own; ``names`` says how symbols of those sections are written."""
+    results = {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n])
+               for n in sorted(bw.grads, key=lambda n: n.index) if n.is_input}
+    return Solution(model, title or graph.title, tuple(before) + tuple(sections(graph, bw)) + tuple(extra),
+                    {**graph.names, **bw.names, **dict(names)}, dict(parameters or {}), results, build(graph, bw))

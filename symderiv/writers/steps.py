@@ -1,0 +1,83 @@
+"""The step builders every worked-solution writer shares: a gate's forward step, its local
+derivatives, the seed of the backward pass, a gradient as the sum of what its consumers pass back,
+and how notes join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sympy as sp
+
+from ..engine import Backward, Node
+from ..printing import Shown
+from ..record import Note, Step
+
+
+def shown_node(node: Node) -> Shown:
+    """A node's value as a substitution shows it (its value when short, else its name)."""
+    return Shown(node.ref, node.approx)
+
+
+def forward_steps(nodes: Iterable[Node]) -> list[Step]:
+    """One step per gate: ``name = formula = numbers = exact ≈ float``."""
+    steps = []
+    for n in nodes:
+        if n.op is None:
+            continue
+        values = {p.symbol: shown_node(p) for p in n.parents if p.named}
+        steps.append(Step(n.symbol, n.formula, values, n.value, n.approx))
+    return steps
+
+
+def local_steps(bw: Backward, node: Node) -> list[Step]:
+    """One step per input of gate ``node``: its local derivative, as a formula and at the point."""
+    values = {q.symbol: shown_node(q) for q in node.parents if q.named}
+    values[node.symbol] = shown_node(node)
+    return [Step(loc.symbol, loc.formula, values, loc.value, loc.approx, loc.kink)
+            for p in dict.fromkeys(node.parents) if (loc := bw.locals.get((node, p))) is not None]
+
+
+def seed_step(bw: Backward) -> Step:
+    """∂L/∂L = upstream: the step that starts the backward pass."""
+    out = bw.output
+    return Step(bw.symbols[out], exact=bw.grads[out], approx=bw.approx[out],
+                note=("the upstream gradient that starts the backward pass",))
+
+
+def join_notes(parts: Iterable[Note]) -> Note:
+    """Notes run together, separated by "; " (empty ones dropped)."""
+    note: list = []
+    for part in parts:
+        if part:
+            note += ["; ", *part] if note else part
+    return tuple(note)
+
+
+def fan_out_note(value: sp.Basic, count: int, words: str) -> Note:
+    """``x feeds 2 gates: its gradient is the sum of ...``, or nothing for a single consumer."""
+    return () if count < 2 else (value, f" feeds {count} gates: its gradient is the sum of {words}")
+
+
+def lesson(bw: Backward, gate: Node, parent: Node) -> Note:
+    """The lesson of the gradient ``gate`` passes back to ``parent`` (its gate row's)."""
+    return gate.op.lesson(bw.passing(gate, parent)) if gate.op.lesson else ()
+
+
+def gradient_step(bw: Backward, node: Node) -> Step:
+    """∂L/∂node = Σ over its consumers c of ∂c/∂node · ∂L/∂c, with the numbers and the lessons."""
+    terms, values, lessons = [], {}, []
+    for c in bw.consumers[node]:
+        loc = bw.locals[(c, node)]
+        terms.append(sp.Mul(loc.symbol, bw.symbols[c], evaluate=False))
+        values[loc.symbol] = Shown(loc.ref, loc.approx)
+        values[bw.symbols[c]] = Shown(bw.ref(c), bw.approx[c])
+        lessons.append(lesson(bw, c, node))
+    formula = terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
+    note = join_notes([fan_out_note(node.symbol, len(terms), "their contributions"), *lessons])
+    return Step(bw.symbols[node], formula, values, bw.grads[node], bw.approx[node], note)
+
+
+def result_steps(bw: Backward, inputs: Sequence[Node]) -> list[Step]:
+    """The Gradients section: each input's gradient, its closed form when it fits, and its float."""
+    return [Step(bw.symbols[n], exact=bw.inline(bw.grads[n]), approx=bw.approx[n]) for n in inputs]
