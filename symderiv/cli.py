@@ -130,6 +130,9 @@ def _write(text: str, path: str | None) -> None:
     except OSError as e:
         _abandon_stdout()
         raise UsageError(f"cannot write to standard output ({e.strerror or e})") from None
+    except UnicodeEncodeError as e:
+        raise UsageError(f"cannot write to standard output: its encoding, {e.encoding}, has no "
+                         f"U+{ord(e.object[e.start]):04X}; set PYTHONIOENCODING=utf-8, or give -o FILE") from None
 
 
 class _StdoutClosedByReader(Exception):
