@@ -1,38 +1,64 @@
 """The command line: ``symderiv list``, ``solve MODEL [--set NAME=VALUE ...]``, ``derive FORMULA``, ``book``.
 
-Bad input prints one line to stderr and exits with status 2; output files are written whole or
-not at all.
+Bad input prints one line to stderr and exits with status 2, a bug of symderiv one line saying so
+and status 1; regular output files are written whole or not at all, FIFOs and character devices
+straight into, and nothing else is replaced.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
+import re
 import stat
 import sys
 import tempfile
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from . import __version__, limits
-from .errors import SymderivError, UsageError
+from .errors import REPORT_BUGS, SymderivError, UsageError
 from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model
 from .render import FORMATS, render_many
 from .values import whole_number
 
+EXIT_INTERNAL = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool killed by SIGPIPE (13), as `yes | head -1`
+_LONGEST_MESSAGE = 500  # characters of an internal error's message on its one line
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage block
         raise UsageError(message)
 
+    def print_help(self, file: TextIO | None = None) -> None:  # a write error is one line, not lost
+        if file is None:
+            _write(self.format_help(), None)
+        else:
+            super().print_help(file)
+
+
+class _Version(argparse.Action):
+    """``--version``, written as all output is (argparse's own would lose a write error)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show program's version number and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        _write(f"symderiv {__version__}\n", None)
+        parser.exit()
+
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="symderiv", description="Exact, step-by-step worked solutions of deep-learning "
                 "forward and backward passes.")
-    p.add_argument("--version", action="version", version=f"symderiv {__version__}")
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the model ids")
     s = sub.add_parser("solve", help="print the worked solution of a model")
@@ -78,12 +104,98 @@ def _whole(option: str, text: str, low: int, high: int) -> int:
 
 
 def _write(text: str, path: str | None) -> None:
-    """Write ``text`` to stdout, or whole to ``path`` (through a temporary file renamed over it):
-    a symlink's target is written, and the file gets the mode an ordinary new file would (or
-    keeps the one it had)."""
-    if path is None:
-        sys.stdout.write(text)
+    """Write ``text`` to standard output, or to ``path`` (see :func:`_write_file`)."""
+    if path is not None:
+        _write_file(text, path)
         return
+    stream = sys.stdout
+    if stream is None:  # started with standard output closed (>&-)
+        raise UsageError("cannot write to standard output: it is closed; redirect it, or give -o FILE")
+    binary = getattr(stream, "buffer", None)
+    try:
+        if binary is None:  # a text-only stream (a test's StringIO)
+            stream.write(text)
+        else:  # bytes, until all are taken: an unbuffered stream's text layer drops a short write
+            stream.flush()
+            data = memoryview(text.replace("\n", os.linesep).encode(stream.encoding, stream.errors))
+            while data:
+                written = binary.write(data)
+                if written is None:  # a non-blocking descriptor that is full
+                    raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+                data = data[written:]
+        stream.flush()
+    except BrokenPipeError:
+        _abandon_stdout()
+        raise _StdoutClosedByReader() from None
+    except OSError as e:
+        _abandon_stdout()
+        raise UsageError(f"cannot write to standard output ({e.strerror or e})") from None
+    except UnicodeEncodeError as e:
+        raise UsageError(f"cannot write to standard output: its encoding, {e.encoding}, has no "
+                         f"U+{ord(e.object[e.start]):04X}; set PYTHONIOENCODING=utf-8, or give -o FILE") from None
+
+
+class _StdoutClosedByReader(Exception):
+    """Standard output is a pipe whose reader has gone (``symderiv ... | head -1``)."""
+
+
+def _abandon_stdout() -> None:
+    """Point standard output's descriptor at the null device, so that the interpreter's last flush
+    of what could not be written raises nothing at shutdown (Python's recipe for SIGPIPE)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file descriptor (a test's capture)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+
+
+_REFUSED_KINDS = {stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+
+
+def _write_file(text: str, path: str) -> None:
+    """Write ``text`` to the file ``path``. A regular file (or a new one) is written whole or not
+    at all, through a temporary file renamed over it: a symlink's target is written, a hard link
+    is replaced by a new file. A FIFO or a character device is written straight into (it cannot be
+    replaced); a directory, a block device, a socket, a dangling symlink or a loop is refused."""
+    if not path:
+        raise UsageError("-o: the file name is empty; name a file, or leave out -o to write to standard output")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise UsageError(f"-o {path}: cannot write there (a symbolic link to {os.readlink(path)!r}, "
+                             "which does not exist)") from None
+        mode = None
+    except OSError as e:
+        reason = "a loop of symbolic links" if e.errno == errno.ELOOP else e.strerror or str(e)
+        raise UsageError(f"-o {path}: cannot write there ({reason})") from None
+    if mode is None or stat.S_ISREG(mode):
+        _replace_file(text, path)
+    elif stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        _write_into(text, path)
+    elif stat.S_ISDIR(mode):
+        raise UsageError(f"-o {path}: cannot write there ({os.strerror(errno.EISDIR)})")
+    else:
+        kind = _REFUSED_KINDS.get(stat.S_IFMT(mode), "not a file")
+        raise UsageError(f"-o {path}: cannot write there ({kind}; -o writes regular files, FIFOs "
+                         "and character devices)")
+
+
+def _write_into(text: str, path: str) -> None:
+    """Write ``text`` straight into an existing FIFO or character device (never created here)."""
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY), "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise UsageError(f"-o {path}: cannot write there ({e.strerror or e})") from None
+
+
+def _replace_file(text: str, path: str) -> None:
+    """Write ``text`` whole to the regular (or new) file ``path``, through a temporary file renamed
+    over it: a symlink's target is written, and the file gets the mode an ordinary new file would
+    (or keeps the one it had)."""
     target = os.path.realpath(path)
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -148,15 +260,33 @@ def _progress() -> contextlib.AbstractContextManager:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``symderiv`` command."""
+    """Entry point of the ``symderiv`` command; returns the exit status: 0 done, 2 bad input
+    (one line on stderr), 1 a bug of symderiv (one line saying so; ``SYMDERIV_TRACEBACK=1``
+    shows the traceback instead), 130 interrupted, 141 standard output closed by its reader."""
     try:
         return run(argv)
     except SymderivError as e:
         print(f"symderiv: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except _StdoutClosedByReader:  # quiet, as a Unix tool killed by SIGPIPE
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("symderiv: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as e:  # InternalError, or any other bug: never reported like bad input
+        if os.environ.get("SYMDERIV_TRACEBACK") == "1":
+            raise
+        print(_internal_error_line(e), file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _internal_error_line(e: Exception) -> str:
+    """The one line that reports a bug: the exception's type and message, and where to report it."""
+    message = re.sub(r"\s*\n\s*", " ", str(e).strip())
+    if len(message) > _LONGEST_MESSAGE:
+        message = message[:_LONGEST_MESSAGE] + "…"
+    what = f"{type(e).__name__}: {message}" if message else type(e).__name__
+    return f"symderiv: internal error (a bug, not your input): {what}; {REPORT_BUGS}"
 
 
 if __name__ == "__main__":
