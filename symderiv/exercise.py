@@ -22,6 +22,7 @@ the same variants, whichever order or process computes them.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import math
 import os
 import random
@@ -33,7 +34,8 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .errors import ParameterError, SymderivError
+from . import limits
+from .errors import ParameterError, SizeError, SymderivError
 from .models import Param, get_model
 from .printing import format_float, latex, text
 from .solution import Remark, Solution, Step
@@ -258,21 +260,19 @@ class Asked:
     this entry of it (``∂L/∂K[1,2]``; the same as the group for a scalar), ``latex`` its name in
     LaTeX, ``value`` the float, ``exact`` the exact value as text (None when it has no short
     closed form), ``shown`` the value to the digits shown and ``tolerance`` the absolute
-    tolerance a platform accepts (one unit in the last digit shown; 0 for an integer)."""
+    tolerance a platform accepts (one unit in the last digit shown; 0 for an integer); ``key``
+    the name as an identifier (``dL_dK_1_2``), an answer's name on a platform; ``gradient``
+    whether it is a gradient (a step of the backward pass)."""
 
     group: str
     name: str
+    key: str
     latex: str
     value: float
     exact: str | None
     shown: str
     tolerance: float
     gradient: bool
-
-    @property
-    def key(self) -> str:
-        """The name as an identifier (``dL_dK_1_2``): an answer's name on a platform."""
-        return identifier(self.name)
 
 
 def identifier(name: str) -> str:
@@ -361,7 +361,8 @@ def asked_values(sol: Solution, names: Sequence[str], digits: int) -> tuple[Aske
     """The values asked, from the solution (see :class:`Asked`)."""
     steps = named_steps(sol)
     defs = _definitions(sol)
-    out = []
+    out: list[Asked] = []
+    keys: set[str] = set()
     for name, only in resolve_ask(sol, names):
         step, kind = steps[name]
         lhs = latex(step.lhs, sol.names)
@@ -375,7 +376,11 @@ def asked_values(sol: Solution, names: Sequence[str], digits: int) -> tuple[Aske
             shown = str(exact) if integer else format_float(approx, digits)
             tolerance = 0.0 if integer or approx == 0 else float(
                 mpmath.mpf(10) ** (int(mpmath.floor(mpmath.log10(abs(approx)))) - digits + 1))
-            out.append(Asked(name, entry, tex, float(approx), _closed(exact, approx, defs), shown, tolerance,
+            key = identifier(entry)
+            while key in keys:
+                key += "_"
+            keys.add(key)
+            out.append(Asked(name, entry, key, tex, float(approx), _closed(exact, approx, defs), shown, tolerance,
                              kind in GRADIENTS))
     return tuple(out)
 
@@ -463,6 +468,7 @@ class Plan:
     digits: int = 4
     allow_kinks: bool = False
     seed: int = 0
+    max_size: int | None = None  # the size limit each solve runs under (None: the caller's)
 
     @property
     def count(self) -> int:
@@ -471,7 +477,7 @@ class Plan:
 
 
 def plan(model: str, *, seed: int = 0, vary: Mapping[str, Any] | None = None, ask: Sequence[str] | None = None,
-         allow_kinks: bool = False, digits: int = 4) -> Plan:
+         allow_kinks: bool = False, digits: int = 4, max_size: int | None = None) -> Plan:
     """Check a request for variants and parse its ranges (see the module docstring)."""
     m = get_model(model)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
@@ -492,7 +498,7 @@ def plan(model: str, *, seed: int = 0, vary: Mapping[str, Any] | None = None, as
         raise ParameterError(f"{model}: give the values to ask with --ask NAME")
     if len(asked) > 100:
         raise ParameterError("--ask: at most 100 names")
-    return Plan(model, ranges, asked, setup, digits, allow_kinks, seed)
+    return Plan(model, ranges, asked, setup, digits, allow_kinks, seed, max_size)
 
 
 def _as_text(value: Any) -> str:
@@ -533,7 +539,10 @@ def draw(p: Plan, index: int, start: int = 0, taken: Iterable[str] = ()) -> tupl
             why = "every draw repeated an earlier variant"
             continue
         try:
-            sol = model.solve(**params)
+            with limits.size_limit(p.max_size) if p.max_size else contextlib.nullcontext():
+                sol = model.solve(**params)
+        except SizeError:
+            raise
         except SymderivError as e:  # a draw the model refuses (a kernel larger than the image, log 0)
             why = str(e)
             continue
