@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import decimal
 import math
 import os
 import random
@@ -125,7 +126,7 @@ def parse_range(text: str, param: Param, model: str) -> Range:
         return Range(text, fixed=s)
     body, shape = s, None
     m = _SHAPE.search(s)
-    if m and s[:m.start()].rstrip().endswith((")", "}")):
+    if m and s[:m.start()].rstrip()[-1:] in tuple(")}0123456789"):
         body, shape = s[:m.start()].strip(), tuple(int(d) for d in m.group(1).split(","))
         if any(d < 1 for d in shape) or math.prod(shape) > MAX_ENTRIES:
             raise ParameterError(f"{where}: a shape has dimensions of at least 1 and at most {MAX_ENTRIES} entries")
@@ -221,7 +222,7 @@ SETUPS: dict[str, Setup] = {
                              "w2": "int(-3..3)"},
                             ("f8", "∂f/∂w0", "∂f/∂x0", "∂f/∂w1", "∂f/∂x1", "∂f/∂w2")),
     "max-gate": Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)", "w": "int(-5..5)"},
-                      ("f4", "∂f/∂x", "∂f/∂y", "∂f/∂z", "∂f/∂w"), zero_ok=("∂f/∂z", "∂f/∂w")),
+                      ("f4", "∂f/∂x", "∂f/∂y", "∂f/∂z", "∂f/∂w"), zero_ok=("∂f/∂z", "∂f/∂w"), places=1),
     "xor-mlp": Setup({"W1": "int(-2..2)", "b1": "int(-1..1)", "w2": "int(-2..2)", "b2": "int(-1..1)",
                       "row": "int(0..3)"},
                      ("yhat", "L", "∂L/∂b2", "∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"),
@@ -374,8 +375,8 @@ def asked_values(sol: Solution, names: Sequence[str], digits: int) -> tuple[Aske
                 "_{" + ",".join(str(i + 1) for i in index) + "}"
             integer = exact is not None and exact.is_Integer
             shown = str(exact) if integer else format_float(approx, digits)
-            tolerance = 0.0 if integer or approx == 0 else float(
-                mpmath.mpf(10) ** (int(mpmath.floor(mpmath.log10(abs(approx)))) - digits + 1))
+            tolerance = 0.0 if integer or approx == 0 else \
+                float(10.0 ** (decimal.Decimal(shown).adjusted() - digits + 1))  # a unit in the last digit
             key = identifier(entry)
             while key in keys:
                 key += "_"
@@ -551,8 +552,9 @@ def draw(p: Plan, index: int, start: int = 0, taken: Iterable[str] = ()) -> tupl
         if reason is None:
             return Exercise(p.model, index, params, asked, sol), attempt
         why = reason
-    raise ParameterError(f"{p.model}: no nice variant {index + 1} in {MAX_DRAWS} draws (the last: {why}); "
-                        "widen the ranges with --vary, or --allow-kinks")
+    advice = "keep them with --allow-kinks, or widen the ranges with --vary" if why.startswith("a kink") else \
+        "widen the ranges with --vary"
+    raise ParameterError(f"{p.model}: no nice variant {index + 1} in {MAX_DRAWS} draws (the last: {why}); {advice}")
 
 
 def check_count(p: Plan, n: int) -> None:
