@@ -29,7 +29,7 @@ import os
 import random
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import mpmath
@@ -49,11 +49,8 @@ MAX_VARIANTS = 1000
 #: Bounds of the numbers a range may name, and of an explicit shape.
 MAX_MAGNITUDE = 10**6
 MAX_ENTRIES = 10_000
-#: A nice variant's values stay below this in size; a nonzero asked gradient stays above MIN_ASKED.
+#: A nice variant's values stay below this in size.
 MAX_VALUE = 10**4
-MIN_ASKED = mpmath.mpf("1e-3")
-#: A value whose float is below this (at 50 digits) is zero.
-ZERO = mpmath.mpf(10) ** -40
 KINK = "the derivative is undefined there"
 #: The kinds of section whose steps are gradients.
 GRADIENTS = ("backward", "results")
@@ -205,13 +202,15 @@ def _choices(body: str, where: str, param: Param) -> list[Any]:
 @dataclass(frozen=True)
 class Setup:
     """A model's exercise defaults: ``ranges`` (parameter -> range text), the names ``ask``ed,
-    the asked names allowed to be zero, and how many decimal places an exact rational
-    intermediate may have (``places``) in a nice variant."""
+    the asked names allowed to be zero, how many decimal places an exact rational intermediate
+    may have (``places``) and how small an asked gradient may be (``min_asked``) in a nice
+    variant."""
 
     ranges: Mapping[str, str]
     ask: tuple[str, ...]
     zero_ok: tuple[str, ...] = ()
     places: int = 0
+    min_asked: float = 1e-3
 
 
 #: Per-model defaults (docs/exercises.md explains what each accepts as nice).
@@ -220,7 +219,7 @@ SETUPS: dict[str, Setup] = {
     "graph-mul-add": Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
     "sigmoid-neuron": Setup({"w0": "int(-3..3)", "x0": "int(-2..2)", "w1": "int(-3..3)", "x1": "int(-2..2)",
                              "w2": "int(-3..3)"},
-                            ("f8", "∂f/∂w0", "∂f/∂x0", "∂f/∂w1", "∂f/∂x1", "∂f/∂w2")),
+                            ("f8", "∂f/∂w0", "∂f/∂x0", "∂f/∂w1", "∂f/∂x1", "∂f/∂w2"), min_asked=0.02),
     "max-gate": Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)", "w": "int(-5..5)"},
                       ("f4", "∂f/∂x", "∂f/∂y", "∂f/∂z", "∂f/∂w"), zero_ok=("∂f/∂z", "∂f/∂w"), places=1),
     "xor-mlp": Setup({"W1": "int(-2..2)", "b1": "int(-1..1)", "w2": "int(-2..2)", "b2": "int(-1..1)",
@@ -433,12 +432,12 @@ def _closed(exact: sp.Expr | None, approx: mpmath.mpf, defs: Mapping[sp.Symbol, 
 # ----- nice numbers -------------------------------------------------------------------------
 def unpleasant(sol: Solution, asked: Sequence[Asked], setup: Setup, allow_kinks: bool) -> str | None:
     """Why a variant is not nice, or None: a kink (unless allowed), an asked gradient that is zero
-    (or below 0.001), a value of 10,000 or more, an exact rational needing more decimal places
+    (or below the model's ``min_asked``), a value of 10,000 or more, an exact rational needing more decimal places
     than the model's ``places`` or more than three digits before the point."""
     zero_ok = set(setup.zero_ok)
     for a in asked:
         if a.gradient and a.group not in zero_ok and a.name not in zero_ok:
-            if abs(a.value) < MIN_ASKED:
+            if abs(a.value) < setup.min_asked:
                 return f"{a.name} is {a.shown}"
     scale = 10**setup.places
     for section in sol.sections:

@@ -23,7 +23,7 @@ from ..exercise import Asked, Exercise, Plan, Record, build, named_steps
 from ..printing import latex, text
 from ..render import chain
 from ..render.latex import blocks, escape
-from ..solution import Remark, Solution, Step, Table, shown_text
+from ..solution import Solution, Step, Table, shown_text
 
 #: The formats of ``symderiv exercise --format``.
 FORMATS = ("latex", "moodle", "prairielearn", "json", "html")
@@ -168,7 +168,7 @@ def asked_phrase(group_tex: str, shape: tuple[int, ...]) -> str:
 
 
 # ----- the pieces, made where each variant is drawn ------------------------------------------
-def piece(fmt: str, digits: int, key: bool, ex: Exercise) -> Any:
+def piece(fmt: str, digits: int, ex: Exercise) -> Any:
     """Variant ``ex`` in ``fmt``: what :func:`export` joins."""
     if fmt == "latex":
         from .exam import variant_latex
@@ -186,7 +186,7 @@ def export(p: Plan, n: int, fmt: str, *, key: bool = False, jobs: int = 1) -> st
     """``n`` variants of the plan as one document in ``fmt`` (latex, moodle, json or html)."""
     if fmt not in FORMATS or fmt == "prairielearn":
         raise ParameterError(f"--format: unknown exercise format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    done = build(p, n, jobs, functools.partial(piece, fmt, p.digits, key))
+    done = build(p, n, jobs, functools.partial(piece, fmt, p.digits))
     records = [r for r, _ in done]
     pieces = [d for _, d in done]
     if fmt == "latex":

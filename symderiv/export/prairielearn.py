@@ -14,6 +14,7 @@ import hashlib
 import html
 import json
 import os
+import pprint
 import shutil
 import tempfile
 import uuid
@@ -95,7 +96,7 @@ def folder_files(p: Plan, qid: str) -> dict[str, str]:
             f"<p>Find, to {p.digits} significant digits (whole numbers exactly):</p>\n<ul>{finds}</ul>\n"
             "</pl-question-panel>\n\n" + "\n".join(inputs) + "\n\n"
             "<pl-answer-panel>\n{{{params.symderiv.solution}}}\n</pl-answer-panel>\n")
-    server = SERVER.format(title=st.title, model=p.model, question=json.dumps(question_spec(p), ensure_ascii=False))
+    server = SERVER.format(title=st.title, model=p.model, question=pprint.pformat(question_spec(p), sort_dicts=False, width=100))
     return {"info.json": json.dumps(info, indent=2, ensure_ascii=False) + "\n", "question.html": page,
             "server.py": server}
 
