@@ -114,7 +114,11 @@ def _formula_rows(sol: Solution, items: Sequence[Any]) -> list[str]:
         entry = re.fullmatch(r"(.+?)((?:_\d+)+)", text(s.lhs, sol.names))
         if entry and not _shape(s) and entry.group(1) in matrices:
             continue
-        rows.append(f"{latex(s.lhs, sol.names)} &= {latex(s.formula, sol.names)}")
+        formula = latex(s.formula, sol.names)
+        if isinstance(s.formula, sp.Add) and len(s.formula.args) > 6:  # a long sum: its ends, and dots
+            terms = [latex(t, sol.names) for t in s.formula.args]
+            formula = f"{terms[0]} + {terms[1]} + \\dots + {terms[-1]}"
+        rows.append(f"{latex(s.lhs, sol.names)} &= {formula}")
     return rows
 
 

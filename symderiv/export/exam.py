@@ -35,7 +35,7 @@ def variant_latex(ex: Exercise, st: Statement, digits: int) -> str:
         out.append("Given " + ", ".join(f"${g}$" for g in st.given) + ".\n")
     if st.forward:
         out.append("\\par The forward pass:\n\\begin{align*}\n" + " \\\\\n".join(st.forward) + "\n\\end{align*}")
-    out.append(f"Find, to {digits} significant digits:\n\\begin{{parts}}")
+    out.append(f"Find (to {digits} significant digits where not a whole number):\n\\begin{{parts}}")
     groups = answers_by_group(ex.asked)
     for name, tex, shape in st.asked:
         answer = _answer_tex(groups[name], shape)

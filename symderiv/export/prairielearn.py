@@ -93,7 +93,7 @@ def folder_files(p: Plan, qid: str) -> dict[str, str]:
                       f'atol="{{{{params.symderiv.atol.{a.key}}}}}"></pl-number-input></p>')
     finds = "".join(f"<li>{_no_mustache(asked_phrase(g[1], g[2]))}</li>" for g in groups.values())
     page = ("<pl-question-panel>\n{{{params.symderiv.statement}}}\n"
-            f"<p>Find, to {p.digits} significant digits (whole numbers exactly):</p>\n<ul>{finds}</ul>\n"
+            f"<p>Find (to {p.digits} significant digits where not a whole number):</p>\n<ul>{finds}</ul>\n"
             "</pl-question-panel>\n\n" + "\n".join(inputs) + "\n\n"
             "<pl-answer-panel>\n{{{params.symderiv.solution}}}\n</pl-answer-panel>\n")
     server = SERVER.format(title=st.title, model=p.model, question=pprint.pformat(question_spec(p), sort_dicts=False, width=100))

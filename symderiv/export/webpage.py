@@ -36,7 +36,7 @@ def variant_html(ex: Exercise, st: Statement, digits: int) -> str:
         out.append("<p>The forward pass:</p>")
         out.append(to_mathml(align(list(st.forward))))
     groups = answers_by_group(ex.asked)
-    out.append(f"<p>Find, to {digits} significant digits:</p>\n<ol type=\"a\">")
+    out.append(f"<p>Find (to {digits} significant digits where not a whole number):</p>\n<ol type=\"a\">")
     for _, tex, _ in st.asked:
         out.append(f"<li>{to_mathml(tex, 'inline')}</li>")
     out.append("</ol>")
