@@ -29,6 +29,7 @@ The package is layered (each layer imports only those below it; ``lint-imports``
 from .engine import CONVENTIONS, GATES, MATRIX_GATES, Convention, Gate, MatrixGate, add_gate, add_matrix_gate
 from .errors import (DiagramError, EmbedError, FormulaError, GraphError, InternalError, MathMLError, NotReal,
                      ParameterError, SizeError, SymderivError, UnknownModelError, UsageError)
+from .exercise import exercises
 from .formula import derive
 from .graph import Backward, Graph, Node
 from .limits import size_limit
@@ -54,6 +55,6 @@ __all__ = [
     "Backward", "CONVENTIONS", "Convention", "DiagramError", "EmbedError", "FORMATS", "FormulaError", "GATES", "Gate",
     "Graph", "GraphError", "InternalError", "MATRIX_GATES", "MathMLError", "MatrixGate", "Node", "NotReal",
     "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table",
-    "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "derive", "get_model", "models",
+    "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "derive", "exercises", "get_model", "models",
     "notebook_output", "parse_value", "render", "reset", "size_limit", "solution", "solve", "var",
 ]

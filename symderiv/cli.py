@@ -1,4 +1,5 @@
-"""The command line: ``symderiv list``, ``solve MODEL [--set NAME=VALUE ...]``, ``derive FORMULA``, ``book``.
+"""The command line: ``symderiv list``, ``solve MODEL [--set NAME=VALUE ...]``, ``derive FORMULA``, ``book``,
+``exercise MODEL``.
 
 Bad input prints one line to stderr and exits with status 2, a bug of symderiv one line saying so
 and status 1; regular output files are written whole or not at all, FIFOs and character devices
@@ -70,12 +71,23 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--nary", action="store_true", help="keep a + b + c as one gate (default: two-input gates)")
     d.add_argument("--convention", default="pytorch", help="derivative at kinks: pytorch, tensorflow or half")
     b = sub.add_parser("book", help="every model's worked solution in one LaTeX document")
+    x = sub.add_parser("exercise", help="randomized variants of a model: a sheet and key, Moodle or PrairieLearn")
+    x.add_argument("model", help="model id (see 'symderiv list')")
+    x.add_argument("--variants", default="1", metavar="N", help="how many variants (default 1)")
+    x.add_argument("--seed", default="0", help="the same seed gives the same variants (default 0)")
+    x.add_argument("--vary", action="append", default=[], metavar="NAME=RANGE",
+                   help="a parameter's range: int(-3..3), int(-5..5)/10, {0, 1}, or a fixed value")
+    x.add_argument("--ask", action="append", default=[], metavar="NAME", help="a value to ask (as 'solve' prints it)")
+    x.add_argument("--allow-kinks", action="store_true", help="keep variants at a kink (ReLU at 0, a tie in max)")
+    x.add_argument("--format", default="latex", help="latex, moodle, prairielearn, json or html (default latex)")
+    x.add_argument("--key", action="store_true", help="latex: the answer key (\\printanswers)")
+    x.add_argument("--jobs", default=None, metavar="N", help="worker processes (default: every core)")
     for q in (s, d):
         q.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                        help="set a value: a number (-2, 0.5, 1/3) or a list ([[0.5,-0.3],[0.8,0.2]])")
         q.add_argument("--format", default="text", help=f"one of {', '.join(FORMATS)} (default text)")
         q.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
-    for q in (s, d, b):
+    for q in (s, d, b, x):
         q.add_argument("--digits", default="4", help="significant digits of floats (default 4)")
         q.add_argument("--max-size", default=str(DEFAULT_MAX_SIZE), metavar="N",
                        help=f"refuse graphs with more than N gate inputs (default {DEFAULT_MAX_SIZE})")
@@ -83,15 +95,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _settings(pairs: Sequence[str]) -> dict[str, str]:
+def _settings(pairs: Sequence[str], option: str = "--set") -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         name, eq, value = pair.partition("=")
         name = name.strip()
         if not eq or not name:
-            raise UsageError(f"--set {pair!r}: expected NAME=VALUE, like --set x=-2")
+            raise UsageError(f"{option} {pair!r}: expected NAME=VALUE, like {option} x=-2")
         if name in out:
-            raise UsageError(f"--set: {name} is given twice")
+            raise UsageError(f"{option}: {name} is given twice")
         out[name] = value.strip()
     return out
 
@@ -226,6 +238,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         width = max(map(len, MODELS))
         _write("".join(f"{m.id.ljust(width)}  {m.title}\n" for m in MODELS.values()), None)
         return 0
+    if args.command == "exercise":
+        return _exercise(args)
     if getattr(args, "format", "text") not in FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
     digits = _whole("--digits", args.digits, 1, 30)
@@ -252,6 +266,30 @@ def _solve(args: argparse.Namespace, digits: int) -> str:
     ids = list(MODELS) if args.all else [args.model]
     solutions = [get_model(model_id).solve(**settings) for model_id in ids]
     return render_many(solutions, args.format, digits=digits, standalone=args.standalone)
+
+
+def _exercise(args: argparse.Namespace) -> int:
+    """``symderiv exercise``: variants of a model as a sheet, a quiz or a question folder."""
+    from .exercise import default_jobs, plan
+    from .export import export
+    from .export.prairielearn import folder_files, write_folder
+    n = _whole("--variants", args.variants, 1, 1000)
+    jobs = default_jobs() if args.jobs is None else _whole("--jobs", args.jobs, 1, 256)
+    if args.key and args.format != "latex":
+        raise UsageError("--key: only --format latex has a sheet and a separate key")
+    p = plan(args.model, seed=_whole("--seed", args.seed, 0, 10**12 - 1), vary=_settings(args.vary, "--vary"),
+             ask=args.ask, allow_kinks=args.allow_kinks, digits=_whole("--digits", args.digits, 1, 15),
+             max_size=_whole("--max-size", args.max_size, 1, 10**9))
+    if args.format == "prairielearn":
+        if args.output is None or n != 1:
+            raise UsageError("--format prairielearn writes one question folder, which draws a variant per "
+                             "student: give -o FOLDER and no --variants")
+        write_folder(args.output, folder_files(p, os.path.basename(os.path.normpath(args.output))))
+        return 0
+    with _progress():
+        text = export(p, n, args.format, key=args.key, jobs=jobs)
+    _write(text, args.output)
+    return 0
 
 
 def _progress() -> contextlib.AbstractContextManager:

@@ -1,0 +1,634 @@
+"""Exercises: randomized variants of a catalogue model with nice numbers, and the values asked.
+
+``exercises("sigmoid-neuron", n=30, seed=7)`` draws 30 variants: each numeric parameter from a
+range (per-model defaults; ``vary={"w0": "int(-3..3)"}`` overrides), redrawn until the variant
+is *nice* (no asked gradient zero, no kink, no value needing many digits, every variant
+distinct), and returns one :class:`Exercise` per variant: its parameters, its
+:class:`~symderiv.record.Solution` and the values asked (:class:`Asked`).
+
+A range is parsed by a small grammar (never evaluated)::
+
+    int(A..B)          a whole number from A to B
+    int(A..B)/D        the same divided by D (tenths: int(-5..5)/10)
+    {V, V, ...}        one of these numbers (or words, for a choice parameter)
+    normalized(int(A..B))   entries drawn from the range, divided by their sum (a distribution)
+    ... [N,M]          any of the above with an explicit shape (each entry drawn)
+    VALUE              anything else: a fixed value, as ``--set`` takes it
+
+Variant ``k`` of seed ``s`` depends only on (model, ranges, ``s``, ``k``), so the same seed gives
+the same variants, whichever order or process computes them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import decimal
+import math
+import os
+import random
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import sympy as sp
+
+from . import limits
+from .errors import ParameterError, SizeError, SymderivError
+from .models import Param, get_model
+from .printing import format_float, latex, text
+from .record import Remark, Solution, Step
+from .values import parse_value
+
+#: Draws tried for one variant before giving up (each is one solve of the model).
+MAX_DRAWS = 100
+#: At most this many variants in one call.
+MAX_VARIANTS = 1000
+#: Bounds of the numbers a range may name, and of an explicit shape.
+MAX_MAGNITUDE = 10**6
+MAX_ENTRIES = 10_000
+#: A nice variant's values stay below this in size.
+MAX_VALUE = 10**4
+KINK = "the derivative is undefined there"
+#: The kinds of section whose steps are gradients.
+GRADIENTS = ("backward", "results")
+
+
+# ----- ranges -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Range:
+    """What one parameter takes in a variant: ``fixed`` text, or a draw (``choices`` for each
+    entry, of ``shape``; ``normalized``: the entries divided by their sum)."""
+
+    text: str
+    fixed: str | None = None
+    choices: tuple[Any, ...] = ()
+    shape: tuple[int, ...] = ()
+    normalized: bool = False
+
+    @property
+    def count(self) -> int:
+        """How many different values the draw can give (capped at 10**18)."""
+        if self.fixed is not None:
+            return 1
+        entries = math.prod(self.shape)
+        return min(10**18, len(self.choices) ** min(entries, 64))
+
+    def draw(self, rng: random.Random) -> Any:
+        """One value: a number, a word, or nested lists of the shape."""
+        if self.fixed is not None:
+            return self.fixed
+
+        def fill(shape: tuple[int, ...]) -> Any:
+            if not shape:
+                return rng.choice(self.choices)
+            return [fill(shape[1:]) for _ in range(shape[0])]
+
+        value = fill(self.shape)
+        if self.normalized:
+            total = sum(_flat(value))
+            if total == 0:
+                return None
+            value = _scale(value, 1 / total)
+        return value
+
+
+def _flat(v: Any) -> list[Any]:
+    return [x for item in v for x in _flat(item)] if isinstance(v, list) else [v]
+
+
+def _scale(v: Any, factor: sp.Rational) -> Any:
+    return [_scale(x, factor) for x in v] if isinstance(v, list) else v * factor
+
+
+_INT_RANGE = re.compile(r"int\(\s*([+-]?[0-9]{1,7})\s*\.\.\s*([+-]?[0-9]{1,7})\s*\)(?:\s*/\s*([0-9]{1,7}))?")
+_SHAPE = re.compile(r"\s*\[\s*([0-9]{1,4}(?:\s*,\s*[0-9]{1,4}){0,3})\s*\]\s*$")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,40}")
+
+
+def parse_range(text: str, param: Param, model: str) -> Range:
+    """``text`` (the grammar of this module's docstring) as the range of ``param``; every value
+    it can give is checked against the parameter up front. Raises :class:`ParameterError`."""
+    where = f"--vary {param.name}={text}"
+    s = text.strip()
+    if len(s) > 10_000:
+        raise ParameterError(f"--vary {param.name}: the range is longer than 10000 characters")
+    if not s.startswith(("int(", "{", "normalized(")):
+        try:
+            param.convert(s, model)
+        except ParameterError as e:
+            raise ParameterError(f"{where}: {e}") from None
+        return Range(text, fixed=s)
+    body, shape = s, None
+    m = _SHAPE.search(s)
+    if m and s[:m.start()].rstrip()[-1:] in tuple(")}0123456789"):
+        body, shape = s[:m.start()].strip(), tuple(int(d) for d in m.group(1).split(","))
+        if any(d < 1 for d in shape) or math.prod(shape) > MAX_ENTRIES:
+            raise ParameterError(f"{where}: a shape has dimensions of at least 1 and at most {MAX_ENTRIES} entries")
+    normalized = body.startswith("normalized(")
+    if normalized:
+        if not body.endswith(")"):
+            raise ParameterError(f"{where}: expected normalized(int(A..B))")
+        body = body[len("normalized("):-1].strip()
+    choices = _choices(body, where, param)
+    if normalized and not all(isinstance(c, sp.Rational) and c >= 0 for c in choices):
+        raise ParameterError(f"{where}: normalized() draws non-negative numbers, like normalized(int(1..5))")
+    if param.kind in ("number",) and shape:
+        raise ParameterError(f"{where}: {param.name} is a number; a shape is for list parameters")
+    if param.kind in ("int", "choice", "text"):
+        if shape or normalized:
+            raise ParameterError(f"{where}: {param.name} takes one value; no shape or normalized()")
+    if param.kind in ("array", "number-or-array") and shape is None:
+        if param.default is None:
+            raise ParameterError(f"{where}: {param.name} has no default shape; give one, like {body}[2,2]")
+        shape = _shape(param.convert(param.default, model))
+    shape = shape or ()
+    if param.kind == "array" and len(shape) != len(param.shape):
+        raise ParameterError(f"{where}: {param.name} has {len(param.shape)} dimension(s), the shape "
+                            f"{list(shape)} has {len(shape)}")
+    for c in choices:  # every value the draw can give is one the model takes
+        try:
+            param.convert(_constant(c, shape) if shape else (int(c) if param.kind == "int" else c), model)
+        except ParameterError as e:
+            raise ParameterError(f"{where}: {e}") from None
+    return Range(text, choices=tuple(choices), shape=shape, normalized=normalized)
+
+
+def _constant(c: Any, shape: tuple[int, ...]) -> Any:
+    return c if not shape else [_constant(c, shape[1:]) for _ in range(shape[0])]
+
+
+def _shape(v: Any) -> tuple[int, ...]:
+    return (len(v), *_shape(v[0])) if isinstance(v, list) else ()
+
+
+def _choices(body: str, where: str, param: Param) -> list[Any]:
+    m = _INT_RANGE.fullmatch(body)
+    if m:
+        low, high, divisor = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+        if low > high:
+            raise ParameterError(f"{where}: empty range: {low} is above {high}")
+        if max(abs(low), abs(high), divisor) > MAX_MAGNITUDE or divisor == 0:
+            raise ParameterError(f"{where}: the bounds are at most {MAX_MAGNITUDE:,} in size and the divisor "
+                                f"a whole number from 1 to {MAX_MAGNITUDE:,}")
+        if high - low > MAX_MAGNITUDE:
+            raise ParameterError(f"{where}: the range has more than {MAX_MAGNITUDE:,} values")
+        if divisor != 1 and param.kind == "int":
+            raise ParameterError(f"{where}: {param.name} is a whole number; a divisor makes fractions")
+        return [sp.Rational(v, divisor) for v in range(low, high + 1)]
+    if body.startswith("{") and body.endswith("}"):
+        items = [t.strip() for t in body[1:-1].split(",")]
+        if not items or any(not t for t in items) or len(items) > 100:
+            raise ParameterError(f"{where}: expected {{V, V, ...}}: one to 100 values, separated by commas")
+        out: list[Any] = []
+        for t in items:
+            if param.kind == "choice" and _WORD.fullmatch(t):
+                out.append(t)
+                continue
+            try:
+                out.append(parse_value(t, where))
+            except ParameterError as e:
+                raise ParameterError(str(e)) from None
+            if isinstance(out[-1], list):
+                raise ParameterError(f"{where}: the values of {{...}} are numbers; give a shape after it")
+        return list(dict.fromkeys(out))
+    raise ParameterError(f"{where}: expected int(A..B), int(A..B)/D, {{V, V, ...}} or normalized(int(A..B)), "
+                        "optionally followed by a shape [N,M]")
+
+
+# ----- what each model draws and asks -------------------------------------------------------
+@dataclass(frozen=True)
+class Setup:
+    """A model's exercise defaults: ``ranges`` (parameter -> range text), the names ``ask``ed,
+    the asked names allowed to be zero, how many decimal places an exact rational intermediate
+    may have (``places``) and how small an asked gradient may be (``min_asked``) in a nice
+    variant."""
+
+    ranges: Mapping[str, str]
+    ask: tuple[str, ...]
+    zero_ok: tuple[str, ...] = ()
+    places: int = 0
+    min_asked: float = 1e-3
+
+
+#: Per-model defaults (docs/exercises.md explains what each accepts as nice).
+SETUPS: dict[str, Setup] = {
+    "graph-add-mul": Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
+    "graph-mul-add": Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
+    "sigmoid-neuron": Setup({"w0": "int(-3..3)", "x0": "int(-2..2)", "w1": "int(-3..3)", "x1": "int(-2..2)",
+                             "w2": "int(-3..3)"},
+                            ("f8", "∂f/∂w0", "∂f/∂x0", "∂f/∂w1", "∂f/∂x1", "∂f/∂w2"), min_asked=0.02),
+    "max-gate": Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)", "w": "int(-5..5)"},
+                      ("f4", "∂f/∂x", "∂f/∂y", "∂f/∂z", "∂f/∂w"), zero_ok=("∂f/∂z", "∂f/∂w"), places=1),
+    "xor-mlp": Setup({"W1": "int(-2..2)", "b1": "int(-1..1)", "w2": "int(-2..2)", "b2": "int(-1..1)",
+                      "row": "int(0..3)"},
+                     ("yhat", "L", "∂L/∂b2", "∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"),
+                     zero_ok=("∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"), places=1),
+    "sigmoid-chain": Setup({"x": "int(-2..2)", "w": "int(-4..4)/2", "y": "{0, 1}"},
+                           ("L", "∂L/∂x", "∂L/∂w1", "∂L/∂w2", "∂L/∂w3"), places=1),
+    "dropout": Setup({"p": "{1/2, 1/4, 3/4, 1/5, 4/5}", "outputs": "int(1..6)"},
+                     ("S", "E[T_train]", "T_test(standard)", "E[T_train(inverted)]"), places=2),
+    "conv2d": Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
+    "conv2d-padding": Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
+    "conv-volume": Setup({"height": "int(4..8)", "width": "int(4..8)", "channels": "{1, 3}",
+                          "kernel_size": "{1, 3, 5}", "filters": "int(2..16)"},
+                         ("parameters per filter", "parameters of the layer", "h_out", "w_out")),
+    "pooling": Setup({"input": "int(-9..9)", "mode": "max"}, ("Y", "∂L/∂X"), zero_ok=("∂L/∂X",)),
+    "rnn": Setup({"W_xh": "int(-5..5)/10", "W_hh": "int(-2..2)/10", "W_hy": "int(-5..5)/10", "xs": "int(-2..2)"},
+                 ("y1", "y2", "∂L/∂W_hh", "∂L/∂W_hy"), places=2),
+    "lstm-step": Setup({"x": "int(-2..2)/2", "h_prev": "int(-2..2)/2", "c_prev": "int(-2..2)/2",
+                        **{f"W_{a}{g}": "int(-5..5)/10" for a in "xh" for g in "ifog"}},
+                       ("c_t", "h_t", "∂L/∂x", "∂L/∂c_prev"), places=3),
+    "autoencoder": Setup({"x": "int(-2..2)", "w_e": "int(-2..2)/2", "w_d": "int(-2..2)/2"},
+                         ("L", "∂L/∂w_e", "∂L/∂w_d"), places=4),
+    "dot-attention": Setup({"hs": "int(-1..2)", "s": "int(-1..1)"}, ("alpha", "c", "∂L/∂s")),
+    "self-attention": Setup({"Q": "int(-5..5)/10", "K": "int(-5..5)/10", "V": "int(-5..5)/10"},
+                            ("Z", "∂L/∂Q"), places=3),
+    "positional-encoding": Setup({"d": "{2, 4, 6}", "n": "int(10..100)"}, ("PE[1] (am)", "PE[2] (a)")),
+    "kl-divergence": Setup({"P": "normalized(int(1..6))", "Q": "normalized(int(1..6))"},
+                           ("D_KL(P‖Q)", "D_KL(Q‖P)"), places=6),
+    "mle": Setup({"family": "bernoulli", "data": "int(0..1)[8]"}, ("θ̂", "L(θ̂)"), places=3),
+}
+
+
+# ----- what is asked ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Asked:
+    """One number asked of the student: ``group`` is the name asked for (``∂L/∂K``), ``name``
+    this entry of it (``∂L/∂K[1,2]``; the same as the group for a scalar), ``latex`` its name in
+    LaTeX, ``value`` the float, ``exact`` the exact value as text (None when it has no short
+    closed form), ``shown`` the value to the digits shown and ``tolerance`` the absolute
+    tolerance a platform accepts (one unit in the last digit shown; 0 for an integer); ``key``
+    the name as an identifier (``dL_dK_1_2``), an answer's name on a platform; ``gradient``
+    whether it is a gradient (a step of the backward pass)."""
+
+    group: str
+    name: str
+    key: str
+    latex: str
+    value: float
+    exact: str | None
+    shown: str
+    tolerance: float
+    gradient: bool
+
+
+def identifier(name: str) -> str:
+    """``∂L/∂K[1,2]`` -> ``dL_dK_1_2``: ASCII letters, digits and underscores."""
+    out = re.sub(r"[^A-Za-z0-9]+", "_", name.replace("∂", "d").replace("θ̂", "theta_hat").replace("θ", "theta")
+                 .replace("/", "_"))
+    out = out.strip("_") or "value"
+    return out if not out[0].isdigit() else "v" + out
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One variant: its ``parameters`` (the values drawn or fixed, as passed to
+    :func:`symderiv.solve`), the :class:`~symderiv.record.Solution` and the values ``asked``."""
+
+    model: str
+    index: int
+    parameters: Mapping[str, Any]
+    asked: tuple[Asked, ...]
+    solution: Solution
+
+
+def named_steps(sol: Solution) -> dict[str, tuple[Step, str]]:
+    """Every step with a value, by its name as ``symderiv solve`` prints it, with its section's
+    kind: the first step of a name, or its first in a backward or results section (``∂f/∂z`` is
+    a local derivative and, when f is the output, a gradient too)."""
+    out: dict[str, tuple[Step, str]] = {}
+    for section in sol.sections:
+        for item in section.items:
+            if isinstance(item, Step) and (item.exact is not None or item.approx is not None):
+                name = text(item.lhs, sol.names)
+                if name not in out or (section.kind in GRADIENTS and out[name][1] not in GRADIENTS):
+                    out[name] = (item, section.kind)
+    return out
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"\s+", "", name).replace("∂", "d")
+
+
+def _entry_suffix(index: tuple[int, ...]) -> str:
+    return "[" + ",".join(str(i + 1) for i in index) + "]"
+
+
+def _entries(step: Step) -> list[tuple[tuple[int, ...], sp.Expr, mpmath.mpf]]:
+    """``(index, exact, float)`` of each entry of a step: one for a scalar, one per entry of a
+    matrix (a single index for a vector)."""
+    if not isinstance(step.exact, sp.MatrixBase) and not isinstance(step.approx, tuple):
+        approx = step.approx
+        if approx is None:  # a whole number shown without its float
+            approx = mpmath.mpf(sp.N(step.exact, 50)) if step.exact.is_number else None
+        return [((), step.exact, approx)] if approx is not None else []
+    rows = step.approx
+    exact = step.exact if isinstance(step.exact, sp.MatrixBase) else None
+    vector = len(rows) == 1 or all(len(r) == 1 for r in rows)
+    out = []
+    for i, row in enumerate(rows):
+        for j, a in enumerate(row):
+            index = (max(i, j),) if vector else (i, j)
+            out.append((index, exact[i, j] if exact is not None else None, a))
+    return out
+
+
+def resolve_ask(sol: Solution, names: Sequence[str]) -> list[tuple[str, tuple[int, ...] | None]]:
+    """The asked names as ``(step name, entry index or None for every entry)``. Raises
+    :class:`ParameterError` for a name the solution does not print."""
+    steps = named_steps(sol)
+    by_normal = {_normal(n): n for n in reversed(list(steps))}
+    out = []
+    for asked in names:
+        name, index = asked.strip(), None
+        m = re.fullmatch(r"(.*?)\s*\[\s*([0-9]{1,4})\s*(?:,\s*([0-9]{1,4})\s*)?\]", name)
+        if name not in steps and _normal(name) not in by_normal and m:
+            name, index = m.group(1), tuple(int(g) - 1 for g in m.groups()[1:] if g is not None)
+        found = name if name in steps else by_normal.get(_normal(name))
+        if found is None:
+            shown = ", ".join(list(steps)[:12]) + (", …" if len(steps) > 12 else "")
+            raise ParameterError(f"--ask {asked!r}: {sol.model} prints no value of that name; it prints {shown}")
+        if index is not None and index not in [e[0] for e in _entries(steps[found][0])]:
+            raise ParameterError(f"--ask {asked!r}: {found} has no entry {_entry_suffix(index)}")
+        out.append((found, index))
+    return out
+
+
+def asked_values(sol: Solution, names: Sequence[str], digits: int) -> tuple[Asked, ...]:
+    """The values asked, from the solution (see :class:`Asked`)."""
+    steps = named_steps(sol)
+    defs = _definitions(sol)
+    out: list[Asked] = []
+    keys: set[str] = set()
+    for name, only in resolve_ask(sol, names):
+        step, kind = steps[name]
+        lhs = latex(step.lhs, sol.names)
+        for index, exact, approx in _entries(step):
+            if only is not None and index != only:
+                continue
+            entry = name + (_entry_suffix(index) if index else "")
+            tex = lhs if not index else (rf"\left({lhs}\right)" if "\\frac" in lhs else f"{{{lhs}}}") + \
+                "_{" + ",".join(str(i + 1) for i in index) + "}"
+            integer = exact is not None and exact.is_Integer
+            shown = str(exact) if integer else format_float(approx, digits)
+            tolerance = 0.0 if integer or approx == 0 else \
+                float(10.0 ** (decimal.Decimal(shown).adjusted() - digits + 1))  # a unit in the last digit
+            key = identifier(entry)
+            while key in keys:
+                key += "_"
+            keys.add(key)
+            out.append(Asked(name, entry, key, tex, float(approx), _closed(exact, approx, defs), shown, tolerance,
+                             kind in GRADIENTS))
+    return tuple(out)
+
+
+def _definitions(sol: Solution) -> dict[sp.Symbol, sp.Expr]:
+    """Each named symbol's exact value: the steps' own, and a matrix step's entries under the
+    entry names (``M_1_2``, ``v_3``) where the solution has such a symbol."""
+    by_text = {n.text: s for s, n in sol.names.items()}
+    defs: dict[sp.Symbol, sp.Expr] = {}
+    for section in sol.sections:
+        for item in section.items:
+            if not isinstance(item, Step) or item.exact is None:
+                continue
+            if isinstance(item.exact, sp.MatrixBase):
+                base = text(item.lhs, sol.names)
+                for index, exact, _ in _entries(item):
+                    sym = by_text.get(base + "_" + "_".join(str(i + 1) for i in index))
+                    if sym is not None and exact is not None:
+                        defs.setdefault(sym, exact)
+            elif isinstance(item.lhs, sp.Symbol):
+                defs.setdefault(item.lhs, item.exact)
+    return defs
+
+
+def _closed(exact: sp.Expr | None, approx: mpmath.mpf, defs: Mapping[sp.Symbol, sp.Expr]) -> str | None:
+    """The exact value with every earlier step's name replaced by its value, as text; None when
+    it does not close, grows past 2,000 characters or does not match the float."""
+    if exact is None:
+        return None
+    for _ in range(50):
+        names = exact.free_symbols & defs.keys()
+        if not names:
+            break
+        exact = exact.xreplace({s: defs[s] for s in names})
+        if sp.count_ops(exact, visual=False) > 400:
+            return None
+    if exact.free_symbols:
+        return None
+    out = str(exact)
+    if len(out) > 2000:
+        return None
+    with mpmath.workdps(30):
+        value = mpmath.mpf(sp.N(exact, 30))
+        if abs(value - approx) > mpmath.mpf(10) ** -20 * max(1, abs(approx)):
+            return None
+    return out
+
+
+# ----- nice numbers -------------------------------------------------------------------------
+def unpleasant(sol: Solution, asked: Sequence[Asked], setup: Setup, allow_kinks: bool) -> str | None:
+    """Why a variant is not nice, or None: a kink (unless allowed), an asked gradient that is zero
+    (or below the model's ``min_asked``), a value of 10,000 or more, an exact rational needing more decimal places
+    than the model's ``places`` or more than three digits before the point."""
+    zero_ok = set(setup.zero_ok)
+    for a in asked:
+        if a.gradient and a.group not in zero_ok and a.name not in zero_ok:
+            if abs(a.value) < setup.min_asked:
+                return f"{a.name} is {a.shown}"
+    scale = 10**setup.places
+    for section in sol.sections:
+        for item in section.items:
+            note = item.note if isinstance(item, (Step, Remark)) else ()
+            if not allow_kinks and note and KINK in sol.note_text(note):
+                return "a kink: " + sol.note_text(note)
+            if not isinstance(item, Step) or item.approx is None:
+                continue
+            for _, exact, approx in _entries(item):
+                if not mpmath.isfinite(approx) or abs(approx) >= MAX_VALUE:
+                    return f"{text(item.lhs, sol.names)} ≈ {format_float(approx, 4)} is too large"
+                if exact is not None and exact.is_Rational and (
+                        (exact * scale).q != 1 or abs(exact) >= 1000):
+                    return f"{text(item.lhs, sol.names)} = {exact} needs too many digits"
+    return None
+
+
+# ----- drawing variants ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Plan:
+    """Everything that decides the variants: the model, the parsed ranges, the names asked."""
+
+    model: str
+    ranges: Mapping[str, Range]
+    ask: tuple[str, ...]
+    setup: Setup
+    digits: int = 4
+    allow_kinks: bool = False
+    seed: int = 0
+    max_size: int | None = None  # the size limit each solve runs under (None: the caller's)
+
+    @property
+    def count(self) -> int:
+        """How many different parameter sets the ranges can give (capped at 10**18)."""
+        return min(10**18, math.prod(r.count for r in self.ranges.values()))
+
+
+def plan(model: str, *, seed: int = 0, vary: Mapping[str, Any] | None = None, ask: Sequence[str] | None = None,
+         allow_kinks: bool = False, digits: int = 4, max_size: int | None = None) -> Plan:
+    """Check a request for variants and parse its ranges (see the module docstring)."""
+    m = get_model(model)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        raise ParameterError(f"--seed: expected a whole number from 0 to 2^63 - 1, got {seed!r}")
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 15:
+        raise ParameterError(f"--digits: an exercise shows 1 to 15 significant digits, got {digits!r}")
+    setup = SETUPS.get(model, Setup({}, ()))
+    params = {p.name: p for p in m.params}
+    texts = dict(setup.ranges)
+    for name, value in (vary or {}).items():
+        if name not in params:
+            raise ParameterError(f"--vary {name}: {model} has no parameter {name!r}; expected one of "
+                                f"{', '.join(params)}")
+        texts[name] = value if isinstance(value, str) else _as_text(value)
+    ranges = {name: parse_range(t, params[name], model) for name, t in texts.items()}
+    asked = tuple(ask) if ask else setup.ask
+    if not asked:
+        raise ParameterError(f"{model}: give the values to ask with --ask NAME")
+    if len(asked) > 100:
+        raise ParameterError("--ask: at most 100 names")
+    return Plan(model, ranges, asked, setup, digits, allow_kinks, seed, max_size)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_as_text(v) for v in value) + "]"
+    return str(value)
+
+
+def _candidate(p: Plan, rng: random.Random) -> dict[str, Any] | None:
+    out = {}
+    for name, r in p.ranges.items():
+        out[name] = r.draw(rng)
+        if out[name] is None:
+            return None
+    return out
+
+
+def _key(params: Mapping[str, Any]) -> str:
+    return repr(sorted((k, _as_text(v)) for k, v in params.items()))
+
+
+def _stream(p: Plan, index: int) -> random.Random:
+    return random.Random(f"symderiv-exercise|{p.model}|{p.seed}|{index}")
+
+
+def draw(p: Plan, index: int, start: int = 0, taken: Iterable[str] = ()) -> tuple[Exercise, int]:
+    """Variant ``index`` of the plan: the first nice draw at or after draw ``start`` of its own
+    random stream whose parameters are not in ``taken``; with the draw's number."""
+    taken = set(taken)
+    rng = _stream(p, index)
+    model = get_model(p.model)
+    why = "every draw was degenerate"
+    for attempt in range(MAX_DRAWS):
+        params = _candidate(p, rng)
+        if attempt < start or params is None:
+            continue
+        if _key(params) in taken:
+            why = "every draw repeated an earlier variant"
+            continue
+        try:
+            with limits.size_limit(p.max_size) if p.max_size else contextlib.nullcontext():
+                sol = model.solve(**params)
+        except SizeError:
+            raise
+        except SymderivError as e:  # a draw the model refuses (a kernel larger than the image, log 0)
+            why = str(e)
+            continue
+        asked = asked_values(sol, p.ask, p.digits)
+        reason = unpleasant(sol, asked, p.setup, p.allow_kinks)
+        if reason is None:
+            return Exercise(p.model, index, params, asked, sol), attempt
+        why = reason
+    advice = "keep them with --allow-kinks, or widen the ranges with --vary" if why.startswith("a kink") else \
+        "widen the ranges with --vary"
+    raise ParameterError(f"{p.model}: no nice variant {index + 1} in {MAX_DRAWS} draws (the last: {why}); {advice}")
+
+
+def check_count(p: Plan, n: int) -> None:
+    """Refuse ``n`` variants up front when the ranges cannot give that many."""
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_VARIANTS:
+        raise ParameterError(f"--variants: expected a whole number from 1 to {MAX_VARIANTS:,}, got {n!r}")
+    if p.count < n:
+        raise ParameterError(f"{p.model}: the ranges give only {p.count} different variant(s), fewer than the "
+                            f"{n} asked; widen them with --vary")
+
+
+def build(p: Plan, n: int, jobs: int = 1,
+          finish: Callable[[Exercise], Any] | None = None) -> list[tuple[Any, Any]]:
+    """Variants 0..n-1 of the plan, each distinct, with ``finish(exercise)`` of each (what a
+    worker renders); with ``jobs`` > 1 in worker processes. The result is the same for every
+    ``jobs``. Each comes as ``(Exercise, None)``, or with ``finish`` as ``(Record, finish(exercise))``."""
+    check_count(p, n)
+    first: list[tuple[Any, int]]
+    if jobs > 1 and n > 1:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, n)) as pool:
+            first = list(pool.map(_work, [(p, k, 0, (), finish) for k in range(n)]))
+    else:
+        first = [_work((p, k, 0, (), finish)) for k in range(n)]
+    out: list[tuple[Any, Any]] = []
+    taken: list[str] = []
+    for k, ((record, done), attempt) in enumerate(first):
+        while _key(record.parameters) in taken:  # a repeat of an earlier variant: draw on
+            (record, done), attempt = _work((p, k, attempt + 1, tuple(taken), finish))
+        taken.append(_key(record.parameters))
+        out.append((record, done))
+    return out
+
+
+@dataclass(frozen=True)
+class Record:
+    """An exercise without its solution (what a worker process sends back)."""
+
+    model: str
+    index: int
+    parameters: Mapping[str, Any]
+    asked: tuple[Asked, ...]
+
+
+def _work(task: tuple) -> tuple[tuple[Any, Any], int]:
+    p, index, start, taken, finish = task
+    ex, attempt = draw(p, index, start, taken)
+    done = finish(ex) if finish is not None else None
+    keep: Any = ex if finish is None else Record(ex.model, ex.index, ex.parameters, ex.asked)
+    return (keep, done), attempt
+
+
+def exercises(model: str, n: int = 1, *, seed: int = 0, vary: Mapping[str, Any] | None = None,
+              ask: Sequence[str] | None = None, allow_kinks: bool = False, digits: int = 4) -> list[Exercise]:
+    """``n`` distinct nice variants of ``model`` (see :mod:`symderiv.exercise`): each an
+    :class:`Exercise` with its parameters, Solution and asked values.
+
+    ``vary`` maps a parameter to a range (``"int(-3..3)"``, ``"int(-5..5)/10"``, ``"{0, 1}"``)
+    or a fixed value; ``ask`` names the values asked, as ``symderiv solve`` prints them
+    (``"∂f/∂w0"``; a matrix by its name or one entry, ``"∂L/∂K[1,2]"``); ``allow_kinks`` keeps
+    variants at a kink. Raises :class:`~symderiv.errors.ParameterError`.
+
+    >>> [a.name for a in exercises("graph-add-mul", seed=1)[0].asked]
+    ['f', '∂f/∂x', '∂f/∂y', '∂f/∂z']
+    """
+    p = plan(model, seed=seed, vary=vary, ask=ask, allow_kinks=allow_kinks, digits=digits)
+    return [ex for ex, _ in build(p, n)]
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+__all__ = ["Asked", "Exercise", "MAX_DRAWS", "Plan", "Range", "SETUPS", "Setup", "build", "draw",
+           "exercises", "identifier", "named_steps", "parse_range", "plan", "unpleasant"]
