@@ -17,6 +17,7 @@ or build your own graph with the same calls the models use::
 
 from .errors import (DiagramError, EmbedError, FormulaError, GraphError, InternalError, MathMLError, NotReal,
                      ParameterError, SizeError, SymderivError, UnknownModelError, UsageError)
+from .check import check
 from .formula import derive
 from .graph import Backward, Graph, Node
 from .limits import size_limit
@@ -31,6 +32,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Backward", "CONVENTIONS", "Convention", "DiagramError", "EmbedError", "FORMATS", "FormulaError", "Graph",
     "GraphError", "InternalError", "MathMLError", "Node", "NotReal", "OPS", "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table",
-    "UnknownModelError", "UsageError", "derive", "get_model", "models", "notebook_output", "parse_value", "render", "size_limit",
+    "UnknownModelError", "UsageError", "check", "derive", "get_model", "models", "notebook_output", "parse_value", "render", "size_limit",
     "solve",
 ]

@@ -30,7 +30,6 @@ import dataclasses
 import difflib
 import json
 import re
-import sys
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -304,8 +303,9 @@ class Index:
         q.occurrences.append((step, None))
         self.kinds.setdefault(q, set()).add(kind)
 
-    def find(self, written: str) -> tuple[Quantity | None, MatrixInfo | None]:
-        """The quantity (or whole matrix) a written name means; AnswerError with the closest names."""
+    def find(self, written: str, where: str = "") -> tuple[Quantity | None, MatrixInfo | None]:
+        """The quantity (or whole matrix) a written name means; AnswerError with the closest names
+        (``where`` starts the message: ``'line 3: '``)."""
         name = written.strip()
         if name in self.by_name:
             q = self.by_name[name]
@@ -324,7 +324,7 @@ class Index:
                 if m.group(3) is None and rows == 1:
                     i, j = 1, i
                 if not (1 <= i <= rows and 1 <= j <= cols):
-                    raise AnswerError(f"{written}: {info.name} is {rows}x{cols}; there is no entry {i},{j}")
+                    raise AnswerError(f"{where}{written}: {info.name} is {rows}x{cols}; there is no entry {i},{j}")
                 return info.entries[i - 1][j - 1], None
         info = self._matrix(name)
         if info is not None:
@@ -333,9 +333,9 @@ class Index:
         if len(found) == 1:
             return found[0], None
         if len(found) > 1:
-            raise AnswerError(f"{written}: could be {' or '.join(q.name for q in found[:4])}; write it as the "
+            raise AnswerError(f"{where}{written}: could be {' or '.join(q.name for q in found[:4])}; write it as the "
                               f"solution prints it")
-        raise AnswerError(f"{written}: the solution has no step of that name; {self.closest(name)}")
+        raise AnswerError(f"{where}{written}: the solution has no step of that name; {self.closest(name)}")
 
     def _matrix(self, name: str) -> MatrixInfo | None:
         if name in self.matrices:
@@ -570,6 +570,11 @@ class Diagnosis:
     kind: str
     text: str
     value: Number
+    own: bool = False  # recomputed from all of the student's values (a slip on top of a carried one)
+
+    def says(self, whose: str = "your") -> str:
+        """The diagnosis in words."""
+        return self.text + (f", from {whose} own values" if self.own else "")
 
 
 @dataclass(frozen=True)
@@ -648,7 +653,7 @@ class Report:
                        "exact": x.exact, "float": None if x.value is None else float(x.value),
                        "recomputed": None if x.recomputed is None else float(x.recomputed),
                        "follows": x.follows,
-                       "diagnoses": [{"kind": d.kind, "text": d.text, "value": float(d.value)} for d in x.diagnoses]}
+                       "diagnoses": [{"kind": d.kind, "text": d.says(), "value": float(d.value)} for d in x.diagnoses]}
                       for x in self.lines],
             "summary": self.summary(),
         }
@@ -729,10 +734,10 @@ class _Checker:
     # first from the student's right values, then from the exact values, then from all of the
     # student's values (a slip on top of a carried one).
     def diagnose(self, q: Quantity, w: Written, given: dict[Quantity, tuple[Written, int]]) -> list[Diagnosis]:
-        for world, whose in ((self.right, ""), (World(self.index), ""), (self.own, " (from your own values)")):
+        for world in (self.right, World(self.index), self.own):
             found = self._diagnose(q, w, world, given)
             if found:
-                return [dataclasses.replace(x, text=x.text + whose) for x in found]
+                return [dataclasses.replace(x, own=world is self.own) for x in found]
         return []
 
     def _diagnose(self, q: Quantity, w: Written, world: World,
@@ -803,7 +808,7 @@ class _Checker:
             v = value(_flip_exp(_as_value(f)))
             add("exp-sign", f"e^(−x) for e^x: {_fmt(v, d)}", v)
         backward = "backward" in self.index.kinds.get(q, ())
-        if isinstance(f, sp.Mul) and len(f.args) >= 2:
+        if isinstance(f, sp.Mul) and len(f.args) >= 2 and _sigmoid_of(f) is None:
             for factor in f.args:
                 rest = sp.Mul(*[a for a in f.args if a is not factor], evaluate=False)
                 v = value(rest)
@@ -813,7 +818,7 @@ class _Checker:
                         f"{show(rest)} = {_fmt(v, d)} reported as the gradient)", v)
                 else:
                     add("missing-factor", f"the factor {show(factor)} left out: {show(rest)} = {_fmt(v, d)}", v)
-            if len(f.args) == 2:
+            if len(f.args) == 2 and all(a.is_Symbol or a.is_number for a in f.args):
                 v = value(sp.Add(*f.args))
                 add("operation", f"added instead of multiplied: {show(sp.Add(*f.args, evaluate=False))} = "
                     f"{_fmt(v, d)}", v)
@@ -832,7 +837,7 @@ class _Checker:
         if isinstance(f, sp.Add) and len(f.args) >= 2:
             terms = [(show(t), value(t)) for t in f.args]
             self._term_diagnoses(terms, value(f), backward, add, d)
-            if len(f.args) == 2:
+            if len(f.args) == 2 and all(a.is_Symbol or a.is_number for a in f.args):
                 v = value(sp.Mul(*f.args))
                 add("operation", f"multiplied instead of added: {show(sp.Mul(*f.args, evaluate=False))} = "
                     f"{_fmt(v, d)}", v)
@@ -853,7 +858,8 @@ class _Checker:
                 add("fan-out", f"a fan-out gradient not summed: only the term {name} = {_fmt(t, d)}", t)
             if t == 0:
                 continue
-            add("term", f"the term {name} = {_fmt(t, d)} left out: {_fmt(total - t, d)}", total - t)
+            if not backward:  # in a backward sum, one term left out is a fan-out not summed
+                add("term", f"the term {name} = {_fmt(t, d)} left out: {_fmt(total - t, d)}", total - t)
             add("term", f"the term {name} = {_fmt(t, d)} with the wrong sign: {_fmt(total - 2 * t, d)}",
                 total - 2 * t)
             for shift in (10, mpmath.mpf(1) / 10):
@@ -949,7 +955,9 @@ def _sigmoid_of(f: sp.Basic) -> sp.Basic | None:
 
 
 def _rounded(x: Number, unit: Number, digits: int) -> str:
-    return format_float(mpmath.nint(x / unit) * unit, digits)
+    """x rounded to ``unit`` (a power of ten), with the places the student wrote."""
+    places = max(0, -int(mpmath.nint(mpmath.log10(unit))))
+    return f"{float(mpmath.nint(x / unit) * unit):.{places}f}" if places < 15 else format_float(x, digits)
 
 
 def _exact_text(q: Quantity, sol: Solution) -> str:
@@ -987,7 +995,7 @@ def _check(sol: Solution, answers: str | Mapping[str, Any], digits: int) -> Repo
 
     for a in parse_answers(answers):
         where = f"line {a.line}: {a.name}"
-        q, info = index.find(a.name)
+        q, info = index.find(a.name, f"line {a.line}: ")
         if info is not None:
             grid = _read_matrix(a.value, where)
             rows, cols = info.shape
@@ -1021,13 +1029,15 @@ def check_notes(model: str, **params: Any) -> Report | None:
 def slip_text(line: Line) -> str:
     """One ✗ or ↳ line in words: what was written, what it is, and the likely slip."""
     head = f"{line.name} = {line.written} is {line.exact}"
-    if line.value is not None and line.exact != format_float(line.value, 4):
+    if line.value is not None and len(line.exact) > 40:
+        head = f"{line.name} = {line.written} is ≈ {format_float(line.value, 4)}"
+    elif line.value is not None and line.exact != format_float(line.value, 4):
         head += f" ≈ {format_float(line.value, 4)}"
     if line.verdict == "carried":
         return head + (f" (follows from the earlier slip {line.follows} = {line.follows_written}: "
                        f"{_fmt(line.recomputed, 4)} from the notes' own values)")
     if line.diagnoses:
-        return head + " (" + "; or ".join(dg.text for dg in line.diagnoses) + ")"
+        return head + " (" + "; or ".join(dg.says("the notes'") for dg in line.diagnoses) + ")"
     return head + " (none of the usual slips)"
 
 
@@ -1060,7 +1070,7 @@ def line_text(line: Line) -> str:
     if line.verdict == "carried":
         return (f"{line.name} = {line.written}: follows from your {line.follows} = {line.follows_written} "
                 f"({_fmt(line.recomputed, 6)} from your values; exactly {_exact_short(line)})")
-    slips = "; or ".join(d.text for d in line.diagnoses) if line.diagnoses else "it is none of the usual slips"
+    slips = "; or ".join(d.says() for d in line.diagnoses) if line.diagnoses else "it is none of the usual slips"
     return f"{line.name} = {line.written}: wrong, the exact value is {_exact_short(line)}; {slips}"
 
 
@@ -1111,7 +1121,7 @@ def marked_solution(report: Report) -> Solution:
 def errata_page() -> str:
     """The docs page "Errata of the notes", generated from the notes' answer files."""
     out = ["# Errata of the notes", "",
-           "Generated by `python3 -m symderiv.check --errata > docs/errata.md` from the notes' own numbers",
+           "Generated by `python3 -m symderiv.errata > docs/errata.md` from the notes' own numbers",
            "(`symderiv/notes/MODEL.txt`), checked with `symderiv check MODEL --notes`: every printed",
            "number of the notes that differs from the exact value, with the likely slip where one is found",
            "(each recomputed). ✗ is a slip; ↳ a number that follows from an earlier slip.", ""]
@@ -1132,17 +1142,3 @@ def errata_page() -> str:
         if slips:
             out.append("")
     return "\n".join(out)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python3 -m symderiv.check --errata``: print the errata page."""
-    argv = sys.argv[1:] if argv is None else argv
-    if argv != ["--errata"]:
-        print("usage: python3 -m symderiv.check --errata", file=sys.stderr)
-        return 2
-    sys.stdout.write(errata_page())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,5 @@
-"""The command line: ``symderiv list``, ``solve MODEL [--set NAME=VALUE ...]``, ``derive FORMULA``, ``book``.
+"""The command line: ``symderiv list``, ``solve MODEL [--set NAME=VALUE ...]``, ``derive FORMULA``, ``book``,
+``check MODEL ANSWERS``.
 
 Bad input prints one line to stderr and exits with status 2; output files are written whole or
 not at all.
@@ -44,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--nary", action="store_true", help="keep a + b + c as one gate (default: two-input gates)")
     d.add_argument("--convention", default="pytorch", help="derivative at kinks: pytorch, tensorflow or half")
     b = sub.add_parser("book", help="every model's worked solution in one LaTeX document")
+    c = sub.add_parser("check", help="check a hand-worked answer step by step (exit 1 when something is wrong)")
+    c.add_argument("model", help="model id (see 'symderiv list')")
+    c.add_argument("answers", nargs="?", help="answers file of NAME = VALUE lines, or - for stdin")
+    c.add_argument("--notes", action="store_true", help="check the lecture notes' own numbers")
+    c.add_argument("--answer", action="append", default=[], metavar="NAME=VALUE", help="one answer line")
+    c.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
+    c.add_argument("--format", default="text", help="text, json, html or latex (default text)")
+    c.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
+    c.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     for q in (s, d):
         q.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                        help="set a value: a number (-2, 0.5, 1/3) or a list ([[0.5,-0.3],[0.8,0.2]])")
@@ -114,6 +124,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         width = max(map(len, MODELS))
         _write("".join(f"{m.id.ljust(width)}  {m.title}\n" for m in MODELS.values()), None)
         return 0
+    if args.command == "check":
+        return _check(args)
     if getattr(args, "format", "text") not in FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
     digits = _whole("--digits", args.digits, 1, 30)
@@ -140,6 +152,33 @@ def _solve(args: argparse.Namespace, digits: int) -> str:
     ids = list(MODELS) if args.all else [args.model]
     solutions = [get_model(model_id).solve(**settings) for model_id in ids]
     return render_many(solutions, args.format, digits=digits, standalone=args.standalone)
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``symderiv check``: 0 when every number is right, 1 when one is wrong (bad input raises)."""
+    from .check import CHECK_FORMATS, check, notes_answers
+    if args.format not in CHECK_FORMATS:
+        raise UsageError(f"check --format: expected one of {', '.join(CHECK_FORMATS)}, got {args.format!r}")
+    if sum((args.notes, args.answers is not None, bool(args.answer))) != 1:
+        raise UsageError("check: give an answers file (- for stdin), --answer NAME=VALUE, or --notes")
+    if args.notes:
+        answers = notes_answers(args.model)
+        if answers is None:
+            raise UsageError(f"check --notes: the notes give no numbers for {args.model}")
+    elif args.answer:
+        answers = "\n".join(args.answer)
+    elif args.answers == "-":
+        answers = sys.stdin.read()
+    else:
+        try:
+            with open(args.answers, encoding="utf-8") as f:
+                answers = f.read(2_000_001)
+        except (OSError, UnicodeDecodeError) as e:
+            raise UsageError(f"check: cannot read {args.answers} ({getattr(e, 'strerror', None) or e})") from None
+    report = check(args.model, answers, **_settings(args.set))
+    color = args.format == "text" and args.output is None and sys.stdout.isatty()
+    _write(report.render(args.format, color=color, standalone=args.standalone), args.output)
+    return 0 if report.ok else 1
 
 
 def _progress() -> contextlib.AbstractContextManager:
