@@ -30,6 +30,7 @@ from .engine import CONVENTIONS, GATES, MATRIX_GATES, Convention, Gate, MatrixGa
 from .errors import (DiagramError, EmbedError, FormulaError, GraphError, InternalError, MathMLError, NotReal,
                      ParameterError, SizeError, SymderivError, UnknownModelError, UsageError)
 from .exercise import exercises
+from .check import check
 from .formula import derive
 from .graph import Backward, Graph, Node
 from .limits import size_limit
@@ -55,6 +56,6 @@ __all__ = [
     "Backward", "CONVENTIONS", "Convention", "DiagramError", "EmbedError", "FORMATS", "FormulaError", "GATES", "Gate",
     "Graph", "GraphError", "InternalError", "MATRIX_GATES", "MathMLError", "MatrixGate", "Node", "NotReal",
     "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table",
-    "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "derive", "exercises", "get_model", "models",
+    "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "derive", "exercises", "get_model", "models",
     "notebook_output", "parse_value", "render", "reset", "size_limit", "solution", "solve", "var",
 ]

@@ -1,5 +1,5 @@
 """The command line: ``symderiv list``, ``solve MODEL [--set NAME=VALUE ...]``, ``derive FORMULA``, ``book``,
-``exercise MODEL``.
+``exercise MODEL``, ``check MODEL ANSWERS``.
 
 Bad input prints one line to stderr and exits with status 2, a bug of symderiv one line saying so
 and status 1; regular output files are written whole or not at all, FIFOs and character devices
@@ -82,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--format", default="latex", help="latex, moodle, prairielearn, json or html (default latex)")
     x.add_argument("--key", action="store_true", help="latex: the answer key (\\printanswers)")
     x.add_argument("--jobs", default=None, metavar="N", help="worker processes (default: every core)")
+    c = sub.add_parser("check", help="check a hand-worked answer step by step (exit 1 when something is wrong)")
+    c.add_argument("model", help="model id (see 'symderiv list')")
+    c.add_argument("answers", nargs="?", help="answers file of NAME = VALUE lines, or - for stdin")
+    c.add_argument("--notes", action="store_true", help="check the lecture notes' own numbers")
+    c.add_argument("--answer", action="append", default=[], metavar="NAME=VALUE", help="one answer line")
+    c.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
+    c.add_argument("--format", default="text", help="text, json, html or latex (default text)")
+    c.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
+    c.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     for q in (s, d):
         q.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                        help="set a value: a number (-2, 0.5, 1/3) or a list ([[0.5,-0.3],[0.8,0.2]])")
@@ -240,6 +249,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "exercise":
         return _exercise(args)
+    if args.command == "check":
+        return _check(args)
     if getattr(args, "format", "text") not in FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
     digits = _whole("--digits", args.digits, 1, 30)
@@ -290,6 +301,33 @@ def _exercise(args: argparse.Namespace) -> int:
         text = export(p, n, args.format, key=args.key, jobs=jobs)
     _write(text, args.output)
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``symderiv check``: 0 when every number is right, 1 when one is wrong (bad input raises)."""
+    from .check import CHECK_FORMATS, check, notes_answers
+    if args.format not in CHECK_FORMATS:
+        raise UsageError(f"check --format: expected one of {', '.join(CHECK_FORMATS)}, got {args.format!r}")
+    if sum((args.notes, args.answers is not None, bool(args.answer))) != 1:
+        raise UsageError("check: give an answers file (- for stdin), --answer NAME=VALUE, or --notes")
+    if args.notes:
+        answers = notes_answers(args.model)
+        if answers is None:
+            raise UsageError(f"check --notes: the notes give no numbers for {args.model}")
+    elif args.answer:
+        answers = "\n".join(args.answer)
+    elif args.answers == "-":
+        answers = sys.stdin.read()
+    else:
+        try:
+            with open(args.answers, encoding="utf-8") as f:
+                answers = f.read(2_000_001)
+        except (OSError, UnicodeDecodeError) as e:
+            raise UsageError(f"check: cannot read {args.answers} ({getattr(e, 'strerror', None) or e})") from None
+    report = check(args.model, answers, **_settings(args.set))
+    color = args.format == "text" and args.output is None and sys.stdout.isatty()
+    _write(report.render(args.format, color=color, standalone=args.standalone), args.output)
+    return 0 if report.ok else 1
 
 
 def _progress() -> contextlib.AbstractContextManager:

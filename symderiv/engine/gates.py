@@ -297,6 +297,17 @@ def sympy_gates() -> dict[type, Gate]:
     return {g.sympy: g for g in GATES.values() if g.sympy is not None}
 
 
+def written_forms() -> dict[type, Gate]:
+    """Each display-only function (σ, ReLU, max as written, tanh of a matrix, ...) and its gate,
+    whose ``forward`` computes it."""
+    out: dict[type, Gate] = {}
+    for g in GATES.values():
+        for form in (g.written, g.elementwise):
+            if isinstance(form, type) and issubclass(form, Written):
+                out.setdefault(form, g)
+    return out
+
+
 def elementwise_gates() -> dict[str, Gate]:
     """The gates that apply entry by entry to a matrix."""
     return {g.name: g for g in GATES.values() if g.elementwise is not None}
