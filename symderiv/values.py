@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from fractions import Fraction
 from typing import Any
 
@@ -22,10 +21,8 @@ MAX_TEXT = 100_000
 MAX_DEPTH = 8
 #: A number as written may have this many digits (of its mantissa, and of its denominator).
 MAX_DIGITS = 100
-#: A written number's magnitude must be one a double can hold: 0, or from the smallest subnormal
-#: double (2^-1074, about 4.9e-324) to the largest (about 1.8e308).
-SMALLEST_DOUBLE = Fraction(2) ** -1074
-LARGEST_DOUBLE = Fraction(sys.float_info.max)
+#: A written number's magnitude must be one a double holds: 0, or one that a double rounds to a
+#: finite nonzero number (from the smallest subnormal, 2^-1074 ≈ 4.9e-324, to about 1.8e308).
 #: Every exact rational (an input, a folded number, a gate's value) may have at most this many
 #: decimal digits in its numerator and in its denominator: Python prints at most 4,300.
 MAX_EXACT_DIGITS = 4_000
@@ -141,9 +138,17 @@ def _number(token: str, name: str) -> sp.Rational:
         if int(denominator) == 0:
             raise ParameterError(f"{name}: division by zero in {quote(token, 20)}")
         value /= int(denominator)
-    if value and not SMALLEST_DOUBLE <= abs(value) <= LARGEST_DOUBLE:
+    if value and not _a_double(value):
         raise _out_of_range(token, name)
     return sp.Rational(value.numerator, value.denominator)
+
+
+def _a_double(value: Fraction) -> bool:
+    """True when a double reads ``value`` (nonzero) as a finite nonzero number, as ``float()`` rounds."""
+    try:
+        return 0 < abs(float(value)) < math.inf
+    except OverflowError:
+        return False
 
 
 def _out_of_range(token: str, name: str) -> ParameterError:
