@@ -88,7 +88,8 @@ def power_refusal(base: sp.Basic, exponent: sp.Basic) -> str | None:
         shown += str(exponent) if len(str(exponent)) <= 20 else mpmath.nstr(size, 3)
         return f"{shown}: an exact power with an exponent beyond ±{MAX_EXACT_EXPONENT:,} is too large to compute"
     # the digits of the result: |exponent| times the digits of the widest rational in the base
-    widest = max((math.log10(max(abs(r.p), r.q)) for r in sp.preorder_traversal(base) if r.is_Rational), default=0.0)
+    # that SymPy would raise to it (not one inside a function: exp(2)^n stays exp(2n))
+    widest = max((math.log10(max(abs(r.p), r.q)) for r in _outside_functions(base) if r.is_Rational), default=0.0)
     digits = mpmath.mpf(abs(exponent.p)) / exponent.q * widest
     if digits < MAX_EXACT_DIGITS:
         return None
@@ -96,6 +97,14 @@ def power_refusal(base: sp.Basic, exponent: sp.Basic) -> str | None:
     shown += _start(exponent)
     return (f"{shown}: an exact power of about {count} digits, more than the limit of {MAX_EXACT_DIGITS:,} "
             "(symderiv.values.MAX_EXACT_DIGITS)")
+
+
+def _outside_functions(expr: sp.Basic):
+    """``expr`` and its subexpressions, not entering the arguments of a function such as exp."""
+    yield expr
+    if not isinstance(expr, sp.Function):
+        for arg in expr.args:
+            yield from _outside_functions(arg)
 
 
 def _start(expr: sp.Basic) -> str:

@@ -67,6 +67,8 @@ def test_power_refusal_counts_the_digits_of_the_result_before_computing_it():
     assert power_refusal(sp.Integer(1), sp.Integer(10) ** 100) is None  # 1, 0 and -1 stay small
     assert power_refusal(sp.Integer(-1), sp.Integer(10) ** 100) is None
     assert power_refusal(sp.pi, sp.Integer(10) ** 9) is None  # stays pi^1000000000, nothing to compute
+    assert power_refusal(sp.exp(2), sp.Integer(10) ** 100) is None  # SymPy writes exp(2*10^100)
+    assert power_refusal(3 * sp.exp(2), sp.Integer(10) ** 100) is not None  # but would compute 3^(10^100)
     assert "exponent beyond ±10,000" in power_refusal(sp.Integer(10), sp.Integer(10) ** 300)
     assert MAX_EXACT_EXPONENT == 10_000
     # the base is a number of 4,772 digits (too long to print): described by its size
