@@ -12,29 +12,37 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import sympy as sp
 
 from .engine.gates import functions, sympy_gates
-from .errors import FormulaError
+from .errors import FormulaError, ParameterError
 from .graph import Graph, Node
 from .record import Section, Solution
-from .values import MAX_DIGITS
+from .values import MAX_DIGITS, exact_size_refusal, power_refusal, quote
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 200  # nested parentheses and calls; CPython's own parser stops at 200 parentheses
 CONSTANTS = {"e": sp.E, "pi": sp.pi}
 
 
-def _quote(text: str) -> str:
-    """The formula as an error message shows it: whole when short, else its start."""
-    return repr(text) if len(text) <= 60 else repr(text[:57]) + "…"
+def _column(text: str, offset: int) -> int:
+    """The column in ``text`` of character ``offset`` of the parsed text (``^`` written ``**``)."""
+    column = 0
+    while offset > 0 and column < len(text):
+        offset -= 2 if text[column] == "^" else 1
+        column += 1
+    return column + 1
 
 
 def _fail(node: ast.AST | None, text: str, what: str) -> FormulaError:
-    where = f" at column {node.col_offset + 1}" if node is not None and hasattr(node, "col_offset") else ""
-    return FormulaError(f"formula {_quote(text)}: {what}{where}")
+    where = ""
+    if node is not None and hasattr(node, "col_offset"):  # ast counts UTF-8 bytes of the parsed text
+        parsed = text.replace("^", "**").encode()
+        where = f" at column {_column(text, len(parsed[:node.col_offset].decode(errors='ignore')))}"
+    return FormulaError(f"formula {quote(text)}: {what}{where}")
 
 
 def parse(text: str) -> ast.expr:
@@ -47,12 +55,12 @@ def parse(text: str) -> ast.expr:
     try:
         tree = ast.parse(text.replace("^", "**"), mode="eval")
     except SyntaxError as e:
-        raise FormulaError(f"formula {_quote(text)}: not an expression ({e.msg}) at column {e.offset}") from None
+        raise FormulaError(f"formula {quote(text)}: not an expression ({e.msg}) at column {_column(text, (e.offset or 1) - 1)}") from None
     except RecursionError:
-        raise FormulaError(f"formula {_quote(text)}: too long a chain of operations for Python's parser "
+        raise FormulaError(f"formula {quote(text)}: too long a chain of operations for Python's parser "
                            "(a chain of about 2,000 terms is the most it reads)") from None
     except (ValueError, MemoryError):
-        raise FormulaError(f"formula {_quote(text)}: cannot be parsed") from None
+        raise FormulaError(f"formula {quote(text)}: cannot be parsed") from None
     _check(tree.body, text, 0)
     return tree.body
 
@@ -146,7 +154,13 @@ def build(text: str, values: dict[str, Any] | None = None, *, nary: bool = False
         if not isinstance(left, Node) and not isinstance(right, Node):  # plain numbers: no gate
             if op in (ast.Div, ast.Pow) and right == 0:
                 raise _fail(node, text, "division by zero" if op is ast.Div else "a power of zero is not a gate")
-            return _ARITH[op](left, right)
+            reason = power_refusal(left, right) if op is ast.Pow else None
+            if reason is None:  # checked before a power is computed, after anything else (cheap) is
+                value = _ARITH[op](left, right)
+                reason = exact_size_refusal(value)
+            if reason is not None:
+                raise _fail(node, text, reason)
+            return value
         if op is ast.Div and not isinstance(left, Node) and left == 1:
             return g.recip(right)
         gate = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}[op]
@@ -162,7 +176,7 @@ def build(text: str, values: dict[str, Any] | None = None, *, nary: bool = False
     out = walk(tree)
     unknown = sorted(set(values) - set(leaves))
     if unknown:
-        raise FormulaError(f"formula {_quote(text)}: {unknown[0]!r} does not appear in it")
+        raise FormulaError(f"formula {quote(text)}: {unknown[0]!r} does not appear in it")
     if not isinstance(out, Node):
         out = g.mul(1, out, name="f")
     return g, out
@@ -220,7 +234,16 @@ def derive(formula: str | sp.Expr, values: dict[str, Any] | None = None, *, wrt:
     without a value stays a symbol. ``wrt`` limits the Gradients section and the results to
     those inputs (the backward pass still shows every step).
     """
+    if values is not None and not isinstance(values, Mapping):
+        raise ParameterError(f"derive: values is a dict of name to value, got {type(values).__name__}")
     given = {**(values or {}), **named}
+    odd = next((k for k in given if not isinstance(k, str)), None)
+    if odd is not None:
+        raise ParameterError(f"derive: the names in values are text, got a key of type {type(odd).__name__}")
+    if isinstance(wrt, str):
+        wrt = [wrt]
+    if wrt is not None and (not isinstance(wrt, (list, tuple)) or not all(isinstance(w, str) for w in wrt)):
+        raise ParameterError(f"derive: wrt is a list of input names, got {type(wrt).__name__}")
     g, out = build_sympy(formula, given) if isinstance(formula, sp.Basic) else build(formula, given, nary=nary)
     sol = g.solution(out, convention=convention, label="f", model="derive",
                      parameters=given)

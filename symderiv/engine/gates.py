@@ -25,6 +25,7 @@ import sympy as sp
 from ..errors import GraphError
 from ..notation import Hadamard, MaxOf, MinOf, ReLU, Written, exp_, sigma, tanh_
 from ..record import Note
+from ..values import check_power
 
 Half = sp.Rational(1, 2)
 
@@ -187,20 +188,6 @@ def _mean_written(*a: sp.Expr) -> sp.Expr:
     return sp.Mul(sp.Rational(1, len(a)), sp.Add(*a, evaluate=False), evaluate=False)
 
 
-#: An exact power of a number with a larger exponent is refused: 10^(10^300) has no exact value
-#: that fits in memory.
-MAX_EXPONENT = 10_000
-
-
-def check_power(inputs: Sequence[sp.Expr]) -> None:
-    """Refuse an exact power of a number whose exponent is beyond ±:data:`MAX_EXPONENT`."""
-    base, exponent = inputs
-    if base.is_Rational and abs(base) not in (0, 1) and exponent.is_Rational and abs(exponent) > MAX_EXPONENT:
-        shown = str(exponent) if len(str(exponent)) <= 20 else mpmath.nstr(mpmath.mpf(exponent.p) / exponent.q, 3)
-        raise GraphError(f"{base}^{shown}: an exact power with an exponent beyond ±{MAX_EXPONENT:,} "
-                         "is too large to compute")
-
-
 def _at_zero_note(opening: str, closing: str, rule: str, value: Callable[[Convention], sp.Expr]):
     """The note of a one-input gate at its kink x = 0, e.g. ``f = ReLU(x) at x = 0: ...``."""
     def note(node: Any, conv: Convention) -> Note:
@@ -350,7 +337,7 @@ for _row in [
     Gate(name="recip", forward=lambda a: 1 / a, written=lambda a: sp.Pow(a, -1, evaluate=False),
          local=lambda a, o, c: (-1 / a[0] ** 2,), glyph="1/x", doc="1/a."),
     Gate(name="pow", arity=2, forward=sp.Pow, written=lambda a, b: sp.Pow(a, b, evaluate=False),
-         local=lambda a, o, c: (a[1] * a[0] ** (a[1] - 1), a[0] ** a[1] * sp.log(a[0])), guard=check_power,
+         local=lambda a, o, c: (a[1] * a[0] ** (a[1] - 1), a[0] ** a[1] * sp.log(a[0])), guard=lambda inputs: check_power(*inputs),
          glyph="^", doc="a ** b."),
     Gate(name="exp", forward=sp.exp, written=lambda a: sp.exp(a, evaluate=False),
          local=lambda a, o, c: (sp.exp(a[0]),), glyph="exp", function="exp", sympy=sp.exp,

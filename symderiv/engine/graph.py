@@ -21,7 +21,7 @@ import sympy as sp
 from .. import limits, numeric
 from ..errors import GraphError, NotReal
 from ..printing import Name, text
-from ..values import to_exact
+from ..values import shorten, to_exact
 from .gates import GATES, Gate, get_gate
 
 #: A value whose expression tree has at most this many nodes is substituted into its consumers.
@@ -183,7 +183,7 @@ class Graph:
     def at_text(self, parents: Sequence[Node]) -> str:
         """`` at x = 0, y = 2``: the named parents' values, for an error message."""
         named = [p for p in dict.fromkeys(parents) if p.named and p.approx is not None]
-        return " at " + ", ".join(f"{p.name} = {text(p.value, self.names)}" for p in named) if named else ""
+        return " at " + ", ".join(f"{p.name} = {shorten(text(p.value, self.names))}" for p in named) if named else ""
 
     def input(self, name: str, value: Any = None, *, latex: str | None = None) -> Node:
         """An input (a leaf the gradient is taken with respect to). ``value``: a number, or None

@@ -16,10 +16,11 @@ import xml.etree.ElementTree as ET
 from latex2mathml.converter import convert
 
 from .. import limits
-from ..errors import DiagramError, MathMLError
+from ..errors import DiagramError, MathMLError, ParameterError
 from ..printing import latex
 from ..record import Note, Solution, Table
 from .chain import cell_text
+from ..values import quote, shorten
 from .dot import to_svg
 from .latex import align, blocks
 
@@ -127,17 +128,40 @@ def _escape_text(tex: str) -> str:
     return _TEXT.sub(fix, tex)
 
 
+def _is_link(attribute: str) -> bool:
+    """True for an attribute that links, loads or runs something: ``href`` (also ``xlink:href``),
+    ``src``, ``style`` (its ``url(...)``), ``actiontype`` and every event handler ``on...``."""
+    name = attribute.rsplit("}", 1)[-1].lower()
+    return name in ("href", "src", "style", "actiontype") or name.startswith("on")
+
+
+def _strip_links(root: ET.Element) -> None:
+    """Drop every link and event attribute (``\\href{javascript:...}{x}`` in a label becomes x)."""
+    for e in root.iter():
+        for attribute in [a for a in e.attrib if _is_link(a)]:
+            del e.attrib[attribute]
+
+
 @functools.lru_cache(maxsize=4096)
 def to_mathml(tex: str, display: str = "block") -> str:
-    """One ``<math>`` element from LaTeX, polished and checked."""
+    """One ``<math>`` element from LaTeX, polished and checked. LaTeX that latex2mathml cannot read
+    (in a label given by the caller) raises :class:`ParameterError`; malformed MathML out of it,
+    :class:`MathMLError`."""
     try:
-        root = ET.fromstring(convert(_escape_text(tex), display=display))
+        converted = convert(_escape_text(tex), display=display)
+    except Exception as e:  # latex2mathml's own errors (MissingEndError, ...) and any other it lets out
+        detail = shorten(str(e).splitlines()[0], 60) if str(e).strip() else ""
+        raise ParameterError(f"LaTeX {quote(tex)} cannot be converted to MathML "
+                             f"({type(e).__name__}{': ' + detail if detail else ''})") from None
+    try:
+        root = ET.fromstring(converted)
     except ET.ParseError as e:  # latex2mathml produced malformed XML
-        raise MathMLError(f"MathML for {tex[:60]!r} is not well-formed XML: {e}") from None
+        raise MathMLError(f"MathML for {quote(tex)} is not well-formed XML: {e}") from None
     _polish(root)
+    _strip_links(root)
     for e in root.iter():
         if _tag(e) == "merror" or ((e.text or "").startswith("\\") and _tag(e) in ("mi", "mo", "mtext")):
-            raise MathMLError(f"MathML for {tex[:60]!r} has an unconverted command {e.text!r}")
+            raise MathMLError(f"MathML for {quote(tex)} has an unconverted command {e.text!r}")
     return ET.tostring(root, encoding="unicode")
 
 
