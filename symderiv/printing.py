@@ -49,9 +49,32 @@ def format_float(x: mpmath.mpf | float, digits: int) -> str:
     return s
 
 
+#: A matrix with this many columns or more is set in small type in LaTeX (amsmath's smallmatrix).
+WIDE_MATRIX = 6
+
+
 def is_plain_number(expr: sp.Expr) -> bool:
     """True for an integer or a fraction with a small denominator: shown exactly in a substitution."""
     return bool(expr.is_Rational) and expr.q <= 1000
+
+
+def _shown_as_float(exact: sp.Expr, approx: mpmath.mpf | None) -> bool:
+    return not (is_plain_number(exact) or approx is None)
+
+
+def shows_rounded(values: Mapping[sp.Symbol, Shown], formula: sp.Basic, digits: int = 4) -> bool:
+    """True when ``formula`` with ``values`` substituted shows a rounded float (so it is joined
+    to the exact value by ≈, not =)."""
+    for sym in formula.free_symbols & values.keys():
+        shown = values[sym]
+        if isinstance(shown.exact, sp.MatrixBase):
+            if shown.approx is not None and any(
+                    _shown_as_float(e, shown.approx[i][j]) for i in range(shown.exact.rows)
+                    for j, e in enumerate(shown.exact.row(i))):
+                return True
+        elif _shown_as_float(shown.exact, shown.approx):
+            return True
+    return False
 
 
 def _float_latex(s: str) -> str:
@@ -73,13 +96,16 @@ class _ValueMixin:
             return None
         shown = self.values[sym]
         if isinstance(shown.exact, sp.MatrixBase):
-            rows = [[self._entry(e, None if shown.approx is None else shown.approx[i][j])
-                     for j, e in enumerate(shown.exact.row(i))] for i in range(shown.exact.rows)]
-            return self._matrix(rows)
+            cells = [(e, None if shown.approx is None else shown.approx[i][j])
+                     for i in range(shown.exact.rows) for j, e in enumerate(shown.exact.row(i))]
+            floats = any(_shown_as_float(e, a) for e, a in cells)  # then every fraction is a float too
+            width = shown.exact.cols
+            entries = [self._entry(e, a, floats) for e, a in cells]
+            return self._matrix([entries[k:k + width] for k in range(0, len(entries), width)])
         return self._entry(shown.exact, shown.approx)
 
-    def _entry(self, exact: sp.Expr, approx: mpmath.mpf | None) -> str:
-        if is_plain_number(exact) or approx is None:
+    def _entry(self, exact: sp.Expr, approx: mpmath.mpf | None, as_float: bool = False) -> str:
+        if approx is None or exact.is_Integer or (is_plain_number(exact) and not as_float):
             return self._exact_string(exact)
         return self._float_string(format_float(approx, self.digits))
 
@@ -121,7 +147,10 @@ class LatexFormulaPrinter(_ValueMixin, LatexPrinter):
         return rf"\left({s}\right)"
 
     def _matrix(self, rows: list[list[str]]) -> str:
-        return r"{\begin{bmatrix} " + r" \\ ".join(" & ".join(r) for r in rows) + r" \end{bmatrix}}"
+        body = r" \\ ".join(" & ".join(r) for r in rows)
+        if len(rows[0]) >= WIDE_MATRIX:  # a wide matrix in smaller type, so that the row fits the page
+            return r"{\left[\begin{smallmatrix} " + body + r" \end{smallmatrix}\right]}"
+        return r"{\begin{bmatrix} " + body + r" \end{bmatrix}}"
 
     def _print_Symbol(self, expr, style="plain"):
         shown = self._value_string(expr)
@@ -162,12 +191,27 @@ class LatexFormulaPrinter(_ValueMixin, LatexPrinter):
                 return "- " + shown
         return super()._print_Mul(expr)
 
+    def _print(self, expr, **kwargs):
+        if expr is sp.E:  # SymPy's own E._latex would win over a _print_Exp1
+            return r"\mathrm{e}" if _names_e(self.names) else "e"
+        return super()._print(expr, **kwargs)
+
+    def _print_ExpBase(self, expr, exp=None):
+        base = r"\mathrm{e}" if _names_e(self.names) else "e"
+        tex = rf"{base}^{{{self._print(expr.args[0])}}}"
+        return self._do_exponent(tex, exp)
+
     def _print_Piecewise(self, expr):
         rows = []
         for value, cond in expr.args:
             when = r"\text{otherwise}" if cond is sp.true else r"\text{if } " + self._print(cond)
             rows.append(f"{self._print(value)} & {when}")
         return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
+
+
+def _names_e(names: Mapping[sp.Basic, Name]) -> bool:
+    """Whether some name is written e (then Euler's number is written otherwise)."""
+    return any(n.text == "e" or n.latex == "e" for n in names.values())
 
 
 class TextFormulaPrinter(_ValueMixin, StrPrinter):
@@ -198,7 +242,10 @@ class TextFormulaPrinter(_ValueMixin, StrPrinter):
         return self._print_Symbol(expr)
 
     def _print_Transpose(self, expr):
-        return self.parenthesize(expr.arg, 60) + "ᵀ"
+        inner = self.parenthesize(expr.arg, 60)
+        if inner.endswith("]ᵀ") and inner.startswith("[") and not inner.startswith("[["):
+            return inner[:-1]  # a column vector, written as a transposed row: its transpose is the row
+        return inner + "ᵀ"
 
     def _print_MatMul(self, expr):
         return "·".join(self.parenthesize(a, 50) for a in expr.args)
@@ -221,7 +268,14 @@ class TextFormulaPrinter(_ValueMixin, StrPrinter):
             shown = self._value(item, wrap=True)
             if shown is not None:
                 return shown
+        if isinstance(item, (sp.Symbol, sp.MatrixSymbol)) and level > 0 and self._value_string(item) is None:
+            name = self.names.get(item)
+            if name is not None and level >= PRECEDENCE["Mul"] and ("/" in name.text or " " in name.text):
+                return f"({name.text})"  # ∂L/∂z1 divided by 2 is (∂L/∂z1)/2, not ∂L/∂z1/2
         return super().parenthesize(item, level, strict)
+
+    def _print_Exp1(self, expr):
+        return "exp(1)" if _names_e(self.names) else "e"
 
     def _print_Add(self, expr, order=None):
         parts = []

@@ -20,7 +20,7 @@ import symderiv
 from symderiv.check import AnswerError, errata, errata_page, notes_answers
 from symderiv.cli import main
 from symderiv.numeric import evaluate
-from symderiv.ops import MaxOf
+from symderiv.notation import MaxOf
 from symderiv.printing import text
 
 mpmath.mp.dps = 60

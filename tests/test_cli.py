@@ -36,7 +36,7 @@ def test_solve_sigmoid_neuron_prints_forward_and_backward():
     code, out, err = run("solve", "sigmoid-neuron")
     assert code == 0 and err == ""
     assert "f5 = -f4 = -1" in out
-    assert "∂f/∂f6 = ∂f7/∂f6·∂f/∂f7 = 1·(-0.5344)" in out
+    assert "∂f/∂f6 = (∂f7/∂f6)·(∂f/∂f7) = -1/(1 + exp(-1))^2 ≈ 1·(-0.5344) ≈ -0.5344" in out
     for name, value in {"w0": "-0.1966", "x0": "0.3932", "w1": "-0.3932", "x1": "-0.5898", "w2": "0.1966"}.items():
         assert f"∂f/∂{name} = " in out and f"≈ {value}" in out.split(f"∂f/∂{name} = ")[-1].splitlines()[0]
 

@@ -176,8 +176,10 @@ def _local(graph: Graph, node: Node, parent: Node, conv: Convention, bw: Backwar
     sym = sp.Symbol(f"∂{node.name}/∂{parent.name}", real=True)  # distinct from gradient names
     lx = rf"\frac{{\partial {graph.names[node.symbol].latex}}}{{\partial {graph.names[parent.symbol].latex}}}"
     tx = f"∂{node.name}/∂{parent.name}"
-    if node is bw.output and bw.label.text == node.name and len(bw.consumers.get(parent, ())) > 1:
-        # the gradient ∂f/∂x (all paths) and this gate's local ∂f/∂x (one path) would read alike
+    if node is bw.output and bw.label.text == node.name and \
+            (len(bw.consumers.get(parent, ())) > 1 or bw.grads[node] != 1):
+        # the gradient ∂f/∂x (all paths, times the upstream seed) and this gate's local ∂f/∂x
+        # (one path) would read alike but differ
         lx, tx = rf"{{{lx}}}_{{\mathrm{{gate}}}}", f"{tx} (gate)"
     bw.names[sym] = Name(lx, tx)
     approx = numeric.evaluate(value, env)

@@ -34,7 +34,7 @@ class MatrixGate:
     ``rule(c, k, d)``: given the gate's output tensor ``c``, the input position ``k`` and δ, the
     symbol of ∂L/∂c, the formula of ∂L/∂(input k). ``rule_names(c)``: how symbols the rule
     introduces are written (a Jacobian, say). ``glyph``: the diagram's circle (or a function of
-    the tensor). ``written_out(c)``: which entries the forward pass writes out and why, as
+    the tensor); ``rule_note(c)`` says what they stand for. ``written_out(c)``: which entries the forward pass writes out and why, as
     ``(once_per, words, nodes)`` (``once_per`` None: every time; else once per distinct value).
     """
 
@@ -42,6 +42,7 @@ class MatrixGate:
     rule: Callable[[Any, int, sp.Basic], sp.Basic]
     glyph: str | Callable[[Any], str] = ""
     rule_names: Callable[[Any], Mapping[sp.Basic, Name]] | None = None
+    rule_note: Callable[[Any], tuple] | None = None  # defines what the rule's own symbols stand for
     written_out: Callable[[Any], tuple[Any, str, list[Node]] | None] | None = None
 
     def glyph_of(self, t: Any) -> str:
@@ -151,7 +152,10 @@ for _row in [
     MatrixGate(name="scale", rule=lambda c, k, d: sp.MatMul(c.extra["factor"], d, evaluate=False),
                glyph=lambda t: f"×{t.extra['factor']}"),
     MatrixGate(name="softmax", rule=_softmax_rule, glyph="softmax",
-               rule_names=lambda c: {_jacobian(c): Name(r"J_{\mathrm{softmax}}", "J_softmax")}),
+               rule_names=lambda c: {_jacobian(c): Name(r"J_{\mathrm{softmax}}", "J_softmax")},
+               rule_note=lambda c: (_jacobian(c), " = diag(", c.symbol, ") − ",
+                                    sp.MatMul(c.symbol, sp.Transpose(c.symbol), evaluate=False),
+                                    ": the softmax's Jacobian, symmetric (for a matrix, one per row)")),
     MatrixGate(name="conv", glyph="⋆",
                rule=lambda c, k, d: conv_full(d, c.parents[1].symbol) if k == 0 else Corr(c.parents[0].symbol, d),
                written_out=lambda t: (None, ": the element-wise products of the kernel with each window, summed; "

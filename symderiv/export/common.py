@@ -71,11 +71,14 @@ def _given_rows(sol: Solution, items: Sequence[Any]) -> list[str]:
     for step in items:
         if not isinstance(step, Step):
             continue
-        lhs, links, approx = chain(sol, step, 4, latex)
+        lhs, links = chain(sol, step, 4, latex)
+        floats = [link for relation, link in links if relation == "≈"]
+        exacts = [link for relation, link in links if relation == "="]
+        approx = floats[-1] if floats else None
         exact = step.exact
         entries = list(exact) if isinstance(exact, sp.MatrixBase) else [exact]
         decimal = all(e is not None and e.is_Rational and not _other_primes(e.q) for e in entries)
-        value = approx if approx and decimal else (links[-1] if links else approx)
+        value = approx if approx and decimal else (exacts[-1] if exacts else approx)
         if value:
             rows.append(f"{lhs} = {value}")
     return rows

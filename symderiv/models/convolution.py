@@ -18,19 +18,32 @@ IMAGE = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3], [0, 1, 3, 1
 EDGE = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
 
 
-def _size_step(n: int, p: int, f: int, s: int, axis: str) -> Step:
-    """⌊(n + 2p − f)/s⌋ + 1 with the numbers, as a step."""
-    N, P, F, S = sp.symbols("n p f s", positive=True)
-    inner = sp.Add(N, sp.Mul(2, P, evaluate=False), sp.Mul(-1, F, evaluate=False), evaluate=False)
-    formula = sp.Add(sp.floor(sp.Mul(inner, sp.Pow(S, -1, evaluate=False), evaluate=False), evaluate=False),
-                     1, evaluate=False)
-    out = (n + 2 * p - f) // s + 1
-    note = () if (n + 2 * p - f) % s == 0 else (
-        f"{n + 2 * p - f}/{s} is not whole: the floor drops the last {(n + 2 * p - f) % s} "
-        f"{'column' if axis == 'width' else 'row'}(s) of the padded input, which no window covers",)
-    values = {N: shown_number(sp.Integer(n)), P: shown_number(sp.Integer(p)), F: shown_number(sp.Integer(f)),
-              S: shown_number(sp.Integer(s))}
-    return Derivation().step(sp.Symbol(f"n_out_{axis}"), formula, values, sp.Integer(out), *note, with_float=False)
+def _sizes(shape: tuple[int, int], kernel: tuple[int, int], padding: int, stride: int) -> tuple[Section, dict]:
+    """The output's height and width, ⌊(n + 2p − f)/s⌋ + 1 along each axis, with the numbers."""
+    d = Derivation()
+    P, S = d.symbol("p", "p", positive=True), d.symbol("s", "s", positive=True)
+    given, steps = [], []
+    for axis, n, f, out_name in (("height", shape[0], kernel[0], "h"), ("width", shape[1], kernel[1], "w")):
+        N = d.symbol(f"n_{out_name}", f"n_{{{out_name}}}", f"n_{out_name}", positive=True)
+        F = d.symbol(f"f_{out_name}", f"f_{{{out_name}}}", f"f_{out_name}", positive=True)
+        given += [d.step(N, None, None, sp.Integer(n), f"the input's {axis}", with_float=False),
+                  d.step(F, None, None, sp.Integer(f), f"the filter's {axis}", with_float=False)]
+        inner = sp.Add(N, sp.Mul(2, P, evaluate=False), sp.Mul(-1, F, evaluate=False), evaluate=False)
+        formula = sp.Add(sp.floor(sp.Mul(inner, sp.Pow(S, -1, evaluate=False), evaluate=False), evaluate=False),
+                         1, evaluate=False)
+        rest = (n + 2 * padding - f) % stride
+        note = () if rest == 0 else (
+            f"{n + 2 * padding - f}/{stride} is not whole: the floor drops the last {rest} "
+            f"{'column' if axis == 'width' else 'row'}{'s' if rest > 1 else ''} of the "
+            f"{'padded ' if padding else ''}input, which no window covers",)
+        values = {N: shown_number(sp.Integer(n)), P: shown_number(sp.Integer(padding)),
+                  F: shown_number(sp.Integer(f)), S: shown_number(sp.Integer(stride))}
+        lhs = d.symbol(f"{out_name}_out", rf"{out_name}_{{\mathrm{{out}}}}", f"{out_name}_out")
+        steps.append(d.step(lhs, formula, values, sp.Integer((n + 2 * padding - f) // stride + 1), *note,
+                            with_float=False))
+    given += [d.step(P, None, None, sp.Integer(padding), "the zero padding", with_float=False),
+              d.step(S, None, None, sp.Integer(stride), "the stride", with_float=False)]
+    return Section("sizes", "Output size", tuple(given + steps)), d.names
 
 
 def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
@@ -55,8 +68,7 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
         raise ParameterError(f"{model}: upstream: expected shape {out_r}x{out_c} (the output), "
                              f"got {len(upstream)}x{len(upstream[0])}")
     L = total(O, upstream)
-    sizes = Section("sizes", "Output size", (_size_step(n_rows, padding, f_rows, stride, "height"),
-                                              _size_step(n_cols, padding, f_cols, stride, "width")))
+    sizes, size_names = _sizes((n_rows, n_cols), (f_rows, f_cols), padding, stride)
     loss = ("The loss is the sum of the output entries (an upstream gradient of ones)." if upstream is None
             else "The loss is the sum of the output entries weighted by the given upstream gradient.")
     return solution(L, model=model, parameters=dict(image=image, kernel=kernel, stride=stride, padding=padding,
@@ -70,7 +82,9 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
                                 "with the upstream gradient; the input's gradient is the full convolution "
                                 "of the upstream gradient with the kernel"
                                 + ("." if stride == 1 else f", the upstream gradient first spread out by the "
-                                   f"stride ({stride - 1} zero(s) between its entries)."),))))])
+                                   f"stride ({stride - 1} zero{'s' if stride > 2 else ''} between its "
+                                   "entries)."),))))],
+                    names=size_names)
 
 
 _IMAGE_P = [[2, 3, 7, 4, 6], [6, 6, 9, 8, 7], [3, 4, 8, 3, 8], [7, 8, 3, 6, 6], [4, 2, 1, 8, 3]]
@@ -208,7 +222,11 @@ def _volume_counts(height: int, width: int, channels: int, kernel_size: int, fil
         d.step(_OUT_W, _w - f + 1, values, sp.Integer(width - kernel_size + 1), with_float=False),
     )
     shape = f"{height - kernel_size + 1}×{width - kernel_size + 1}×{filters}"
-    return (Section("counts", "Parameters and output shape", steps),
+    given = tuple(d.step(sym, None, None, sp.Integer(v), note, with_float=False) for sym, v, note in (
+        (_h, height, "the input's height"), (_w, width, "its width"), (_c, channels, "its channels"),
+        (_f, kernel_size, "the filter's height and width"), (_k, filters, "the number of filters")))
+    return (Section("given", "Given", given),
+            Section("counts", "Parameters and output shape", steps),
             Section("shape", "Output volume", (Remark((f"The output volume is {shape}: one "
                                                         f"{height - kernel_size + 1}×{width - kernel_size + 1} "
                                                         "map per filter, stacked.",)),)))

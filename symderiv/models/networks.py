@@ -60,9 +60,17 @@ def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
     x1, x2, y = XOR_ROWS[row]
     g, _, L = _xor_graph(W1, b1, w2, b2, x1, x2, y)
     bw = g.backward(L, convention=convention)
+    extra = []
+    if all(bw.grads[n] == 0 for n in bw.grads if n.is_input):
+        yhat = g.node("yhat")
+        why = ("ŷ = y on this row, so L = 0 and ∂L/∂ŷ = ŷ − y = 0: nothing flows back." if yhat.value == y else
+               "ŷ = ReLU(z2) is on its flat side (z2 ≤ 0), so no gradient passes back through it.")
+        extra = [Section("remarks", "Remarks", (Remark((f"Every gradient is 0 here: {why} "
+                                                        "Other weights give non-zero ones (--set 'W1=[[1,2],[1,1]]' --set row=1: "
+                                                        "ŷ = 2 for y = 1).",)),))]
     return g.solution_of(bw, model="xor-mlp", title=f"XOR with a ReLU network: backward pass at row {row}",
                          parameters=dict(W1=W1, b1=b1, w2=w2, b2=b2, row=row, convention=convention),
-                         before=[table])
+                         before=[table], extra=extra)
 
 
 @register("sigmoid-chain", "Vanishing gradients through a chain of sigmoid layers",
@@ -105,7 +113,7 @@ def sigmoid_chain(x, w, y, depth) -> Solution:
                           ("σ'(z) ≤ 1/4, so this factor is at most |", W.symbol, "|/4 = ", bound,
                            " in size")))
     first, last = bw.approx[layers[0][0]], bw.approx[layers[-1][0]]
-    ratio = ("|∂L/∂w1| / |∂L/∂w", sp.Integer(n), f"| = {mpmath.nstr(abs(first / last), 4)}: "
+    ratio = ("|∂L/∂w1| / |∂L/∂w", sp.Integer(n), f"| ≈ {mpmath.nstr(abs(first / last), 4)}: "
              "the gradient shrinks by a factor of at most |w|/4 at every layer it passes back through "
              "(the vanishing gradient)") if last else ("∂L/∂w_n is 0 here.",)
     extra = Section("vanishing", "The factor each layer multiplies the gradient by",

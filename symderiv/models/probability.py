@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..errors import ParameterError
 from ..record import Remark, Section, Solution, Step
-from ..writers import Derivation, shown_number, written_sum
+from ..writers import SHOW_TERMS, Derivation, shown_number, written_sum
 from .registry import Param, register
 
 # ----------------------------------------------------------------------------------------- dropout
@@ -38,6 +38,9 @@ def dropout(p, outputs) -> Solution:
     total = sp.Add(*outputs)
     kept = p * n
     expected = p * total
+    given = (derivation.step(P, None, None, p, "the keep probability"),
+             derivation.step(N, None, None, sp.Integer(n), "units"),
+             *(derivation.step(ai, None, None, avals[ai].exact) for ai in A[:SHOW_TERMS]))
     totals = (
         derivation.sum_step(S, A, avals, total,
                   "Everything kept (no dropout; the test time of inverted dropout): the total of the outputs."),
@@ -67,8 +70,8 @@ def dropout(p, outputs) -> Solution:
     d_std = sp.simplify(e_std - P * a)
     d_inv = sp.simplify(e_inv - a)
     proof = (
-        Remark(("One unit with activation a and a mask m ~ Bernoulli(p): m = 1 (kept) with probability p, "
-                "m = 0 (dropped) with probability 1 - p. The expectations below are sympy.stats's.",)),
+        Remark((a, " = the activation of one unit, and m ~ Bernoulli(p) its mask: m = 1 (kept) with probability "
+                "p, m = 0 (dropped) with probability 1 - p. The expectations below are sympy.stats's.",)),
         Step(Estd, sp.Add(P * a, zero, evaluate=False), None, e_std, None,
              ("Standard dropout: the training output is m·a.",)),
         Step(Yst, P * a, None, P * a, None, ("Its test output: a scaled by p.",)),
@@ -84,7 +87,8 @@ def dropout(p, outputs) -> Solution:
         raise AssertionError("dropout: the expectations do not match the test activations")
     return derivation.solution(
         "dropout", f"Dropout with keep probability p = {p}",
-        (Section("totals", "The totals: standard against inverted dropout", totals),
+        (Section("given", "Given", given),
+         Section("totals", "The totals: standard against inverted dropout", totals),
          Section("proof", "Expected training activation = test activation", proof)),
         dict(p=p, outputs=outputs),
         {"total": shown_number(total), "expected_training_total": shown_number(expected),
@@ -147,6 +151,9 @@ def kl_divergence(P, Q) -> Solution:
     _check_distribution("P", P)
     _check_distribution("Q", Q)
     derivation = Derivation()
+    given = Section("given", "Given", tuple(derivation.step(sym, None, None, value) for name, values in
+                                            (("p", P), ("q", Q)) for sym, value in
+                                            zip(derivation.entries(name, name, values)[0], values)))
     pq_steps, pq, Dpq = _kl("P", "Q", P, Q, "t", derivation)
     qp_steps, qp, Dqp = _kl("Q", "P", Q, P, "u", derivation)
     pq_s, qp_s = shown_number(pq), shown_number(qp)
@@ -164,8 +171,8 @@ def kl_divergence(P, Q) -> Solution:
                 ", but in general KL is not symmetric.",)
     return derivation.solution(
         "kl-divergence", "The Kullback-Leibler divergence of P and Q",
-        (Section("forward", "D_KL(P‖Q): the sum of p ln(p/q)", tuple(pq_steps)),
-         Section("reverse", "D_KL(Q‖P): the sum of q ln(q/p)", tuple(qp_steps)),
+        (given, Section("forward", "D_KL(P‖Q): the sum of p·log(p/q)", tuple(pq_steps)),
+         Section("reverse", "D_KL(Q‖P): the sum of q·log(q/p)", tuple(qp_steps)),
          Section("remarks", "Remarks", (Remark(note),))),
         dict(P=P, Q=Q), {"D_KL(P||Q)": pq_s, "D_KL(Q||P)": qp_s})
 
@@ -200,6 +207,11 @@ def mle(family, data) -> Solution:
                                tuple(sections), dict(family=family, data=data), results)
 
 
+def _data_steps(X: list, xvals: dict, derivation: Derivation) -> list[Step]:
+    """x1 = ..., x2 = ...: the data, a step each (at most SHOW_TERMS of them written out)."""
+    return [derivation.step(xi, None, None, xvals[xi].exact) for xi in X[:SHOW_TERMS]]
+
+
 def _bernoulli(data, N, X, xvals, derivation):
     n, k = len(data), sp.Add(*data)
     K = derivation.symbol("k", "k", "k", nonnegative=True, integer=True)
@@ -217,8 +229,11 @@ def _bernoulli(data, N, X, xvals, derivation):
     d_nll = sp.diff(nll, th)
     dd_general = sp.simplify(sp.diff(general, th, 2))  # small: simplify only tidies its display
     given = (
-        Step(N, exact=sp.Integer(n), note=("values, each 0 or 1, each drawn from Bernoulli(", th, "): p(x) = ",
-                                           th ** x * (1 - th) ** (1 - x), ".")),
+        Remark((th, " = the probability of a 1: unknown, estimated below",)),
+        Remark((x, " = one value of the data, 0 or 1, drawn from Bernoulli(", th, "): p(x) = ",
+                th ** x * (1 - th) ** (1 - x), ".")),
+        *_data_steps(X, xvals, derivation),
+        Step(N, exact=sp.Integer(n), note=("values",)),
         derivation.sum_step(K, X, xvals, k, "the number of ones."),
     )
     steps = [
@@ -276,11 +291,13 @@ def _gaussian(data, N, X, xvals, derivation):
     sums = {N: shown_number(sp.Integer(n)), S1: shown_number(s1), S2: shown_number(s2)}
 
     given = (
-        Step(N, exact=sp.Integer(n), note=("values, each drawn from N(", mu, ", ", v, "): p(x) = ",
-                                           sp.Mul(sp.exp(-(x - mu) ** 2 / (2 * v)),
-                                                  sp.Pow(sp.Pow(sp.Mul(2, sp.pi, v, evaluate=False), sp.S.Half,
-                                                                evaluate=False), -1, evaluate=False),
-                                                  evaluate=False), ".")),
+        Remark((mu, " and ", v, ": the mean and the variance, unknown, estimated below",)),
+        Remark((x, " = one value of the data, drawn from N(", mu, ", ", v, "): p(x) = ",
+                sp.Mul(sp.exp(-(x - mu) ** 2 / (2 * v)),
+                       sp.Pow(sp.Pow(sp.Mul(2, sp.pi, v, evaluate=False), sp.S.Half, evaluate=False), -1,
+                              evaluate=False), evaluate=False), ".")),
+        *_data_steps(X, xvals, derivation),
+        Step(N, exact=sp.Integer(n), note=("values",)),
         derivation.sum_step(S1, X, xvals, s1, "the sum of the data."),
         derivation.sum_step(S2, [x ** 2 for x in X], xvals, s2, "the sum of squares."),
     )
@@ -312,7 +329,7 @@ def _gaussian(data, N, X, xvals, derivation):
     for sym, name, wrt in second:
         expr = sp.simplify(sp.diff(general, *wrt))
         h[sym] = expr.subs(point)
-        steps.append(derivation.step(sym, expr, shown_point, h[sym], "the second derivative ", name, " at (", mhat, ", ",
+        steps.append(derivation.step(sym, expr, shown_point, h[sym], f"the second derivative {derivation.names[name].text} at (", mhat, ", ",
                            vhat, ")."))
     d = h[H[0]] * h[H[2]] - h[H[1]] ** 2
     steps.append(derivation.step(det, sp.Add(H[0] * H[2], -H[1] ** 2, evaluate=False), {s: shown_number(h[s]) for s in H}, d,

@@ -93,8 +93,8 @@ def lstm_step(x, h_prev, c_prev, upstream, **W) -> Solution:
     T = {name: tensor(g, name, value, latex=f"W_{{{name[2:]}}}") for name, value in W.items()}
     gates = {}
     for gate, fn in (("i", "sigmoid"), ("f", "sigmoid"), ("o", "sigmoid"), ("g", "tanh")):
-        pre = add(matmul(T[f"W_h{gate}"], H, name=f"a{gate}", latex=f"a_{{{gate}}}"),
-                  matmul(T[f"W_x{gate}"], X, name=f"b{gate}", latex=f"b_{{{gate}}}"), name=f"z{gate}",
+        pre = add(matmul(T[f"W_h{gate}"], H, name=f"u{gate}", latex=f"u_{{{gate}}}"),
+                  matmul(T[f"W_x{gate}"], X, name=f"v{gate}", latex=f"v_{{{gate}}}"), name=f"z{gate}",
                   latex=f"z_{{{gate}}}")
         gates[gate] = elementwise(fn, pre, name=gate)
     c = add(hadamard(gates["f"], C, name="fc", latex=r"f \odot c_{t-1}"),
@@ -149,9 +149,15 @@ def dot_attention(hs, s, upstream) -> Solution:
     ties = [j + 1 for j in range(len(hs)) if alpha.entries[j].approx == alpha.entries[best].approx]
     which = (f"The context aligns most with h_{best + 1} (the largest weight α_{best + 1})." if len(ties) == 1
              else f"The weights tie between h_{', h_'.join(map(str, ties))}.")
+    remarks = [Remark((which,)), Remark((_loss_text(upstream, "the context entries"),))]
+    sums = {sp.Add(*row) for row in hs}
+    if upstream is None and len(sums) == 1:
+        r = sums.pop()
+        remarks.append(Remark((f"∂L/∂e and ∂L/∂s are 0 here: L = Σ_k c_k = Σ_j α_j·(Σ_k h_jk), and every h_j "
+                               f"sums to {r}, so L = {r}·Σ_j α_j = {r} whatever the scores (the weights α_j sum "
+                               "to 1). A weighted loss, --set 'upstream=[1, -1, 2]', makes them non-zero.",)))
     return solution(L, model="dot-attention", parameters=dict(hs=hs, s=s, upstream=upstream),
-                    extra=[Section("remarks", "Remarks", (Remark((which,)),
-                                                          Remark((_loss_text(upstream, "the context entries"),))))])
+                    extra=[Section("remarks", "Remarks", tuple(remarks))])
 
 
 @register("self-attention", "Scaled dot-product self-attention: softmax(Q·Kᵀ/√d_k)·V",
@@ -210,7 +216,7 @@ def positional_encoding(tokens, length, d, n) -> Solution:
         sym = derivation.matrix_symbol(f"PE_{pos}", (1, d), rf"\mathrm{{PE}}_{{{pos}}}",
                               f"PE[{pos}]" if length else f"PE[{pos}] ({word})")
         steps.append(Step(sym, exact=sp.ImmutableMatrix([row_exact]), approx=(tuple(row_approx),)))
-    remark = Remark((f"Arguments are in radians: PE(1, 2) = sin(1/{n}^(2/{d})) = "
+    remark = Remark((f"Arguments are in radians: PE(1, 2) = sin(1/{n}^(2/{d})) ≈ "
                      f"{mpmath.nstr(mpmath.sin(mpmath.mpf(1) / mpmath.mpf(n) ** (mpmath.mpf(2) / d)), 4)}; "
                      "the notes' 0.0017 is the sine of 0.1 degrees, not of 0.1 radians (0.0998).",))
     return derivation.solution("positional-encoding", "Sinusoidal positional encoding",

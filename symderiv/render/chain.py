@@ -15,24 +15,57 @@ from ..printing import Shown, format_approx, format_float, text
 from ..record import Solution, Step
 
 
-def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> tuple[str, list[str], str | None]:
-    """``(lhs, [formula, substitution, exact], float)`` of a step, with repeats dropped."""
-    links: list[str] = []
+#: An exact value longer than this (in plain text) is left to the formula over earlier names,
+#: which is the exact answer let-bound, and the float follows it.
+MAX_EXACT = 60
+
+
+def _nesting(expr: sp.Basic) -> int:
+    """How deeply functions are nested in ``expr`` (exp(-1) is 1, exp(1/(1 + exp(-1))) is 2)."""
+    inner = max((_nesting(a) for a in expr.args), default=0)
+    return inner + 1 if isinstance(expr, sp.Function) else inner
+
+
+def fits(exact: sp.Basic, names) -> bool:
+    """Whether an exact value is short enough to show: at most :data:`MAX_EXACT` characters of text
+    and no function nested in another (a tower of exponentials hides the arithmetic)."""
+    return len(text(exact, names)) <= MAX_EXACT and _nesting(exact) <= 1
+
+
+def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> tuple[str, list[tuple[str, str]]]:
+    """``(lhs, [(relation, link), ...])`` of a step: the formula, the substitution and the exact
+    value joined by ``=``; a substitution that shows rounded floats, and the float, by ``≈``
+    (after the exact value). A link that repeats the one before it or the left-hand side is
+    dropped; an exact value longer than :data:`MAX_EXACT` characters is left out where a float
+    follows (the formula, over names defined earlier, is the exact value)."""
+    links: list[tuple[str, str]] = []
+    rounded_substitution = None
     if step.formula is not None:
-        links.append(printer(step.formula, sol.names))
+        links.append(("=", printer(step.formula, sol.names)))
         if step.values:
-            links.append(printer(step.formula, sol.names, step.values, digits))
-    if step.exact is not None:
-        links.append(printer(step.exact, sol.names))
-    lhs = printer(step.lhs, sol.names)
-    squeeze = [s.replace(" ", "") for s in [lhs, *links]]
-    kept = [s for i, s in enumerate(links) if squeeze[i + 1] != squeeze[i]]
-    approx = None
+            substitution = printer(step.formula, sol.names, step.values, digits)
+            if printing.shows_rounded(step.values, step.formula, digits):
+                rounded_substitution = substitution
+            else:
+                links.append(("=", substitution))
+    if step.exact is not None and (step.approx is None or fits(step.exact, sol.names)):
+        links.append(("=", printer(step.exact, sol.names)))
+    if rounded_substitution is not None:
+        links.append(("≈", rounded_substitution))
     if step.approx is not None and not (step.exact is not None and _all_integers(step.exact)):
-        approx = format_approx(step.approx, digits, printer is printing.latex)
-        if kept and kept[-1].replace(" ", "") == approx.replace(" ", ""):
-            approx = None
-    return lhs, kept, approx
+        links.append(("≈", format_approx(step.approx, digits, printer is printing.latex)))
+    lhs = printer(step.lhs, sol.names)
+    kept: list[tuple[str, str]] = []
+    seen = {lhs.replace(" ", "")}
+    for relation, link in links:
+        squeezed = link.replace(" ", "")
+        if squeezed in seen and (relation == "=" or kept and kept[-1][1].replace(" ", "") == squeezed):
+            continue
+        if kept and kept[-1][1].replace(" ", "") == squeezed:
+            continue
+        seen.add(squeezed)
+        kept.append((relation, link))
+    return lhs, kept
 
 
 def _all_integers(exact: sp.Basic) -> bool:

@@ -9,8 +9,10 @@ from ..record import Note, Remark, Section, Solution, Step, Table
 from .chain import cell_text, chain
 
 #: A row with more visible characters than this is broken after each ``=``.
-WIDE = 60
-_VISIBLE = re.compile(r"\\(left|right|frac|partial|cdot|mathrm|sigma|max|min|operatorname)|[{}\s^_]")
+WIDE = 45
+#: A long sum is broken into rows of about this many visible characters.
+SUM_ROW = 32
+_VISIBLE = re.compile(r"\\(left|right|frac|partial|mathrm|sigma|max|min|operatorname)|[{}\s^_]")
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
@@ -36,16 +38,53 @@ def note_latex(sol: Solution, note: Note) -> str:
     return "".join(escape(p) if isinstance(p, str) else f"${latex(p, sol.names)}$" for p in note)
 
 
+def _visible(tex: str) -> int:
+    """About how many characters wide ``tex`` is typeset (a product's dot counts as one)."""
+    return len(_VISIBLE.sub("", tex.replace(r"\cdot", "·")))
+
+
+def _terms(link: str) -> list[str]:
+    """A link split before each ``+`` outside braces and ``\\left … \\right``: its terms."""
+    depth, start, out = 0, 0, []
+    i = 0
+    while i < len(link):
+        if link.startswith(r"\left", i):
+            depth += 1
+        elif link.startswith(r"\right", i):
+            depth -= 1
+        elif link[i] == "{":
+            depth += 1
+        elif link[i] == "}":
+            depth -= 1
+        elif depth == 0 and link.startswith(" + ", i):
+            out.append(link[start:i])
+            start = i + 1
+        i += 1
+    return out + [link[start:]]
+
+
 def step_rows(sol: Solution, step: Step, digits: int) -> list[str]:
-    """The ``align*`` rows of one step: one row, or one per ``=`` when it is wide."""
-    lhs, links, approx = chain(sol, step, digits, latex)
-    tail = rf" \approx {approx}" if approx else ""
+    """The ``align*`` rows of one step: one row, or one per relation when it is wide, a long sum
+    one term a row."""
+    lhs, links = chain(sol, step, digits, latex)
+    links = [(r"\approx" if relation == "≈" else "=", link) for relation, link in links]
     if not links:
-        return [f"{lhs} &{tail}"]
-    wide = sum(len(_VISIBLE.sub("", s)) for s in links) > WIDE
+        return [f"{lhs} &"]
+    wide = sum(_visible(s) for _, s in links) > WIDE
     if len(links) == 1 or not wide:
-        return [f"{lhs} &= " + " = ".join(links) + tail]
-    return [f"{lhs} &= {links[0]}", *(f"&= {s}" for s in links[1:-1]), f"&= {links[-1]}{tail}"]
+        first, *rest = links
+        return [f"{lhs} &{first[0]} {first[1]}" + "".join(f" {relation} {link}" for relation, link in rest)]
+    rows = []
+    for k, (relation, link) in enumerate(links):
+        head = lhs if k == 0 else ""
+        lines = [""]
+        for term in _terms(link):  # as many terms a row as fit
+            if lines[-1] and _visible(lines[-1] + term) > SUM_ROW:
+                lines.append("")
+            lines[-1] += (" " if lines[-1] else "") + term
+        rows.append(f"{head} &{relation} {lines[0]}")
+        rows += [rf"&\quad {line}" for line in lines[1:]]
+    return rows
 
 
 def blocks(sol: Solution, section: Section, digits: int) -> list[tuple[str, object]]:

@@ -43,6 +43,7 @@ table.values { border-collapse: collapse; margin: 0.8em 1.5em; }
 table.values td, table.values th { padding: 0.2em 0.8em; text-align: right; }
 table.values th { border-bottom: 1px solid #999; }
 figure.diagram { margin: 1em 0; overflow-x: auto; }
+figure.diagram svg { max-width: 100%; height: auto; }
 """
 
 def _scoped(css: str, scope: str) -> str:
@@ -61,7 +62,7 @@ def _scoped(css: str, scope: str) -> str:
 EMBED_CSS = _scoped(CSS, ".symderiv") + """\
 .symderiv p.note { color: inherit; }
 figure.symderiv-diagram { margin: 1em 0; overflow-x: auto; }
-figure.symderiv-diagram svg { max-width: none; height: auto; }
+figure.symderiv-diagram svg { max-width: 100%; height: auto; }
 div.symderiv-error { border-left: 4px solid #c62828; padding: 0.4em 1em; margin: 1em 0; }
 """
 

@@ -74,6 +74,14 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
                      tuple(tuple(bw.approx.get(n, _ZERO) for n in row) for row in t.nodes))
 
     back: list[Step | Remark] = [seed_step(bw), *local_steps(bw, loss)]
+    # the local derivatives of the gates inside a matrix gate are not steps here: an exact value
+    # that still names one after inlining is left to its float
+    hidden = {loc.symbol for (gate, _), loc in bw.locals.items() if gate is not loss}
+
+    def exact_of(t: Tensor) -> sp.ImmutableMatrix | None:
+        cells = t.matrix(lambda n: bw.inline(bw.grads.get(n, sp.Integer(0))))
+        return None if any(c.free_symbols & hidden for c in cells) else sp.ImmutableMatrix(cells)
+
     kinks: dict[Node, list[Note]] = {}  # the non-differentiable points met on the way into each node
     for (_, p), loc in bw.locals.items():
         if loc.kink and loc.kink not in kinks.setdefault(p, []):
@@ -92,6 +100,8 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
                     terms.append(c.gate.rule(c, k, deltas[c]))
                     if c.gate.rule_names:
                         written_as.update(c.gate.rule_names(c))
+                    if c.gate.rule_note:
+                        back.append(Remark(c.gate.rule_note(c)))
                     values[deltas[c]] = grad(c)
                     values.update({q.symbol: shown_tensor(q) for q in c.parents})
                     values[c.symbol] = shown_tensor(c)
@@ -99,12 +109,10 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
             notes.append(("entry by entry from ", loss.symbol, " (its local derivatives above)",))
         formula = None if not terms else terms[0] if len(terms) == 1 else sp.MatAdd(*terms, evaluate=False)
         notes.append(fan_out_note(t.symbol, len(terms), f"the {len(terms)} terms"))
-        exact = sp.ImmutableMatrix(t.matrix(lambda n: bw.grads.get(n, 0)))
-        back.append(Step(deltas[t], formula, values or None, exact, grad(t).approx, join_notes(notes)))
+        back.append(Step(deltas[t], formula, values or None, exact_of(t), grad(t).approx, join_notes(notes)))
 
     inputs = [t for t in live if t.gate is None and not all(n.constant for n in t.entries)]
-    results = [Step(deltas[t], exact=sp.ImmutableMatrix(t.matrix(lambda n: bw.inline(bw.grads.get(n, sp.Integer(0))))),
-                    approx=grad(t).approx) for t in inputs]
+    results = [Step(deltas[t], exact=exact_of(t), approx=grad(t).approx) for t in inputs]
     sections = (*before,
                 Section("given", "Given", tuple(given)),
                 Section("forward", "Forward pass", tuple(_forward(live, loss))),

@@ -69,8 +69,13 @@ def gradient_step(bw: Backward, node: Node) -> Step:
     terms, values, lessons = [], {}, []
     for c in bw.consumers[node]:
         loc = bw.locals[(c, node)]
-        terms.append(sp.Mul(loc.symbol, bw.symbols[c], evaluate=False))
-        values[loc.symbol] = Shown(loc.ref, loc.approx)
+        if bw.names[loc.symbol].text == bw.names[bw.symbols[node]].text:
+            # the output gate's own ∂L/∂x reads like the gradient ∂L/∂x: write its formula instead
+            terms.append(sp.Mul(loc.formula, bw.symbols[c], evaluate=False))
+            values.update({q.symbol: shown_node(q) for q in (*c.parents, c) if q.named})
+        else:
+            terms.append(sp.Mul(loc.symbol, bw.symbols[c], evaluate=False))
+            values[loc.symbol] = Shown(loc.ref, loc.approx)
         values[bw.symbols[c]] = Shown(bw.ref(c), bw.approx[c])
         lessons.append(lesson(bw, c, node))
     formula = terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
