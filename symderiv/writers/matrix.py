@@ -4,7 +4,7 @@ shape written entry by entry, the backward pass by each matrix gate's rule (from
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import mpmath
@@ -30,30 +30,49 @@ def shown_tensor(t: Tensor) -> Shown:
     return Shown(sp.ImmutableMatrix(t.matrix(lambda n: n.ref)), _approx(t))
 
 
-def _forward(live: Sequence[Tensor], loss: Node) -> list[Step | Remark]:
-    forward: list[Step | Remark] = []
+def _forward(live: Sequence[Tensor]) -> list[tuple[Tensor, list[Step | Remark]]]:
+    """Each gate's tensor with its forward items: the entries written out, then the tensor."""
+    forward: list[tuple[Tensor, list[Step | Remark]]] = []
     written: set = set()  # what was written out entry by entry once already
     for t in live:
         if t.gate is None:
             continue
+        items: list[Step | Remark] = []
         out = t.gate.written_out(t) if t.gate.written_out else None
         if out is not None:
             once, words, nodes = out
             if once is None or once not in written:
                 if once is not None:
                     written.add(once)
-                forward.append(Remark((t.symbol, " = ", t.formula, words,)))
-                forward += forward_steps(nodes)
-        forward.append(Step(t.symbol, t.formula, {p.symbol: shown_tensor(p) for p in t.parents},
-                            sp.ImmutableMatrix(t.matrix(lambda n: n.value)), _approx(t)))
-    return forward + forward_steps([loss])
+                items.append(Remark((t.symbol, " = ", t.formula, words,)))
+                items += forward_steps(nodes)
+        items.append(Step(t.symbol, t.formula, {p.symbol: shown_tensor(p) for p in t.parents},
+                          sp.ImmutableMatrix(t.matrix(lambda n: n.value)), _approx(t)))
+        forward.append((t, items))
+    return forward
+
+
+def _by_layer(groups: Sequence[tuple[Tensor, list]], kind: str, heading: str,
+              layer_of: Callable[[Tensor], str]) -> list[Section]:
+    """One section per run of tensors of the same layer, titled ``heading`` and the layer's title."""
+    sections: list[tuple[str, list]] = []
+    for t, items in groups:
+        title = layer_of(t)
+        if sections and sections[-1][0] == title:
+            sections[-1][1].extend(items)
+        else:
+            sections.append((title, list(items)))
+    return [Section(kind, f"{heading}{title}", tuple(items)) for title, items in sections if items]
 
 
 def solution(loss: Node, *, model: str, title: str | None = None, parameters: Mapping[str, Any] | None = None,
              convention: str = "pytorch", before: Sequence[Section] = (), extra: Sequence[Section] = (),
-             names: Mapping = ()) -> Solution:
+             names: Mapping = (), layer_of: Callable[[Tensor], str] | None = None,
+             loss_title: str = "the loss") -> Solution:
     """The worked solution of a graph of matrix gates ending in the scalar ``loss``; ``names``
-    says how symbols of the ``before`` and ``extra`` sections are written."""
+    says how symbols of the ``before`` and ``extra`` sections are written. With ``layer_of`` (a
+    tensor's layer title), the forward and backward passes are one section per layer, the loss
+    (``loss_title``) last in the forward pass and first in the backward pass."""
     g = loss.graph
     bw = backward(g, loss, convention=convention)
     needed = set(g.ancestors(loss))
@@ -73,7 +92,8 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
         return Shown(sp.ImmutableMatrix(t.matrix(lambda n: bw.ref(n) if n in bw.grads else 0)),
                      tuple(tuple(bw.approx.get(n, _ZERO) for n in row) for row in t.nodes))
 
-    back: list[Step | Remark] = [seed_step(bw), *local_steps(bw, loss)]
+    start: list[Step | Remark] = [seed_step(bw), *local_steps(bw, loss)]
+    back: list[tuple[Tensor | None, list[Step | Remark]]] = []  # (the consumer whose rule it is, its step)
     kinks: dict[Node, list[Note]] = {}  # the non-differentiable points met on the way into each node
     for (_, p), loc in bw.locals.items():
         if loc.kink and loc.kink not in kinks.setdefault(p, []):
@@ -81,7 +101,7 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
     for t in reversed(live):
         if all(n.constant for n in t.entries):
             continue
-        terms, values, notes = [], {}, []
+        terms, values, notes, owner = [], {}, [], None
         for n in t.entries:
             for kink in kinks.get(n, ()):
                 if kink not in notes:
@@ -89,6 +109,7 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
         for c in live:
             for k, p in enumerate(c.parents):
                 if p is t and c.gate is not None:
+                    owner = c
                     terms.append(c.gate.rule(c, k, deltas[c]))
                     if c.gate.rule_names:
                         written_as.update(c.gate.rule_names(c))
@@ -100,17 +121,25 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
         formula = None if not terms else terms[0] if len(terms) == 1 else sp.MatAdd(*terms, evaluate=False)
         notes.append(fan_out_note(t.symbol, len(terms), f"the {len(terms)} terms"))
         exact = sp.ImmutableMatrix(t.matrix(lambda n: bw.grads.get(n, 0)))
-        back.append(Step(deltas[t], formula, values or None, exact, grad(t).approx, join_notes(notes)))
+        back.append((owner, [Step(deltas[t], formula, values or None, exact, grad(t).approx, join_notes(notes))]))
 
     inputs = [t for t in live if t.gate is None and not all(n.constant for n in t.entries)]
     results = [Step(deltas[t], exact=sp.ImmutableMatrix(t.matrix(lambda n: bw.inline(bw.grads.get(n, sp.Integer(0))))),
                     approx=grad(t).approx) for t in inputs]
-    sections = (*before,
-                Section("given", "Given", tuple(given)),
-                Section("forward", "Forward pass", tuple(_forward(live, loss))),
-                Section("backward", "Backward pass (matrix rule; values accumulated entry by entry)", tuple(back)),
-                Section("results", "Gradients", tuple(results)),
-                *extra)
+    forward = _forward(live)
+    if layer_of is None:
+        passes = [Section("forward", "Forward pass", (*(i for _, items in forward for i in items),
+                                                     *forward_steps([loss]))),
+                  Section("backward", "Backward pass (matrix rule; values accumulated entry by entry)",
+                          (*start, *(i for _, items in back for i in items)))]
+    else:  # a gradient is shown in the section of the layer whose rule passes it back
+        from_loss = [i for owner, items in back if owner is None for i in items]
+        passes = [*_by_layer(forward, "forward", "Forward: ", layer_of),
+                  Section("forward", f"Forward: {loss_title}", tuple(forward_steps([loss]))),
+                  Section("backward", f"Backward: {loss_title}", (*start, *from_loss)),
+                  *_by_layer([(o, items) for o, items in back if o is not None], "backward", "Backward: ", layer_of)]
+    sections = (*before, Section("given", "Given", tuple(given)), *passes,
+                Section("results", "Gradients", tuple(results)), *extra)
     res = {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n]) if n in bw.grads else Shown(sp.Integer(0), _ZERO)
            for t in inputs for n in t.entries if n.is_input}
     return Solution(model, title or g.title, sections, {**written_as, **dict(names)}, dict(parameters or {}), res,
