@@ -128,6 +128,7 @@ sum_of = written("sum_of", r"\mathrm{sum}", "sum")
 broadcast = written("broadcast", r"\mathrm{broadcast}", "broadcast")
 reshape_back = written("reshape_back", r"\mathrm{reshape}^{-1}", "reshape⁻¹")
 sum_to = written("sum_to", r"\mathrm{sum\_to}", "sum_to")
+negated = written("negated", "-", "-")
 
 
 def _shape_symbol(shape: tuple[int, ...]) -> sp.Symbol:
@@ -197,7 +198,7 @@ def _arith_rule(c: Tensor, k: int, d: sp.Basic) -> sp.Basic:
     elif slot == 0:  # div, the numerator
         rule = Over(d, b) if isinstance(b, sp.MatrixExpr) else Divided(d, b)
     else:  # div, the denominator: −δ ⊙ a ⊘ (b ⊙ b)
-        rule = sp.MatMul(-1, Over(Hadamard(d, a), Hadamard(b, b)), evaluate=False)
+        rule = negated(Over(Hadamard(d, a), Hadamard(b, b)))
     if c.parents[k].shape != c.shape:
         rule = sum_to(rule, _shape_symbol(c.parents[k].shape))
     return rule
@@ -382,7 +383,11 @@ class _Builder:
         self.layer: dict[int, str] = {}  # id(tensor) -> its section title
         self.used: set[str] = set(n.name for n in g.nodes)
         self.remarks: list[str] = []
-        self.title = ""
+        self.prefix = ""  # "0." when the model is one layer, traced as nn.Sequential(model)
+
+    def shown(self, qualname: str) -> str:
+        """A parameter's name as the user's model calls it."""
+        return qualname[len(self.prefix):] if self.prefix and qualname.startswith(self.prefix) else qualname
 
     # names
     def fresh(self, stem: str) -> str:
@@ -437,16 +442,18 @@ class _Builder:
         if qualname not in self.params:
             values = _exact_entries(p, qualname, self.exact_binary)
             ident = "p_" + re.sub(r"\W", "_", qualname)
-            latex = _param_latex(qualname)
+            shown = self.shown(qualname)
+            latex = _param_latex(shown)
             if len(shape) == 4:  # a conv weight: one kernel per (output, input) channel
                 mats = []
                 for o in range(shape[0]):
                     for c in range(shape[1]):
                         mats += self.leaf(f"{ident}_{o}_{c}", f"{latex}_{{{o}{c}}}".replace("W^", "K^"),
-                                          f"{qualname}[{o},{c}]", values[o][c], shape[2:], data)
+                                          f"{shown}[{o},{c}]", values[o][c], shape[2:], data)
+                        self.params[f"{qualname}[{o},{c}]"] = mats[-1:]
                 self.params[qualname] = mats
             elif len(shape) <= 2:
-                self.params[qualname] = list(self.leaf(ident, latex, qualname, values, shape, data))
+                self.params[qualname] = list(self.leaf(ident, latex, shown, values, shape, data))
             else:
                 raise TorchError(f"from_torch: the parameter {qualname} has {len(shape)} dimensions; "
                                  "supported: up to 2, and a Conv2d weight's 4")
@@ -462,7 +469,8 @@ class _Builder:
             if qualname not in self.param_entries:
                 self.param_entries[qualname] = [None] * len(values)
             ident = "p_" + re.sub(r"\W", "_", qualname) + f"_{o}"
-            (t,) = self.leaf(ident, f"{_param_latex(qualname)}_{{{o}}}", key, [[values[o]]], (1, 1), False)
+            (t,) = self.leaf(ident, f"{_param_latex(self.shown(qualname))}_{{{o}}}", self.shown(key), [[values[o]]],
+                             (1, 1), False)
             self.params[key] = [t]
             self.param_entries[qualname][o] = t.entries[0]
         return self.params[key][0]
@@ -546,7 +554,8 @@ class _Interpreter(_Builder):
 
     def section_title(self, node: Any, groups: list[str]) -> str:
         if node.op == "call_module":
-            title = f"layer {node.target}, {self.gm.get_submodule(node.target)!r}"
+            m = self.gm.get_submodule(node.target)
+            title = f"{m!r}" if self.prefix else f"layer {node.target}, {m!r}"
             groups.append(title)
             return title
         own = f"{type(self.model).__name__}.forward"
@@ -1011,6 +1020,9 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     if target is not None and not isinstance(target, torch.Tensor):
         raise TorchError("from_torch: target: expected a tensor")
 
+    one_layer = _is_leaf(model)
+    if one_layer:  # fx traces into the root's own forward: trace it as the one layer of a Sequential
+        model = torch.nn.Sequential(model)
     gm = _trace(model, fx, torch_dir)
     _check_supported(gm, torch_dir)
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
@@ -1026,6 +1038,7 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
 
     g = Graph(title or f"{type(model).__name__}, a PyTorch model, worked by hand")
     builder = _Interpreter(model, gm, g, exact_binary, torch_dir)
+    builder.prefix = "0." if one_layer else ""
     out = builder.run(example)
     if loss is not None:
         if not isinstance(out, _Value):
@@ -1052,6 +1065,13 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
                        f"gradient agrees, the largest difference being {largest:.1e}.",))]
     return TorchSolution(sol.model, sol.title, (*sol.sections, Section("remarks", "Remarks", tuple(remarks))),
                          sol.names, {}, results, sol.diagram, autograd=autograd, worked=worked)
+
+
+def _is_leaf(model: Any) -> bool:
+    """Whether torch.fx takes ``model`` as one layer (a module of torch.nn other than a container)."""
+    import torch
+    containers = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
+    return type(model).__module__.startswith("torch.nn") and not isinstance(model, containers)
 
 
 def _as_loss(b: _Builder, out: Any) -> Node:
@@ -1111,24 +1131,19 @@ def _check_supported(gm: Any, torch_dir: str) -> None:
 def _gradients(b: _Builder, sol: Solution) -> tuple[dict[str, list[float]], dict[str, Shown]]:
     """Each parameter's worked gradient as floats (torch's order), and the results by name: a
     parameter of up to 2 dimensions as its matrix, a conv weight one kernel at a time."""
-    entry_results = sol.results
-    worked: dict[str, list[float]] = {}
+    zero = Shown(sp.Integer(0), mpmath.mpf(0))  # an entry the loss does not depend on
+    entry_results = {n.name: sol.results.get(n.name, zero) for entries in b.param_entries.values() for n in entries}
+    worked = {q: [float(entry_results[n.name].approx) for n in entries] for q, entries in b.param_entries.items()}
     results: dict[str, Shown] = {}
-    for qualname, entries in b.param_entries.items():
-        worked[qualname] = [float(entry_results[n.name].approx) for n in entries]
     for key, mats in b.params.items():
-        if len(mats) != 1:
-            continue
-        (t,) = mats
-        exact = sp.ImmutableMatrix([[entry_results[n.name].exact for n in row] for row in t.nodes])
-        approx = tuple(tuple(entry_results[n.name].approx for n in row) for row in t.nodes)
-        results[key] = Shown(exact, approx)
-    for qualname in b.param_entries:  # a conv bias: also whole, as a column
-        if qualname not in results:
-            ns = b.param_entries[qualname]
-            if all(n is not None and n.graph is b.g for n in ns) and not b.params.get(qualname):
-                results[qualname] = Shown(sp.ImmutableMatrix([[entry_results[n.name].exact] for n in ns]),
-                                          tuple((entry_results[n.name].approx,) for n in ns))
+        if len(mats) == 1:
+            rows = [[entry_results[n.name] for n in row] for row in mats[0].nodes]
+            results[b.shown(key)] = Shown(sp.ImmutableMatrix([[r.exact for r in row] for row in rows]),
+                                 tuple(tuple(r.approx for r in row) for row in rows))
+    for qualname, entries in b.param_entries.items():  # a conv bias, whole: a column
+        if qualname not in b.params:
+            results[b.shown(qualname)] = Shown(sp.ImmutableMatrix([[entry_results[n.name].exact] for n in entries]),
+                                      tuple((entry_results[n.name].approx,) for n in entries))
     return worked, results
 
 

@@ -11,11 +11,13 @@ import mpmath
 import sympy as sp
 
 from ..engine import Node, Tensor, backward
+from ..notation import infix
 from ..printing import Name, Shown
 from ..record import Note, Remark, Section, Solution, Step
 from .diagram import build
 from .steps import fan_out_note, forward_steps, join_notes, local_steps, seed_step
 
+Terms = infix("Terms", "+", "+")  # a sum of rules some of which are written as functions (A ⊙ B)
 _ZERO = mpmath.mpf(0)  # an entry the loss does not depend on (outside every window, say)
 
 
@@ -54,15 +56,11 @@ def _forward(live: Sequence[Tensor]) -> list[tuple[Tensor, list[Step | Remark]]]
 
 def _by_layer(groups: Sequence[tuple[Tensor, list]], kind: str, heading: str,
               layer_of: Callable[[Tensor], str]) -> list[Section]:
-    """One section per run of tensors of the same layer, titled ``heading`` and the layer's title."""
-    sections: list[tuple[str, list]] = []
+    """One section per layer, titled ``heading`` and the layer's title, in the order first met."""
+    sections: dict[str, list] = {}
     for t, items in groups:
-        title = layer_of(t)
-        if sections and sections[-1][0] == title:
-            sections[-1][1].extend(items)
-        else:
-            sections.append((title, list(items)))
-    return [Section(kind, f"{heading}{title}", tuple(items)) for title, items in sections if items]
+        sections.setdefault(layer_of(t), []).extend(items)
+    return [Section(kind, f"{heading}{title}", tuple(items)) for title, items in sections.items() if items]
 
 
 def solution(loss: Node, *, model: str, title: str | None = None, parameters: Mapping[str, Any] | None = None,
@@ -118,7 +116,8 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
                     values[c.symbol] = shown_tensor(c)
         if any(loss in bw.consumers.get(n, ()) for n in t.entries):
             notes.append(("entry by entry from ", loss.symbol, " (its local derivatives above)",))
-        formula = None if not terms else terms[0] if len(terms) == 1 else sp.MatAdd(*terms, evaluate=False)
+        formula = None if not terms else terms[0] if len(terms) == 1 else \
+            sp.MatAdd(*terms, evaluate=False) if all(isinstance(x, sp.MatrixExpr) for x in terms) else Terms(*terms)
         notes.append(fan_out_note(t.symbol, len(terms), f"the {len(terms)} terms"))
         exact = sp.ImmutableMatrix(t.matrix(lambda n: bw.grads.get(n, 0)))
         back.append((owner, [Step(deltas[t], formula, values or None, exact, grad(t).approx, join_notes(notes))]))
