@@ -9,6 +9,7 @@ hand derivation of a published worked example (Matt Mazur's 2-2-2 network).
 from __future__ import annotations
 
 import copy
+import re
 import random
 import struct
 import sys
@@ -360,3 +361,57 @@ def test_without_torch_it_says_how_to_install_it(monkeypatch):
     with pytest.raises(symderiv.TorchError) as info:
         symderiv.from_torch(object(), None)
     assert str(info.value) == INSTALL == "from_torch needs PyTorch: pip install 'symderiv[torch]'"
+
+
+# ----- the table of docs/errors.md -------------------------------------------------------------
+
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(2, 2)
+
+    def forward(self, x):
+        return self.rnn(x)[0].sum()
+
+
+class Branch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(2))
+
+    def forward(self, x):
+        if (self.w * x).sum() > 0:
+            return (self.w * x).sum()
+        return -(self.w * x).sum()
+
+
+CASES = {
+    "an unsupported module": lambda: symderiv.from_torch(Recurrent(), torch.ones(1, 2)),
+    "an unsupported function": lambda: symderiv.from_torch(Fn(lambda w, x: torch.erf(w * x).sum(), (2, 2)), M),
+    "control flow on values": lambda: symderiv.from_torch(Branch(), torch.ones(2)),
+    "a batch of images": lambda: symderiv.from_torch(Summed(nn.Conv2d(1, 1, 2)), torch.ones(2, 1, 3, 3)),
+    "a tensor output, no loss": lambda: symderiv.from_torch(nn.Linear(2, 2), torch.ones(2)),
+    "an unsupported loss": lambda: symderiv.from_torch(nn.Linear(2, 2), torch.ones(2),
+                                                       loss=nn.MSELoss(reduction="none"), target=torch.ones(2)),
+    "the model fails in PyTorch": lambda: symderiv.from_torch(nn.Linear(3, 2), torch.ones(2), loss=nn.MSELoss(),
+                                                              target=torch.ones(2)),
+}
+
+
+def documented() -> dict[str, str]:
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "docs" / "errors.md").read_text(encoding="utf-8")
+    section = text.split("## From Python: `from_torch`")[1].split("\n## ")[0]
+    return dict(re.findall(r"^\| ([^|`]+) \| `([^`]*)` \|$", section, re.M))
+
+
+def test_every_documented_from_torch_message_is_the_one_raised():
+    rows = documented()
+    assert set(rows) == set(CASES) | {"PyTorch not installed"}
+    assert rows["PyTorch not installed"] == INSTALL
+    for case, call in CASES.items():
+        with pytest.raises(symderiv.TorchError) as info:
+            call()
+        message = one_line(info)
+        pattern = ".*".join(re.escape(part) for part in rows[case].split("…"))
+        assert re.fullmatch(pattern, message, re.S), (case, message)
