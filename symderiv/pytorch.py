@@ -799,11 +799,7 @@ class _Interpreter(_Builder):
         return self.reshape(node, x, _flattened(x.shape, start, end), stem, latex)
 
     def op_view(self, node, args, kwargs, stem, latex, final):
-        x = args[0]
-        sizes = args[1:]
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = tuple(sizes[0])
-        return self.reshape(node, x, tuple(node.meta["tensor_meta"].shape), stem, latex)
+        return self.reshape(node, args[0], tuple(node.meta["tensor_meta"].shape), stem, latex)  # -1 resolved
 
     op_reshape = op_view
 

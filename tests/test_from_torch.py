@@ -297,13 +297,6 @@ def one_line(error) -> str:
 
 
 def test_an_unsupported_module_is_refused_with_its_place():
-    class Recurrent(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rnn = nn.LSTM(2, 2)
-
-        def forward(self, x):
-            return self.rnn(x)[0].sum()
     with pytest.raises(symderiv.TorchError) as info:
         symderiv.from_torch(Recurrent(), torch.ones(1, 2))
     message = one_line(info)
@@ -321,15 +314,6 @@ def test_an_unsupported_function_is_refused_with_its_place():
 
 
 def test_data_dependent_control_flow_is_refused_with_fx_reason():
-    class Branch(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.w = nn.Parameter(torch.ones(2))
-
-        def forward(self, x):
-            if (self.w * x).sum() > 0:
-                return (self.w * x).sum()
-            return -(self.w * x).sum()
     with pytest.raises(symderiv.TorchError) as info:
         symderiv.from_torch(Branch(), torch.ones(2))
     message = one_line(info)
