@@ -14,27 +14,32 @@ build your own graph with the same calls the models use::
     >>> f = g.mul(g.add(x, y, name="q"), z, name="f")
     >>> print(g.solution(f).to_text())  # doctest: +SKIP
 
-or trace ordinary Python, as micrograd does::
+trace ordinary Python, as micrograd does::
 
     >>> x = symderiv.var("x", 3)
     >>> symderiv.solution(symderiv.tanh(x) * x).results["x"].approx  # doctest: +SKIP
 
+or work your PyTorch model (torch is imported only then)::
+
+    >>> sol = symderiv.from_torch(net, x, loss=torch.nn.MSELoss(), target=y)  # doctest: +SKIP
+
 The package is layered (each layer imports only those below it; ``lint-imports`` checks it):
 ``errors``, ``values``, ``numeric``, ``printing``, ``notation``, ``limits``; the record
-(``diagram``, ``solution``); ``engine`` (the gate table, graphs, the backward pass, matrices);
+(``diagram``, ``record``); ``engine`` (the gate table, graphs, the backward pass, matrices);
 ``writers`` (backward passes to worked solutions); the front doors ``graph``, ``tensor``,
-``formula``, ``traced``; ``models``; ``render``; ``embed``; and ``cli``, ``sphinx``, ``markdown``.
+``formula``, ``traced``, ``pytorch``; ``models``; ``render``; ``embed``; and ``cli``, ``sphinx``, ``markdown``.
 """
 
 from .engine import CONVENTIONS, GATES, MATRIX_GATES, Convention, Gate, MatrixGate, add_gate, add_matrix_gate
 from .errors import (DiagramError, EmbedError, FormulaError, GraphError, InternalError, MathMLError, NotReal,
-                     ParameterError, SizeError, SymderivError, UnknownModelError, UsageError)
+                     ParameterError, SizeError, SymderivError, TorchError, UnknownModelError, UsageError)
 from .exercise import exercises
 from .check import check
 from .formula import derive
 from .graph import Backward, Graph, Node
 from .limits import size_limit
 from .models import get_model, models, solve
+from .pytorch import TorchSolution, from_torch
 from .render import FORMATS, notebook_output, render
 from .record import Remark, Section, Solution, Step, Table
 from .traced import reset, solution, var
@@ -55,7 +60,8 @@ def __getattr__(attr: str):
 __all__ = [
     "Backward", "CONVENTIONS", "Convention", "DiagramError", "EmbedError", "FORMATS", "FormulaError", "GATES", "Gate",
     "Graph", "GraphError", "InternalError", "MATRIX_GATES", "MathMLError", "MatrixGate", "Node", "NotReal",
-    "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table",
-    "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "derive", "exercises", "get_model", "models",
+    "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table", "TorchError",
+    "TorchSolution", "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "derive", "exercises",
+    "from_torch", "get_model", "models",
     "notebook_output", "parse_value", "render", "reset", "size_limit", "solution", "solve", "var",
 ]

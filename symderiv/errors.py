@@ -46,6 +46,11 @@ class EmbedError(SymderivError):
     """A documentation block's text or options are malformed."""
 
 
+class TorchError(SymderivError):
+    """A PyTorch model :func:`symderiv.from_torch` cannot work: an unsupported module or function,
+    control flow torch.fx cannot trace, a batch of more than one image, or PyTorch not installed."""
+
+
 class UsageError(SymderivError):
     """A malformed command line."""
 

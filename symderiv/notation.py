@@ -76,5 +76,6 @@ sigma = written("sigma", r"\sigma", "σ")  # the logistic sigmoid as written; it
 ReLU = written("ReLU", r"\mathrm{ReLU}", "ReLU")  # its value is max(0, z)
 tanh_ = written("tanh_", r"\tanh", "tanh")
 exp_ = written("exp_", r"\exp", "exp")
+log_ = written("log_", r"\log", "log")
 softmax_ = written("softmax_", r"\mathrm{softmax}", "softmax")
 Hadamard = infix("Hadamard", r"\odot", "⊙", 50)  # A ⊙ B as the notes write it (SymPy prints ∘)

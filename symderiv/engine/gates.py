@@ -23,7 +23,7 @@ import mpmath
 import sympy as sp
 
 from ..errors import GraphError
-from ..notation import Hadamard, MaxOf, MinOf, ReLU, Written, exp_, sigma, tanh_
+from ..notation import Hadamard, MaxOf, MinOf, ReLU, Written, exp_, log_, sigma, tanh_
 from ..record import Note
 from ..values import check_power
 
@@ -343,7 +343,8 @@ for _row in [
          local=lambda a, o, c: (sp.exp(a[0]),), glyph="exp", function="exp", sympy=sp.exp,
          elementwise=exp_, elementwise_rule=lambda c, d: Hadamard(d, c.symbol), doc="e ** a."),
     Gate(name="log", forward=sp.log, written=lambda a: sp.log(a, evaluate=False),
-         local=lambda a, o, c: (1 / a[0],), glyph="log", function="log", sympy=sp.log, doc="Natural logarithm."),
+         local=lambda a, o, c: (1 / a[0],), glyph="log", function="log", sympy=sp.log, elementwise=log_,
+         doc="Natural logarithm."),
     Gate(name="sqrt", forward=sp.sqrt, written=lambda a: sp.Pow(a, Half, evaluate=False),
          local=lambda a, o, c: (1 / (2 * o),), glyph="√", function="sqrt", doc="√a."),
     Gate(name="sin", forward=sp.sin, written=lambda a: sp.sin(a, evaluate=False),
@@ -361,7 +362,7 @@ for _row in [
     Gate(name="relu", forward=lambda a: sp.Max(0, a), written=ReLU,
          local=lambda a, o, c: (_step(a[0], 0, c.relu_at_zero),), kink=lambda a: a[0],
          kink_note=_at_zero_note("ReLU(", ")", "ReLU'(0)", lambda c: c.relu_at_zero), lesson=_kink_only,
-         glyph="ReLU", function="relu", doc="max(0, a); its derivative at 0 is a convention."),
+         glyph="ReLU", function="relu", elementwise=ReLU, doc="max(0, a); its derivative at 0 is a convention."),
     Gate(name="abs", forward=sp.Abs, written=lambda a: sp.Abs(a, evaluate=False),
          local=lambda a, o, c: (_step(a[0], 0, c.abs_at_zero, down=sp.Integer(-1)),), kink=lambda a: a[0],
          kink_note=_at_zero_note("|", "|", "|x|'(0)", lambda c: c.abs_at_zero), glyph="|x|", function="abs",

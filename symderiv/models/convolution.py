@@ -8,7 +8,7 @@ from .. import limits
 from ..errors import ParameterError
 from ..graph import Graph
 from ..printing import Name
-from ..record import Remark, Section, Solution, Step
+from ..record import Remark, Section, Solution
 from ..tensor import add, add_bias, correlate, pad, pool, solution, tensor, total
 from ..writers import Derivation, combine, shown_number
 from .registry import Param, register

@@ -4,18 +4,20 @@ shape written entry by entry, the backward pass by each matrix gate's rule (from
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import mpmath
 import sympy as sp
 
 from ..engine import Node, Tensor, backward
+from ..notation import infix
 from ..printing import Name, Shown
 from ..record import Note, Remark, Section, Solution, Step
 from .diagram import build
 from .steps import fan_out_note, forward_steps, join_notes, local_steps, seed_step
 
+Terms = infix("Terms", "+", "+")  # a sum of rules some of which are written as functions (A ⊙ B)
 _ZERO = mpmath.mpf(0)  # an entry the loss does not depend on (outside every window, say)
 
 
@@ -30,30 +32,45 @@ def shown_tensor(t: Tensor) -> Shown:
     return Shown(sp.ImmutableMatrix(t.matrix(lambda n: n.ref)), _approx(t))
 
 
-def _forward(live: Sequence[Tensor], loss: Node) -> list[Step | Remark]:
-    forward: list[Step | Remark] = []
+def _forward(live: Sequence[Tensor]) -> list[tuple[Tensor, list[Step | Remark]]]:
+    """Each gate's tensor with its forward items: the entries written out, then the tensor."""
+    forward: list[tuple[Tensor, list[Step | Remark]]] = []
     written: set = set()  # what was written out entry by entry once already
     for t in live:
         if t.gate is None:
             continue
+        items: list[Step | Remark] = []
         out = t.gate.written_out(t) if t.gate.written_out else None
         if out is not None:
             once, words, nodes = out
             if once is None or once not in written:
                 if once is not None:
                     written.add(once)
-                forward.append(Remark((t.symbol, " = ", t.formula, words,)))
-                forward += forward_steps(nodes)
-        forward.append(Step(t.symbol, t.formula, {p.symbol: shown_tensor(p) for p in t.parents},
-                            sp.ImmutableMatrix(t.matrix(lambda n: n.value)), _approx(t)))
-    return forward + forward_steps([loss])
+                items.append(Remark((t.symbol, " = ", t.formula, words,)))
+                items += forward_steps(nodes)
+        items.append(Step(t.symbol, t.formula, {p.symbol: shown_tensor(p) for p in t.parents},
+                          sp.ImmutableMatrix(t.matrix(lambda n: n.value)), _approx(t)))
+        forward.append((t, items))
+    return forward
+
+
+def _by_layer(groups: Sequence[tuple[Tensor, list]], kind: str, heading: str,
+              layer_of: Callable[[Tensor], str]) -> list[Section]:
+    """One section per layer, titled ``heading`` and the layer's title, in the order first met."""
+    sections: dict[str, list] = {}
+    for t, items in groups:
+        sections.setdefault(layer_of(t), []).extend(items)
+    return [Section(kind, f"{heading}{title}", tuple(items)) for title, items in sections.items() if items]
 
 
 def solution(loss: Node, *, model: str, title: str | None = None, parameters: Mapping[str, Any] | None = None,
              convention: str = "pytorch", before: Sequence[Section] = (), extra: Sequence[Section] = (),
-             names: Mapping = ()) -> Solution:
+             names: Mapping = (), layer_of: Callable[[Tensor], str] | None = None,
+             loss_title: str = "the loss") -> Solution:
     """The worked solution of a graph of matrix gates ending in the scalar ``loss``; ``names``
-    says how symbols of the ``before`` and ``extra`` sections are written."""
+    says how symbols of the ``before`` and ``extra`` sections are written. With ``layer_of`` (a
+    tensor's layer title), the forward and backward passes are one section per layer, the loss
+    (``loss_title``) last in the forward pass and first in the backward pass."""
     g = loss.graph
     bw = backward(g, loss, convention=convention)
     needed = set(g.ancestors(loss))
@@ -73,7 +90,8 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
         return Shown(sp.ImmutableMatrix(t.matrix(lambda n: bw.ref(n) if n in bw.grads else 0)),
                      tuple(tuple(bw.approx.get(n, _ZERO) for n in row) for row in t.nodes))
 
-    back: list[Step | Remark] = [seed_step(bw), *local_steps(bw, loss)]
+    start: list[Step | Remark] = [seed_step(bw), *local_steps(bw, loss)]
+    back: list[tuple[Tensor | None, list[Step | Remark]]] = []  # (the consumer whose rule it is, its step)
     # the local derivatives of the gates inside a matrix gate are not steps here: an exact value
     # that still names one after inlining is left to its float
     hidden = {loc.symbol for (gate, _), loc in bw.locals.items() if gate is not loss}
@@ -89,7 +107,7 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
     for t in reversed(live):
         if all(n.constant for n in t.entries):
             continue
-        terms, values, notes = [], {}, []
+        terms, values, notes, owner, remarks = [], {}, [], None, []
         for n in t.entries:
             for kink in kinks.get(n, ()):
                 if kink not in notes:
@@ -97,28 +115,39 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
         for c in live:
             for k, p in enumerate(c.parents):
                 if p is t and c.gate is not None:
+                    owner = c
                     terms.append(c.gate.rule(c, k, deltas[c]))
                     if c.gate.rule_names:
                         written_as.update(c.gate.rule_names(c))
                     if c.gate.rule_note:
-                        back.append(Remark(c.gate.rule_note(c)))
+                        remarks.append(Remark(c.gate.rule_note(c)))
                     values[deltas[c]] = grad(c)
                     values.update({q.symbol: shown_tensor(q) for q in c.parents})
                     values[c.symbol] = shown_tensor(c)
         if any(loss in bw.consumers.get(n, ()) for n in t.entries):
             notes.append(("entry by entry from ", loss.symbol, " (its local derivatives above)",))
-        formula = None if not terms else terms[0] if len(terms) == 1 else sp.MatAdd(*terms, evaluate=False)
+        formula = None if not terms else terms[0] if len(terms) == 1 else \
+            sp.MatAdd(*terms, evaluate=False) if all(isinstance(x, sp.MatrixExpr) for x in terms) else Terms(*terms)
         notes.append(fan_out_note(t.symbol, len(terms), f"the {len(terms)} terms"))
-        back.append(Step(deltas[t], formula, values or None, exact_of(t), grad(t).approx, join_notes(notes)))
+        back.append((owner, [*remarks, Step(deltas[t], formula, values or None, exact_of(t), grad(t).approx,
+                                            join_notes(notes))]))
 
     inputs = [t for t in live if t.gate is None and not all(n.constant for n in t.entries)]
     results = [Step(deltas[t], exact=exact_of(t), approx=grad(t).approx) for t in inputs]
-    sections = (*before,
-                Section("given", "Given", tuple(given)),
-                Section("forward", "Forward pass", tuple(_forward(live, loss))),
-                Section("backward", "Backward pass (matrix rule; values accumulated entry by entry)", tuple(back)),
-                Section("results", "Gradients", tuple(results)),
-                *extra)
+    forward = _forward(live)
+    if layer_of is None:
+        passes = [Section("forward", "Forward pass", (*(i for _, items in forward for i in items),
+                                                     *forward_steps([loss]))),
+                  Section("backward", "Backward pass (matrix rule; values accumulated entry by entry)",
+                          (*start, *(i for _, items in back for i in items)))]
+    else:  # a gradient is shown in the section of the layer whose rule passes it back
+        from_loss = [i for owner, items in back if owner is None for i in items]
+        passes = [*_by_layer(forward, "forward", "Forward: ", layer_of),
+                  Section("forward", f"Forward: {loss_title}", tuple(forward_steps([loss]))),
+                  Section("backward", f"Backward: {loss_title}", (*start, *from_loss)),
+                  *_by_layer([(o, items) for o, items in back if o is not None], "backward", "Backward: ", layer_of)]
+    sections = (*before, Section("given", "Given", tuple(given)), *passes,
+                Section("results", "Gradients", tuple(results)), *extra)
     res = {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n]) if n in bw.grads else Shown(sp.Integer(0), _ZERO)
            for t in inputs for n in t.entries if n.is_input}
     return Solution(model, title or g.title, sections, {**written_as, **dict(names)}, dict(parameters or {}), res,

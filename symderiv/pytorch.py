@@ -1,0 +1,1176 @@
+"""Your PyTorch model, worked by hand: :func:`from_torch` traces an ``nn.Module`` with torch.fx and
+builds its forward computation from the engine's gates, so the worked solution has every forward
+value, local derivative and gradient exact, one section per layer, checked against autograd.
+
+torch stays optional: it is imported when :func:`from_torch` is called.
+
+Why torch.fx (``symbolic_trace``) and not torch.export: fx keeps the model's own vocabulary, one
+node per ``nn.Linear``, ``torch.tanh`` or ``.sum()`` with the module's qualified name, which is
+what a worked solution titles its sections with and what a refusal points at; it is pure Python,
+fast (milliseconds) and its refusal of data-dependent control flow is one clear sentence.
+torch.export lowers the model to ATen operators (``addmm``, ``convolution``, ``_softmax``), loses
+the layer boundaries a person reads, and takes seconds through TorchDynamo.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import operator
+import os
+import re
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import sympy as sp
+
+from .errors import InternalError, TorchError
+from .graph import Graph, Node
+from .notation import Hadamard, infix, written
+from .printing import Name, Shown
+from .record import Remark, Section, Solution
+from .tensor import (MATRIX_GATES, MatrixGate, Tensor, add_matrix_gate, elementwise, make_tensor, matmul, pad,
+                     pool, softmax, solution)
+
+INSTALL = "from_torch needs PyTorch: pip install 'symderiv[torch]'"
+
+# ----- exact values ----------------------------------------------------------------------------
+
+
+def shortest_decimal(x: float, precision: int, min_exponent: int) -> Fraction:
+    """The shortest decimal that rounds to ``x`` in a binary format of ``precision`` significand
+    bits whose smallest normal number is 2**``min_exponent`` (float32: 24 and -126; float64: 53
+    and -1022), as a Fraction; among decimals of that length, the one nearest ``x``."""
+    v = Fraction(x)
+    if v == 0:
+        return Fraction(0)
+    a = abs(v)
+    e = a.numerator.bit_length() - a.denominator.bit_length()
+    if Fraction(2) ** e > a:
+        e -= 1
+    ulp = Fraction(2) ** (max(e, min_exponent) - precision + 1)
+    below = ulp / 2 if a == Fraction(2) ** e and e > min_exponent else ulp
+    low, high = a - below / 2, a + ulp / 2
+    even = (a / ulp).numerator % 2 == 0  # round half to even: the interval's ends round to a
+    for digits in range(1, 40):
+        mantissa, _, exponent = f"{float(a):.{digits - 1}e}".partition("e")
+        n, scale = int(mantissa.replace(".", "")), Fraction(10) ** (int(exponent) - digits + 1)
+        inside = [d for d in ((n - 1) * scale, n * scale, (n + 1) * scale)
+                  if (low <= d <= high if even else low < d < high)]
+        if inside:
+            best = min(inside, key=lambda d: abs(d - a))
+            return best if v > 0 else -best
+    raise InternalError(f"no decimal rounds to {x!r}")  # pragma: no cover (17 digits always do)
+
+
+def _exact_entries(t: Any, what: str, exact_binary: bool) -> list:
+    """A tensor's entries as exact SymPy numbers (nested lists, torch's shape)."""
+    import torch
+    if t.dtype == torch.bool or t.is_complex():
+        raise TorchError(f"from_torch: {what}: a {t.dtype} tensor; expected real numbers")
+    values = t.detach().cpu()
+    if t.is_floating_point():
+        if not bool(torch.isfinite(values).all()):
+            raise TorchError(f"from_torch: {what} has an entry that is not finite")
+        info = torch.finfo(t.dtype)
+        precision = round(1 - math.log2(info.eps))
+        min_exponent = round(math.log2(info.tiny))
+
+        def read(x: float) -> sp.Rational:
+            f = Fraction(x) if exact_binary else shortest_decimal(x, precision, min_exponent)
+            return sp.Rational(f.numerator, f.denominator)
+    else:
+        def read(x: int) -> sp.Rational:
+            return sp.Integer(x)
+
+    def walk(v: Any) -> Any:
+        return [walk(x) for x in v] if isinstance(v, list) else read(v)
+    return walk(values.tolist())
+
+
+# ----- names -----------------------------------------------------------------------------------
+
+def _latex_id(name: str) -> str:
+    """``h0`` -> ``h_{0}``, ``tanh_1`` -> ``\\mathrm{tanh}_{1}``, ``fc1`` -> ``\\mathrm{fc1}``."""
+    m = re.fullmatch(r"([A-Za-z])(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\d+)", name)
+    if m:
+        head = m.group(1) if len(m.group(1)) == 1 else rf"\mathrm{{{m.group(1)}}}"
+        return f"{head}_{{{m.group(2)}}}"
+    if len(name) == 1:
+        return name
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
+def _param_latex(qualname: str) -> str:
+    """``0.weight`` -> ``W^{[0]}``, ``fc1.bias`` -> ``b^{[\\mathrm{fc1}]}``; ``Wq`` -> ``\\mathrm{Wq}``."""
+    path, _, leaf = qualname.rpartition(".")
+    head = {"weight": "W", "bias": "b"}.get(leaf, _latex_id(leaf))
+    if not path:
+        return head
+    where = path if path.isdigit() else r"\mathrm{" + path.replace("_", r"\_") + "}"
+    return f"{head}^{{[{where}]}}"
+
+
+# ----- the matrix gates of PyTorch layers ----------------------------------------------------
+
+Plus = infix("Plus", "+", "+")
+Minus = infix("Minus", "-", "-", 50)
+Over = infix("Over", r"\oslash", "⊘", 50)
+Divided = infix("Divided", "/", "/", 50)
+PlusBias = infix("PlusBias", "+", "+")
+Corr = infix("Corr", r"\star", "⋆")
+conv_full = written("conv_full", r"\mathrm{conv}_{\mathrm{full}}", "conv_full")
+sum_of = written("sum_of", r"\mathrm{sum}", "sum")
+broadcast = written("broadcast", r"\mathrm{broadcast}", "broadcast")
+reshape_back = written("reshape_back", r"\mathrm{reshape}^{-1}", "reshape⁻¹")
+sum_to = written("sum_to", r"\mathrm{sum\_to}", "sum_to")
+negated = written("negated", "-", "-")
+
+
+def _shape_symbol(shape: tuple[int, ...]) -> sp.Symbol:
+    return sp.Symbol("×".join(map(str, shape)) or "()")
+
+
+def _ones(rows: int) -> sp.MatrixSymbol:
+    return sp.MatrixSymbol("1", rows, 1)
+
+
+def _linear_formula(t: Tensor) -> sp.Basic:
+    """W·x + b (a column), X·Wᵀ + bᵀ (rows: torch's y = x·Aᵀ + b; 𝟙·bᵀ for several rows)."""
+    ps = t.parents
+    if t.extra["rows"]:
+        prod = sp.MatMul(ps[0].symbol, sp.Transpose(ps[1].symbol), evaluate=False)
+        if len(ps) == 2:
+            return prod
+        bias = sp.Transpose(ps[2].symbol)
+        if ps[0].shape[0] > 1:
+            bias = sp.MatMul(_ones(ps[0].shape[0]), bias, evaluate=False)
+        return Plus(prod, bias)
+    prod = sp.MatMul(ps[0].symbol, ps[1].symbol, evaluate=False)
+    return prod if len(ps) == 2 else Plus(prod, ps[2].symbol)
+
+
+def _linear_rule(c: Tensor, k: int, d: sp.Basic) -> sp.Basic:
+    """Column y = W·x + b: ∂L/∂W = δ·xᵀ, ∂L/∂x = Wᵀ·δ, ∂L/∂b = δ. Rows Y = X·Wᵀ + 𝟙·bᵀ:
+    ∂L/∂X = δ·W, ∂L/∂W = δᵀ·X, ∂L/∂b = δᵀ·𝟙."""
+    ps = c.parents
+    if c.extra["rows"]:
+        if k == 0:
+            return sp.MatMul(d, ps[1].symbol, evaluate=False)
+        if k == 1:
+            return sp.MatMul(sp.Transpose(d), ps[0].symbol, evaluate=False)
+        rows = ps[0].shape[0]
+        return sp.Transpose(d) if rows == 1 else sp.MatMul(sp.Transpose(d), _ones(rows), evaluate=False)
+    if k == 0:
+        return sp.MatMul(d, sp.Transpose(ps[1].symbol), evaluate=False)
+    if k == 1:
+        return sp.MatMul(sp.Transpose(ps[0].symbol), d, evaluate=False)
+    return d
+
+
+def _conv_rule(c: Tensor, k: int, d: sp.Basic) -> sp.Basic:
+    """O = Σ_c X_c ⋆ K_c + b: ∂L/∂X_c = conv_full(δ, K_c), ∂L/∂K_c = X_c ⋆ δ, ∂L/∂b = sum(δ)."""
+    n = c.extra["channels"]
+    if k < n:
+        return conv_full(d, c.parents[n + k].symbol)
+    if k < 2 * n:
+        return Corr(c.parents[k - n].symbol, d)
+    return sum_of(d)
+
+
+def _arith_rule(c: Tensor, k: int, d: sp.Basic) -> sp.Basic:
+    """The rule of a ± b, a ⊙ b, a ⊘ b for the k-th tensor operand, summed back to its shape
+    when it was broadcast."""
+    op, operands, slots = c.extra["op"], c.extra["operands"], c.extra["slots"]
+    slot = slots[k]
+    a, b = operands
+    other = operands[1 - slot]
+    if op == "add":
+        rule = d
+    elif op == "sub":
+        rule = d if slot == 0 else sp.MatMul(-1, d, evaluate=False)
+    elif op == "mul":
+        rule = Hadamard(d, other) if isinstance(other, sp.MatrixExpr) else sp.MatMul(other, d, evaluate=False)
+    elif slot == 0:  # div, the numerator
+        rule = Over(d, b) if isinstance(b, sp.MatrixExpr) else Divided(d, b)
+    else:  # div, the denominator: −δ ⊙ a ⊘ (b ⊙ b)
+        rule = negated(Over(Hadamard(d, a), Hadamard(b, b)))
+    if c.parents[k].shape != c.shape:
+        rule = sum_to(rule, _shape_symbol(c.parents[k].shape))
+    return rule
+
+
+_ARITH_GLYPH = {"add": "+", "sub": "−", "mul": "⊙", "div": "⊘"}
+
+for _row in [
+    MatrixGate(name="torch_linear", rule=_linear_rule,
+               glyph=lambda t: ("x·Wᵀ" if t.extra["rows"] else "W·x") + (" + b" if len(t.parents) == 3 else ""),
+               written_out=lambda t: (("linear", t.parents[0].shape, t.parents[1].shape),
+                                      " entry by entry: row · column (+ bias)", t.entries)),
+    MatrixGate(name="torch_conv", rule=_conv_rule, glyph="⋆ + b",
+               written_out=lambda t: (("conv", t.extra["layer"]), ": the element-wise products of the kernels with "
+                                      "each window, summed (+ bias); the first two positions written out",
+                                      t.entries[:2])),
+    MatrixGate(name="torch_arith", rule=_arith_rule, glyph=lambda t: _ARITH_GLYPH[t.extra["op"]]),
+    MatrixGate(name="torch_neg", rule=lambda c, k, d: sp.MatMul(-1, d, evaluate=False), glyph="−"),
+    MatrixGate(name="torch_transpose", rule=lambda c, k, d: sp.Transpose(d), glyph="ᵀ"),
+    MatrixGate(name="torch_reshape", glyph="reshape",
+               rule=lambda c, k, d: reshape_back(d) if len(c.parents) == 1 else reshape_back(d, k + 1)),
+    MatrixGate(name="torch_sum", rule=lambda c, k, d: broadcast(d), glyph="Σ"),
+    MatrixGate(name="torch_mean", glyph="mean",
+               rule=lambda c, k, d: sp.MatMul(sp.Rational(1, c.extra["count"]), broadcast(d), evaluate=False)),
+]:
+    add_matrix_gate(_row)
+
+
+# ----- values: a torch shape over matrices of nodes -------------------------------------------
+
+@dataclass
+class _Value:
+    """A traced tensor: its torch shape and its matrices (rank 0: 1×1, rank 1: a column, rank 2:
+    a matrix, rank 3 (C, H, W) and rank 4 (1, C, H, W): one H×W map per channel).
+    ``transposed``: a ``.T`` folded into the matmul that reads it."""
+
+    shape: tuple[int, ...]
+    mats: tuple[Tensor, ...]
+    transposed: bool = False
+
+    @property
+    def mat(self) -> Tensor:
+        return self.mats[0]
+
+
+def _flat(v: _Value) -> list[Node]:
+    """The entries in torch's (row-major) order: channel by channel, row by row."""
+    return [n for t in v.mats for n in t.entries]
+
+
+def _layout(shape: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The matrix shapes a torch shape is laid out as."""
+    if len(shape) == 0:
+        return [(1, 1)]
+    if len(shape) == 1:
+        return [(shape[0], 1)]
+    if len(shape) == 2:
+        return [shape]
+    if len(shape) == 3:
+        return [shape[1:]] * shape[0]
+    return [shape[2:]] * shape[1]
+
+
+# ----- what is supported ----------------------------------------------------------------------
+
+_MODULES = ("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Sigmoid", "Tanh", "Softmax", "Flatten",
+            "Identity", "Dropout")
+_LOSSES = ("MSELoss", "CrossEntropyLoss", "BCELoss")
+_METHODS = ("sum", "mean", "t", "view", "reshape", "flatten", "relu", "sigmoid", "tanh", "exp", "log", "softmax",
+            "size", "neg")
+_FUNCTION_NAMES = "+ - * / @ (unary -), torch.matmul, torch.relu, F.relu, torch.sigmoid, torch.tanh, torch.exp, " \
+                  "torch.log, torch.softmax, F.softmax, torch.flatten, .T, .shape"
+
+
+def _functions() -> dict[Any, str]:
+    import torch
+    import torch.nn.functional as F
+    return {operator.add: "add", operator.sub: "sub", operator.mul: "mul", operator.truediv: "div",
+            operator.matmul: "matmul", operator.neg: "neg", torch.matmul: "matmul", torch.relu: "relu",
+            F.relu: "relu", torch.sigmoid: "sigmoid", torch.tanh: "tanh", torch.exp: "exp", torch.log: "log",
+            torch.softmax: "softmax", F.softmax: "softmax", torch.flatten: "flatten", getattr: "getattr",
+            operator.getitem: "getitem"}
+
+
+def _place(node: Any, torch_dir: str) -> str:
+    """Where an fx node is in the model's code: ``model.py:12 in forward: y = self.rnn(x)``."""
+    trace = (node.stack_trace or "").strip().splitlines()
+    if trace:
+        m = re.match(r'\s*File "([^"]+)", line (\d+), in (\S+)', trace[0])
+        if m and not os.path.abspath(m.group(1)).startswith(torch_dir):
+            code = trace[1].strip() if len(trace) > 1 else ""
+            return f"{os.path.basename(m.group(1))}:{m.group(2)} in {m.group(3)}: {code}"
+    return f"module '{node.target}'" if node.op == "call_module" else f"node {node.name}"
+
+
+def _refuse(what: str, node: Any, torch_dir: str, supported: str) -> TorchError:
+    return TorchError(f"from_torch: {what} is not supported (fx node {node.name}, at {_place(node, torch_dir)}); "
+                      f"supported: {supported}")
+
+
+def _pair(value: Any) -> int | None:
+    """A square size (an int, or a pair of equal ints), else None."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] == value[1]:
+        return int(value[0])
+    return None
+
+
+def _module_problem(m: Any) -> str | None:
+    """What of a supported module's settings is not supported (None: all is)."""
+    kind = type(m).__name__
+    if kind == "Conv2d":
+        if m.groups != 1 or _pair(m.dilation) != 1 or m.padding_mode != "zeros":
+            return "groups, dilation and padding modes other than 1, 1 and zeros"
+        if isinstance(m.padding, str) and m.padding != "valid":
+            return f"padding={m.padding!r}"
+        if _pair(m.stride) is None or (not isinstance(m.padding, str) and _pair(m.padding) is None) \
+                or _pair(m.kernel_size) is None:
+            return "unequal strides, paddings or kernel sides"
+    if kind in ("MaxPool2d", "AvgPool2d"):
+        if getattr(m, "ceil_mode", False) or _pair(m.padding) != 0 or _pair(m.kernel_size) is None \
+                or _pair(m.stride if m.stride is not None else m.kernel_size) is None:
+            return "padding, ceil_mode and unequal window sides or strides"
+        if kind == "MaxPool2d" and (_pair(m.dilation) != 1 or m.return_indices):
+            return "dilation and return_indices"
+        if kind == "AvgPool2d" and m.divisor_override is not None:
+            return "divisor_override"
+    return None
+
+
+def _loss_problem(loss: Any) -> str | None:
+    kind = type(loss).__name__
+    if kind not in _LOSSES:
+        return f"the loss {kind}"
+    if loss.reduction not in ("mean", "sum"):
+        return f"{kind}(reduction={loss.reduction!r}) (it is not a number)"
+    if getattr(loss, "weight", None) is not None:
+        return f"{kind} with class weights"
+    if kind == "CrossEntropyLoss" and loss.label_smoothing:
+        return "CrossEntropyLoss with label smoothing"
+    return None
+
+
+# ----- the solution ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TorchSolution(Solution):
+    """The worked solution of a PyTorch model: a :class:`~symderiv.Solution` whose gradients can be
+    checked against PyTorch's autograd (:meth:`check_against_autograd`, done once by
+    :func:`from_torch`)."""
+
+    autograd: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
+    worked: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def check_against_autograd(self, rtol: float = 1e-9, atol: float = 1e-12) -> float:
+        """Run the model in float64 at the solution's exact values, backward through PyTorch's
+        autograd, and compare every parameter's ``.grad`` with the worked gradient. Returns the
+        largest difference; raises :class:`~symderiv.InternalError` when one is beyond
+        ``atol + rtol·|gradient|``."""
+        grads = self.autograd() if self.autograd else {}
+        largest = 0.0
+        for name, got in grads.items():
+            want = self.worked[name]
+            for index, g in enumerate(got):
+                w = want[index]
+                diff = abs(g - w)
+                largest = max(largest, diff)
+                if diff > atol + rtol * abs(w):
+                    raise InternalError(f"from_torch: the worked gradient of {name} (entry {index}) is {w!r} but "
+                                        f"PyTorch autograd gives {g!r}; please report the model")
+        return largest
+
+
+class _Builder:
+    """Interprets an fx graph node by node, building matrix gates on a symderiv Graph."""
+
+    def __init__(self, model: Any, gm: Any, g: Graph, exact_binary: bool, torch_dir: str):
+        self.model, self.gm, self.g, self.exact_binary, self.torch_dir = model, gm, g, exact_binary, torch_dir
+        self.params: dict[str, list[Tensor]] = {}  # a parameter's matrices (a conv weight: one per kernel)
+        self.param_entries: dict[str, list[Node]] = {}  # its entry nodes in torch's order
+        self.layer: dict[int, str] = {}  # id(tensor) -> its section title
+        self.used: set[str] = set(n.name for n in g.nodes)
+        self.remarks: list[str] = []
+        self.prefix = ""  # "0." when the model is one layer, traced as nn.Sequential(model)
+
+    def shown(self, qualname: str) -> str:
+        """A parameter's name as the user's model calls it."""
+        return qualname[len(self.prefix):] if self.prefix and qualname.startswith(self.prefix) else qualname
+
+    # names
+    def fresh(self, stem: str) -> str:
+        name = stem
+        k = 1
+        while name in self.used or any(n.startswith(name + "_") for n in self.used if n != name):
+            k += 1
+            name = f"{stem}{k}" if not stem[-1].isdigit() else f"{stem}_{k}"
+        self.used.add(name)
+        return name
+
+    def stem(self, node: Any) -> str:
+        name = node.name.lstrip("_")
+        return name if name and name[0].isalpha() else f"h{name}"
+
+    # leaves
+    def leaf(self, name: str, latex: str, text_name: str, values: list, shape: tuple[int, ...], data: bool
+             ) -> tuple[Tensor, ...]:
+        """Matrices of input (or data) nodes holding ``values`` laid out for ``shape``."""
+        flat = _flatten(values)
+        mats, k = [], 0
+        layout = _layout(shape)
+        for c, (r, w) in enumerate(layout):
+            tname = text_name if len(layout) == 1 else f"{text_name}[{c}]"
+            tlatex = latex if len(layout) == 1 else f"{latex}_{{{c}}}"
+            ident = self.fresh(name if len(layout) == 1 else f"{name}_c{c}")
+            make = self.g.data if data else self.g.input
+            rows = []
+            for i in range(r):
+                row = []
+                for j in range(w):
+                    suffix = f"{i + 1}" if w == 1 else f"{i + 1}_{j + 1}"
+                    index = f"{i + 1}" if w == 1 else f"{i + 1}{j + 1}" if r < 10 and w < 10 else f"{i + 1},{j + 1}"
+                    n = make(f"{ident}_{suffix}", flat[k], latex=f"{{{tlatex}}}_{{{index}}}")
+                    self.g.names[n.symbol] = Name(f"{{{tlatex}}}_{{{index}}}", f"{tname}_{suffix}")
+                    row.append(n)
+                    k += 1
+                rows.append(row)
+            t = make_tensor(self.g, tname, rows, None, (), None, tlatex)
+            mats.append(t)
+        return tuple(mats)
+
+    def param(self, qualname: str) -> _Value:
+        """The matrices of parameter (or buffer) ``qualname``, made at its first use."""
+        try:
+            p = self.model.get_parameter(qualname)
+            data = False
+        except AttributeError:
+            p = self.model.get_buffer(qualname)
+            data = True
+        shape = tuple(p.shape)
+        if qualname not in self.params:
+            values = _exact_entries(p, qualname, self.exact_binary)
+            ident = "p_" + re.sub(r"\W", "_", qualname)
+            shown = self.shown(qualname)
+            latex = _param_latex(shown)
+            if len(shape) == 4:  # a conv weight: one kernel per (output, input) channel
+                mats = []
+                for o in range(shape[0]):
+                    for c in range(shape[1]):
+                        mats += self.leaf(f"{ident}_{o}_{c}", f"{latex}_{{{o}{c}}}".replace("W^", "K^"),
+                                          f"{shown}[{o},{c}]", values[o][c], shape[2:], data)
+                        self.params[f"{qualname}[{o},{c}]"] = mats[-1:]
+                self.params[qualname] = mats
+            elif len(shape) <= 2:
+                self.params[qualname] = list(self.leaf(ident, latex, shown, values, shape, data))
+            else:
+                raise TorchError(f"from_torch: the parameter {qualname} has {len(shape)} dimensions; "
+                                 "supported: up to 2, and a Conv2d weight's 4")
+            self.param_entries[qualname] = [n for t in self.params[qualname] for n in t.entries]
+        return _Value(shape, tuple(self.params[qualname]))
+
+    def bias_channel(self, qualname: str, o: int) -> Tensor:
+        """Output channel ``o``'s bias of a conv layer, a 1×1 matrix of its own."""
+        key = f"{qualname}[{o}]"
+        if key not in self.params:
+            p = self.model.get_parameter(qualname)
+            values = _exact_entries(p, qualname, self.exact_binary)
+            if qualname not in self.param_entries:
+                self.param_entries[qualname] = [None] * len(values)
+            ident = "p_" + re.sub(r"\W", "_", qualname) + f"_{o}"
+            (t,) = self.leaf(ident, f"{_param_latex(self.shown(qualname))}_{{{o}}}", self.shown(key), [[values[o]]],
+                             (1, 1), False)
+            self.params[key] = [t]
+            self.param_entries[qualname][o] = t.entries[0]
+        return self.params[key][0]
+
+    # building helpers
+    def build(self, name: str, latex: str, shape: tuple[int, int], make: Callable[[int, int, str, str], Node],
+              gate: MatrixGate, parents: tuple[Tensor, ...], formula: sp.Basic, text_name: str | None = None,
+              **extra: Any) -> Tensor:
+        """A tensor of new entries ``make(i, j, node name, latex)``."""
+        ident = self.fresh(name)
+        r, w = shape
+        rows = []
+        for i in range(r):
+            row = []
+            for j in range(w):
+                suffix = f"{i + 1}" if w == 1 else f"{i + 1}_{j + 1}"
+                index = f"{i + 1}" if w == 1 else f"{i + 1}{j + 1}" if r < 10 and w < 10 else f"{i + 1},{j + 1}"
+                row.append(make(i, j, f"{ident}_{suffix}", f"{{{latex}}}_{{{index}}}"))
+            rows.append(row)
+        t = make_tensor(self.g, ident, rows, gate, parents, formula, latex, **extra)
+        if text_name:
+            self.g.names[t.symbol] = Name(latex, text_name)
+        return t
+
+    def shared(self, name: str, latex: str, rows: list[list[Node]], gate: MatrixGate, parents: tuple[Tensor, ...],
+               formula: sp.Basic, **extra: Any) -> Tensor:
+        """A tensor of existing entries (a reshape, a transpose)."""
+        return make_tensor(self.g, self.fresh(name), rows, gate, parents, formula, latex, **extra)
+
+
+def _flatten(values: Any) -> list:
+    if isinstance(values, list):
+        return [x for v in values for x in _flatten(v)]
+    return [values]
+
+
+def _channels(stem: str, latex: str, count: int, c: int) -> tuple[str, str]:
+    return (stem, latex) if count == 1 else (f"{stem}_c{c + 1}", f"{latex}^{{({c + 1})}}")
+
+
+class _Interpreter(_Builder):
+    """The handlers of each supported module, function and method."""
+
+    def run(self, example: Sequence[Any]) -> _Value | Node:
+        env: dict[Any, Any] = {}
+        placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
+        for node, value in zip(placeholders, example):
+            name = "x" if node.name in ("input", "input_1") else self.stem(node)
+            shape = tuple(value.shape)
+            if len(shape) == 4 and shape[0] != 1:
+                raise TorchError(f"from_torch: the input {node.name} is a batch of {shape[0]} images "
+                                 f"(shape {tuple(shape)}); from_torch works a batch of one (N = 1)")
+            if len(shape) > 4:
+                raise TorchError(f"from_torch: the input {node.name} has {len(shape)} dimensions; supported: up to 4")
+            env[node] = _Value(shape, self.leaf(name, _latex_id(name), name,
+                                                _exact_entries(value, node.name, self.exact_binary), shape, True))
+        out = None
+        groups: list[str] = []
+        for node in self.gm.graph.nodes:
+            if node.op == "placeholder":
+                continue
+            if node.op == "output":
+                out = env[node.args[0]]
+                break
+            title = self.section_title(node, groups)
+            before = len(self.g.tensors)
+            args = [env[a] if _is_node(a) else _map_nodes(a, env) for a in node.args]
+            kwargs = {k: (env[a] if _is_node(a) else _map_nodes(a, env)) for k, a in node.kwargs.items()}
+            final = node.users and all(u.op == "output" for u in node.users)
+            env[node] = self.apply(node, args, kwargs, final)
+            for t in self.g.tensors[before:]:
+                self.layer.setdefault(id(t), title)
+            meta = node.meta.get("tensor_meta")
+            if isinstance(env[node], _Value) and meta is not None and hasattr(meta, "shape"):
+                want = tuple(meta.shape)
+                env[node].shape = want
+                got = [t.shape for t in env[node].mats]
+                if got != _layout(want) and not env[node].transposed:
+                    raise InternalError(f"from_torch: {node.name} was laid out as {got} for torch shape {want}")
+        return out
+
+    def section_title(self, node: Any, groups: list[str]) -> str:
+        if node.op == "call_module":
+            m = self.gm.get_submodule(node.target)
+            title = f"{m!r}" if self.prefix else f"layer {node.target}, {m!r}"
+            groups.append(title)
+            return title
+        own = f"{type(self.model).__name__}.forward"
+        if not groups or not groups[-1].startswith(own):
+            count = sum(1 for t in groups if t.startswith(own))
+            groups.append(own if count == 0 else f"{own} (part {count + 1})")
+        return groups[-1]
+
+    # dispatch
+    def apply(self, node: Any, args: list, kwargs: dict, final: bool) -> Any:
+        stem = self.stem(node)
+        latex = _latex_id(stem)
+        if node.op == "get_attr":
+            return self.param(node.target)
+        if node.op == "call_module":
+            m = self.gm.get_submodule(node.target)
+            return getattr(self, f"module_{type(m).__name__}")(m, node, args[0], stem, latex, final)
+        if node.op == "call_function":
+            kind = _functions()[node.target]
+        else:
+            kind = node.target
+        return getattr(self, f"op_{kind}")(node, args, kwargs, stem, latex, final)
+
+    # modules
+    def module_Linear(self, m, node, x: _Value, stem, latex, final):
+        W = self.param(f"{node.target}.weight").mat
+        b = self.param(f"{node.target}.bias").mat if m.bias is not None else None
+        xs = self.dense(x, node)
+        if len(x.shape) == 1:
+            X = xs.mat
+
+            def make(i, j, n, lx):
+                pairs = [v for k in range(W.shape[1]) for v in (W.nodes[i][k], X.nodes[k][0])]
+                return self.g.apply("linear" if b else "dot", *pairs, *([b.nodes[i][0]] if b else []), name=n,
+                                    latex=lx)
+            parents = (W, X, b) if b else (W, X)
+            t = self.build(stem, latex, (W.shape[0], 1), make, MATRIX_GATES["torch_linear"], parents, None, rows=False)
+        elif len(x.shape) == 2:
+            X = xs.mat
+
+            def make(i, j, n, lx):
+                pairs = [v for k in range(W.shape[1]) for v in (W.nodes[j][k], X.nodes[i][k])]
+                return self.g.apply("linear" if b else "dot", *pairs, *([b.nodes[j][0]] if b else []), name=n,
+                                    latex=lx)
+            parents = (X, W, b) if b else (X, W)
+            t = self.build(stem, latex, (X.shape[0], W.shape[0]), make, MATRIX_GATES["torch_linear"], parents, None,
+                           rows=True)
+        else:
+            raise TorchError(f"from_torch: nn.Linear on a {len(x.shape)}-dimensional input (fx node {node.name}); "
+                             "supported: a vector or a matrix of rows")
+        t.formula = _linear_formula(t)
+        return _Value((), (t,))
+
+    def module_Conv2d(self, m, node, x: _Value, stem, latex, final):
+        if len(x.shape) not in (3, 4):
+            raise TorchError(f"from_torch: nn.Conv2d on a {len(x.shape)}-dimensional input (fx node {node.name}); "
+                             "supported: (C, H, W) or (1, C, H, W)")
+        stride = _pair(m.stride)
+        padding = 0 if isinstance(m.padding, str) else _pair(m.padding)
+        k = _pair(m.kernel_size)
+        qual = node.target
+        weights = self.param(f"{qual}.weight").mats
+        inputs = [pad(X, padding, name=self.fresh(f"{X.name}_pad" if X.name.isidentifier() else f"{stem}_in_pad"),
+                      latex=rf"{self.g.names[X.symbol].latex}_{{\mathrm{{pad}}}}") if padding else X
+                  for X in x.mats]
+        C, O = m.in_channels, m.out_channels
+        n_r, n_c = inputs[0].shape
+        out_shape = ((n_r - k) // stride + 1, (n_c - k) // stride + 1)
+        mats = []
+        for o in range(O):
+            kernels = [weights[o * C + c] for c in range(C)]
+            bias = self.bias_channel(f"{qual}.bias", o) if m.bias is not None else None
+
+            def make(i, j, n, lx, kernels=kernels, bias=bias):
+                pairs = [v for c in range(C) for a in range(k) for b in range(k)
+                         for v in (kernels[c].nodes[a][b], inputs[c].nodes[i * stride + a][j * stride + b])]
+                return self.g.apply("linear" if bias else "dot", *pairs, *([bias.nodes[0][0]] if bias else []),
+                                    name=n, latex=lx)
+            name, lx = _channels(stem, latex, O, o)
+            formula = sp.Add(*(Corr(inputs[c].symbol, kernels[c].symbol) for c in range(C)), evaluate=False) \
+                if C > 1 else Corr(inputs[0].symbol, kernels[0].symbol)
+            if bias:
+                formula = PlusBias(formula, bias.symbol)
+            parents = (*inputs, *kernels, *([bias] if bias else []))
+            mats.append(self.build(name, lx, out_shape, make, MATRIX_GATES["torch_conv"], parents, formula,
+                                   channels=C, layer=qual))
+        if stride > 1:
+            self.remarks.append(f"Layer {qual} has stride {stride}: in its backward rule the upstream gradient is "
+                                f"first spread out by the stride ({stride - 1} zero(s) between its entries).")
+        return _Value((), tuple(mats))
+
+    def pool(self, m, node, x: _Value, stem, latex, mode: str):
+        if len(x.shape) not in (3, 4):
+            raise TorchError(f"from_torch: {type(m).__name__} on a {len(x.shape)}-dimensional input (fx node "
+                             f"{node.name}); supported: (C, H, W) or (1, C, H, W)")
+        size = _pair(m.kernel_size)
+        stride = _pair(m.stride if m.stride is not None else m.kernel_size)
+        mats = []
+        for c, X in enumerate(x.mats):
+            name, lx = _channels(stem, latex, len(x.mats), c)
+            mats.append(pool(X, size, stride, mode, name=self.fresh(name), latex=lx))
+        return _Value((), tuple(mats))
+
+    def module_MaxPool2d(self, m, node, x, stem, latex, final):
+        return self.pool(m, node, x, stem, latex, "max")
+
+    def module_AvgPool2d(self, m, node, x, stem, latex, final):
+        return self.pool(m, node, x, stem, latex, "average")
+
+    def elementwise(self, fn: str, x: _Value, stem: str, latex: str) -> _Value:
+        x = self.dense(x, None)
+        mats = []
+        for c, X in enumerate(x.mats):
+            name, lx = _channels(stem, latex, len(x.mats), c)
+            mats.append(elementwise(fn, X, name=self.fresh(name), latex=lx))
+        return _Value((), tuple(mats))
+
+    def module_ReLU(self, m, node, x, stem, latex, final):
+        return self.elementwise("relu", x, stem, latex)
+
+    def module_Sigmoid(self, m, node, x, stem, latex, final):
+        return self.elementwise("sigmoid", x, stem, latex)
+
+    def module_Tanh(self, m, node, x, stem, latex, final):
+        return self.elementwise("tanh", x, stem, latex)
+
+    def module_Softmax(self, m, node, x, stem, latex, final):
+        return self.softmax(node, x, m.dim, stem, latex)
+
+    def module_Flatten(self, m, node, x, stem, latex, final):
+        return self.reshape(node, x, _flattened(x.shape, m.start_dim, m.end_dim), stem, latex)
+
+    def module_Identity(self, m, node, x, stem, latex, final):
+        return x
+
+    def module_Dropout(self, m, node, x, stem, latex, final):
+        self.remarks.append(f"Layer {node.target}, {m!r}, is the identity in evaluation mode (model.eval()), "
+                            "which is what is worked here: dropout is random only in training.")
+        return x
+
+    # functions and methods
+    def dense(self, x: _Value, node: Any) -> _Value:
+        """``x`` with a folded transpose made a matrix of its own."""
+        if not x.transposed:
+            return x
+        A = x.mat
+        rows = [list(r) for r in zip(*A.nodes)]
+        t = self.shared(f"{A.name}_T" if A.name.isidentifier() else "transposed",
+                        rf"{self.g.names[A.symbol].latex}^{{T}}", rows, MATRIX_GATES["torch_transpose"], (A,),
+                        sp.Transpose(A.symbol))
+        return _Value((x.shape[1], x.shape[0]), (t,))
+
+    def softmax(self, node, x: _Value, dim: Any, stem, latex):
+        x = self.dense(x, node)
+        rank = len(x.shape)
+        if dim is None:
+            dim = 0 if rank in (0, 1, 3) else 1
+        if rank not in (1, 2) or dim % rank != rank - 1:
+            raise TorchError(f"from_torch: softmax over dim {dim} of a {rank}-dimensional tensor (fx node "
+                             f"{node.name}); supported: over the last dim of a vector or a matrix")
+        return _Value((), (softmax(x.mat, name=self.fresh(stem), latex=latex),))
+
+    def reshape(self, node, x: _Value, shape: tuple[int, ...], stem, latex):
+        x = self.dense(x, node)
+        if _layout(shape) == [t.shape for t in x.mats] and len(x.mats) == len(_layout(shape)):
+            return _Value(shape, x.mats)
+        if len(shape) > 2:
+            raise TorchError(f"from_torch: a reshape to {len(shape)} dimensions (fx node {node.name}); supported: "
+                             "to a vector or a matrix")
+        flat = _flat(x)
+        (r, w), = _layout(shape)
+        rows = [flat[i * w:(i + 1) * w] for i in range(r)]
+        formula = sp.Function("reshape")(*(t.symbol for t in x.mats)) if len(x.mats) > 1 \
+            else sp.Function("reshape")(x.mat.symbol)
+        return _Value(shape, (self.shared(stem, latex, rows, MATRIX_GATES["torch_reshape"], x.mats, formula),))
+
+    def op_getattr(self, node, args, kwargs, stem, latex, final):
+        x, attr = args
+        if attr == "shape":
+            return tuple(x.shape)
+        if attr == "T":
+            return self.op_t(node, [x], {}, stem, latex, final)
+        raise _refuse(f"the attribute .{attr}", node, self.torch_dir, _FUNCTION_NAMES)
+
+    def op_getitem(self, node, args, kwargs, stem, latex, final):
+        container, index = args
+        if isinstance(container, tuple):
+            return container[index]
+        raise _refuse("indexing a tensor", node, self.torch_dir, _FUNCTION_NAMES)
+
+    def op_size(self, node, args, kwargs, stem, latex, final):
+        shape = tuple(args[0].shape)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        return shape if dim is None else shape[dim]
+
+    def op_t(self, node, args, kwargs, stem, latex, final):
+        x = args[0]
+        if len(x.shape) < 2:
+            return x
+        if len(x.shape) > 2:
+            raise TorchError(f"from_torch: .T of a {len(x.shape)}-dimensional tensor (fx node {node.name}); "
+                             "supported: of a matrix")
+        folded = _Value((x.shape[1], x.shape[0]), x.mats, not x.transposed)
+        if all(u.op == "call_function" and _functions().get(u.target) == "matmul" for u in node.users):
+            return folded
+        return self.dense(folded, node)
+
+    def op_matmul(self, node, args, kwargs, stem, latex, final):
+        a, b = args
+        ra, rb = len(a.shape), len(b.shape)
+        if ra not in (1, 2) or rb not in (1, 2):
+            raise TorchError(f"from_torch: @ of {ra}- and {rb}-dimensional tensors (fx node {node.name}); "
+                             "supported: vectors and matrices")
+        ta = a.transposed != (ra == 1)  # a vector on the left is a row: xᵀ
+        tb = b.transposed
+        return _Value((), (matmul(a.mat, b.mat, ta=ta, tb=tb, name=self.fresh(stem), latex=latex),))
+
+    def op_relu(self, node, args, kwargs, stem, latex, final):
+        return self.elementwise("relu", args[0], stem, latex)
+
+    def op_sigmoid(self, node, args, kwargs, stem, latex, final):
+        return self.elementwise("sigmoid", args[0], stem, latex)
+
+    def op_tanh(self, node, args, kwargs, stem, latex, final):
+        return self.elementwise("tanh", args[0], stem, latex)
+
+    def op_exp(self, node, args, kwargs, stem, latex, final):
+        return self.elementwise("exp", args[0], stem, latex)
+
+    def op_log(self, node, args, kwargs, stem, latex, final):
+        return self.elementwise("log", args[0], stem, latex)
+
+    def op_softmax(self, node, args, kwargs, stem, latex, final):
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        return self.softmax(node, args[0], dim, stem, latex)
+
+    def op_flatten(self, node, args, kwargs, stem, latex, final):
+        x = args[0]
+        start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
+        end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
+        return self.reshape(node, x, _flattened(x.shape, start, end), stem, latex)
+
+    def op_view(self, node, args, kwargs, stem, latex, final):
+        return self.reshape(node, args[0], tuple(node.meta["tensor_meta"].shape), stem, latex)  # -1 resolved
+
+    op_reshape = op_view
+
+    def reduce(self, node, args, kwargs, stem, latex, final, mean: bool):
+        x = self.dense(args[0], node)
+        if len(args) > 1 or kwargs.get("dim") is not None:
+            raise TorchError(f"from_torch: .{node.target if node.op == 'call_method' else 'sum'}() over a dim "
+                             f"(fx node {node.name}); supported: over every entry")
+        entries = _flat(x)
+        gate = "mean" if mean else "add"
+
+        def make(n: str, lx: str) -> Node:
+            if len(entries) == 1:
+                return self.g.apply("mul", 1, entries[0], name=n, latex=lx)
+            return self.g.apply(gate, *entries, name=n, latex=lx)
+        if final:
+            return make("L", "L")
+        formula = sp.Function("mean" if mean else "sum")(*(t.symbol for t in x.mats))
+        t = self.build(stem, latex, (1, 1), lambda i, j, n, lx: make(n, lx),
+                       MATRIX_GATES["torch_mean" if mean else "torch_sum"], x.mats, formula, count=len(entries))
+        return _Value((), (t,))
+
+    def op_sum(self, node, args, kwargs, stem, latex, final):
+        return self.reduce(node, args, kwargs, stem, latex, final, False)
+
+    def op_mean(self, node, args, kwargs, stem, latex, final):
+        return self.reduce(node, args, kwargs, stem, latex, final, True)
+
+    def op_neg(self, node, args, kwargs, stem, latex, final):
+        x = self.dense(args[0], node)
+        if len(x.mats) != 1:
+            raise TorchError(f"from_torch: -x of an image-shaped tensor (fx node {node.name}); supported: of a "
+                             "vector or a matrix")
+        X = x.mat
+        t = self.build(stem, latex, X.shape, lambda i, j, n, lx: self.g.apply("neg", X.nodes[i][j], name=n,
+                                                                               latex=lx),
+                       MATRIX_GATES["torch_neg"], (X,), sp.MatMul(-1, X.symbol, evaluate=False))
+        return _Value((), (t,))
+
+    def arith(self, op: str, node, args, stem, latex, final):
+        import torch
+        operands = [self.dense(a, node) if isinstance(a, _Value) else a for a in args]
+        shapes = [tuple(a.shape) if isinstance(a, _Value) else () for a in operands]
+        for a in operands:
+            if isinstance(a, _Value) and len(a.mats) != 1:
+                raise TorchError(f"from_torch: arithmetic on an image-shaped tensor (fx node {node.name}); "
+                                 "supported: on vectors, matrices and numbers")
+            if not isinstance(a, (_Value, int, float)):
+                raise _refuse(f"arithmetic with a {type(a).__name__}", node, self.torch_dir, _FUNCTION_NAMES)
+        out_shape = tuple(torch.broadcast_shapes(*shapes))
+        if len(out_shape) > 2:
+            raise TorchError(f"from_torch: arithmetic giving a {len(out_shape)}-dimensional tensor (fx node "
+                             f"{node.name}); supported: vectors and matrices")
+        (r, w), = _layout(out_shape)
+        count = r * w
+
+        def entry(a: Any, shape: tuple[int, ...], flat_index: int) -> Any:
+            if not isinstance(a, _Value):
+                return sp.Rational(shortest_decimal(a, 53, -1022)) if isinstance(a, float) else sp.Integer(a)
+            index = _unravel(flat_index, out_shape)
+            index = index[len(index) - len(shape):]
+            index = tuple(0 if s == 1 else i for i, s in zip(index, shape))
+            flat = _flat(a)
+            return flat[_ravel(index, shape)]
+
+        def make_node(flat_index: int, n: str, lx: str) -> Node:
+            ins = [entry(a, s, flat_index) for a, s in zip(operands, shapes)]
+            return self.g.apply(op, *ins, name=n, latex=lx)
+        if final and count == 1:
+            return make_node(0, "L", "L")
+        exprs = [a.mat.symbol if isinstance(a, _Value) else entry(a, (), 0) for a in operands]
+        formula = {"add": Plus, "sub": Minus, "mul": Hadamard, "div": Over}[op](*exprs)
+        if op == "mul" and not all(isinstance(e, sp.MatrixExpr) for e in exprs):
+            formula = sp.MatMul(*exprs, evaluate=False)
+        if op == "div" and not isinstance(exprs[1], sp.MatrixExpr):
+            formula = Divided(*exprs)
+        parents = tuple(a.mat for a in operands if isinstance(a, _Value))
+        slots = tuple(k for k, a in enumerate(operands) if isinstance(a, _Value))
+        t = self.build(stem, latex, (r, w), lambda i, j, n, lx: make_node(i * w + j, n, lx),
+                       MATRIX_GATES["torch_arith"], parents, formula, op=op, operands=tuple(exprs), slots=slots)
+        return _Value((), (t,))
+
+    def op_add(self, node, args, kwargs, stem, latex, final):
+        return self.arith("add", node, args, stem, latex, final)
+
+    def op_sub(self, node, args, kwargs, stem, latex, final):
+        return self.arith("sub", node, args, stem, latex, final)
+
+    def op_mul(self, node, args, kwargs, stem, latex, final):
+        return self.arith("mul", node, args, stem, latex, final)
+
+    def op_div(self, node, args, kwargs, stem, latex, final):
+        return self.arith("div", node, args, stem, latex, final)
+
+
+def _is_node(a: Any) -> bool:
+    return type(a).__name__ == "Node" and hasattr(a, "op") and hasattr(a, "users")
+
+
+def _map_nodes(a: Any, env: dict) -> Any:
+    if isinstance(a, (tuple, list)):
+        return type(a)(env[x] if _is_node(x) else _map_nodes(x, env) for x in a)
+    return a
+
+
+def _flattened(shape: tuple[int, ...], start: int, end: int) -> tuple[int, ...]:
+    rank = len(shape)
+    start, end = start % rank, end % rank
+    return (*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
+
+
+def _unravel(k: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    out = []
+    for s in reversed(shape):
+        out.append(k % s)
+        k //= s
+    return tuple(reversed(out))
+
+
+def _ravel(index: tuple[int, ...], shape: tuple[int, ...]) -> int:
+    k = 0
+    for i, s in zip(index, shape):
+        k = k * s + i
+    return k
+
+
+# ----- the loss --------------------------------------------------------------------------------
+
+def _loss(b: _Builder, loss: Any, out: _Value, target: Any) -> tuple[Node, str]:
+    """The loss node ``L`` of the model's output and the target, and the loss's section title."""
+    kind = type(loss).__name__
+    entries = _flat(out)
+    ys = [n.symbol for n in entries]
+    mean = loss.reduction == "mean"
+    if target is None:
+        raise TorchError(f"from_torch: {kind} needs a target: give target=")
+    tshape = tuple(target.shape)
+    if kind == "CrossEntropyLoss" and not target.is_floating_point():
+        classes = _flatten(_exact_entries(target, "target", False))
+        rows = [ys] if len(out.shape) == 1 else [ys[i * out.shape[1]:(i + 1) * out.shape[1]]
+                                                 for i in range(out.shape[0])]
+        if len(out.shape) not in (1, 2) or len(classes) != len(rows):
+            raise TorchError(f"from_torch: CrossEntropyLoss of an output of shape {out.shape} with a target of "
+                             f"shape {tshape}; supported: (C,) with one class index, or (N, C) with N")
+        terms = []
+        for row, cls in zip(rows, classes):
+            if not 0 <= int(cls) < len(row):
+                raise TorchError(f"from_torch: CrossEntropyLoss: the target class {cls} is not one of 0 to "
+                                 f"{len(row) - 1}")
+            terms.append(-row[int(cls)] + sp.log(sp.Add(*(sp.exp(z) for z in row))))
+        expr = sp.Add(*terms)
+        if mean and len(terms) > 1:
+            expr = expr / len(terms)
+        b.remarks.append(f"The target class{'es are' if len(classes) > 1 else ' is'} "
+                         f"{', '.join(str(c) for c in classes)} (counted from 0, as PyTorch does).")
+    else:
+        if tshape != tuple(out.shape):
+            raise TorchError(f"from_torch: {kind}: the target's shape {tshape} is not the output's {tuple(out.shape)}")
+        if len(_layout(tshape)) != 1:
+            raise TorchError(f"from_torch: {kind} of an image-shaped output; supported: a vector or a matrix")
+        (t_mat,) = b.leaf("y", "y", "y", _exact_entries(target, "target", b.exact_binary), tshape, True)
+        ts = [n.symbol for n in t_mat.entries]
+        if kind == "MSELoss":
+            expr = sp.Add(*((y - t) ** 2 for y, t in zip(ys, ts)))
+        elif kind == "BCELoss":
+            expr = -sp.Add(*(t * sp.log(y) + (1 - t) * sp.log(1 - y) for y, t in zip(ys, ts)))
+        else:  # CrossEntropyLoss with probabilities
+            rows = len(out.shape) == 2
+            width = out.shape[-1]
+            expr = sp.Integer(0)
+            for i in range(len(ys) // width):
+                z, p = ys[i * width:(i + 1) * width], ts[i * width:(i + 1) * width]
+                log_total = sp.log(sp.Add(*(sp.exp(v) for v in z)))
+                expr += -sp.Add(*(q * (v - log_total) for q, v in zip(p, z)))
+            if mean and rows:
+                expr = expr / (len(ys) // width)
+        if mean and kind != "CrossEntropyLoss" and len(ys) > 1:
+            expr = expr / len(ys)
+    return b.g.define("L", expr), f"the loss, {kind}(reduction='{loss.reduction}')"
+
+
+# ----- the front door --------------------------------------------------------------------------
+
+def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None, exact_binary: bool = False,
+               title: str | None = None, convention: str = "pytorch") -> TorchSolution:
+    """The worked solution of a PyTorch ``model`` (an ``nn.Module``) at ``inputs`` (a tensor, or a
+    tuple of them, one per argument of ``forward``): traced with torch.fx, every parameter's
+    gradient of ``loss(model(inputs), target)`` (an ``nn.MSELoss``, ``nn.CrossEntropyLoss`` or
+    ``nn.BCELoss``), or of the model's own output when it is a number and ``loss`` is None.
+
+    A float entry becomes the shortest decimal that rounds to it at the tensor's dtype (float32
+    0.15 is 3/20); ``exact_binary=True`` keeps its binary value. The gradients are checked against
+    PyTorch's autograd in float64 at those values (:meth:`TorchSolution.check_against_autograd`).
+    A module, function or method it does not support is refused, before any work, with a
+    :class:`~symderiv.errors.TorchError` naming it and where it is in the model's code.
+    """
+    try:
+        import torch
+        from torch import fx
+        from torch.fx.passes.shape_prop import ShapeProp
+    except ImportError:
+        raise TorchError(INSTALL) from None
+    torch_dir = os.path.dirname(os.path.abspath(torch.__file__))
+    if not isinstance(model, torch.nn.Module):
+        raise TorchError(f"from_torch: expected a torch.nn.Module, got {type(model).__name__}")
+    example = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    if not all(isinstance(x, torch.Tensor) for x in example):
+        raise TorchError("from_torch: inputs: expected a tensor or a tuple of tensors")
+    if loss is not None:
+        problem = _loss_problem(loss)
+        if problem:
+            raise TorchError(f"from_torch: {problem} is not supported; supported losses: {', '.join(_LOSSES)} "
+                             "with reduction 'mean' or 'sum'")
+    if target is not None and not isinstance(target, torch.Tensor):
+        raise TorchError("from_torch: target: expected a tensor")
+
+    one_layer = _is_leaf(model)
+    if one_layer:  # fx traces into the root's own forward: trace it as the one layer of a Sequential
+        model = torch.nn.Sequential(model)
+    gm = _trace(model, fx, torch_dir)
+    _check_supported(gm, torch_dir)
+    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
+    if len(placeholders) != len(example):
+        raise TorchError(f"from_torch: the model's forward takes {len(placeholders)} input(s), "
+                         f"got {len(example)}")
+    try:
+        with torch.no_grad():
+            ShapeProp(gm).propagate(*example)  # shapes only: a dropout in training mode is harmless
+    except Exception as e:  # the model's own error on this input, in one line
+        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise TorchError(f"from_torch: the model fails on this input in PyTorch: {message}") from None
+
+    g = Graph(title or f"{type(model).__name__}, a PyTorch model, worked by hand")
+    builder = _Interpreter(model, gm, g, exact_binary, torch_dir)
+    builder.prefix = "0." if one_layer else ""
+    out = builder.run(example)
+    if loss is not None:
+        if not isinstance(out, _Value):
+            raise TorchError("from_torch: the model returns a number already; give no loss=")
+        L, loss_title = _loss(builder, loss, out, target)
+    else:
+        L, loss_title = _as_loss(builder, out), "the model's output, the loss"
+
+    layer_of = {k: v for k, v in builder.layer.items()}
+    sol = solution(L, model="from_torch", title=g.title, convention=convention,
+                   layer_of=lambda t: layer_of.get(id(t), "the inputs"), loss_title=loss_title,
+                   extra=[])
+    worked, results = _gradients(builder, sol)
+
+    def autograd() -> dict[str, list[float]]:
+        return _autograd(model, example, loss, target, builder)
+    value_rule = ("each entry is its exact binary value (exact_binary=True)" if exact_binary else
+                  "each float entry is the shortest decimal that rounds to it at its dtype (float32 0.15 is 3/20)")
+    checked = TorchSolution(sol.model, sol.title, sol.sections, sol.names, {}, results, sol.diagram,
+                            autograd=autograd, worked=worked)
+    largest = checked.check_against_autograd()
+    remarks = [Remark((f"Values: {value_rule}.",)), *(Remark((r,)) for r in builder.remarks),
+               Remark((f"Checked against PyTorch autograd in float64 at these values: every parameter's "
+                       f"gradient agrees, the largest difference being {largest:.1e}.",))]
+    return TorchSolution(sol.model, sol.title, (*sol.sections, Section("remarks", "Remarks", tuple(remarks))),
+                         sol.names, {}, results, sol.diagram, autograd=autograd, worked=worked)
+
+
+def _is_leaf(model: Any) -> bool:
+    """Whether torch.fx takes ``model`` as one layer (a module of torch.nn other than a container)."""
+    import torch
+    containers = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
+    return type(model).__module__.startswith("torch.nn") and not isinstance(model, containers)
+
+
+def _as_loss(b: _Builder, out: Any) -> Node:
+    if isinstance(out, Node):
+        return out
+    if not isinstance(out, _Value) or math.prod(out.shape) != 1:
+        shape = tuple(out.shape) if isinstance(out, _Value) else type(out).__name__
+        raise TorchError(f"from_torch: the model returns a tensor of shape {shape}, not a number: give loss= "
+                         "(and target=), e.g. loss=torch.nn.MSELoss()")
+    return b.g.apply("mul", 1, _flat(out)[0], name="L", latex="L")
+
+
+def _trace(model: Any, fx: Any, torch_dir: str) -> Any:
+    """The fx GraphModule of ``model``; what fx cannot trace is refused with fx's own reason."""
+    tracer = fx.Tracer()
+    tracer.record_stack_traces = True
+    try:
+        graph = tracer.trace(model)
+    except Exception as e:
+        frames = [f for f in traceback.extract_tb(e.__traceback__)
+                  if not os.path.abspath(f.filename).startswith((torch_dir, os.path.dirname(__file__)))]
+        where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno} in {frames[-1].name}: " \
+                f"{(frames[-1].line or '').strip()}" if frames else ""
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise TorchError(f"from_torch: torch.fx cannot trace {type(model).__name__}{where} ({reason}); "
+                         "from_torch needs a forward whose operations do not depend on the values") from None
+    return fx.GraphModule(model, graph)
+
+
+def _check_supported(gm: Any, torch_dir: str) -> None:
+    """Refuse the first module, function or method the table lacks, before any work."""
+    functions = _functions()
+    for node in gm.graph.nodes:
+        if node.op == "call_module":
+            m = gm.get_submodule(node.target)
+            kind = type(m).__name__
+            if kind not in _MODULES or not type(m).__module__.startswith("torch.nn"):
+                shown = f"nn.{kind}" if type(m).__module__.startswith("torch.nn") else type(m).__qualname__
+                raise _refuse(f"the module {shown}", node, torch_dir, "modules nn." + ", nn.".join(_MODULES))
+            problem = _module_problem(m)
+            if problem:
+                raise _refuse(f"{m!r} ({problem})", node, torch_dir, "its default settings, square windows")
+        elif node.op == "call_function":
+            if node.target not in functions:
+                name = getattr(node.target, "__name__", str(node.target))
+                module = getattr(node.target, "__module__", None) or ""
+                shown = f"{'torch' if module.startswith('torch') else module}.{name}" if module else name
+                raise _refuse(f"the function {shown}", node, torch_dir, _FUNCTION_NAMES)
+            if node.target is getattr and node.args[1] not in ("T", "shape"):
+                raise _refuse(f"the attribute .{node.args[1]}", node, torch_dir, _FUNCTION_NAMES)
+        elif node.op == "call_method" and node.target not in _METHODS:
+            raise _refuse(f"the method .{node.target}()", node, torch_dir, "methods ." + "(), .".join(_METHODS) + "()")
+
+
+# ----- gradients and the autograd check --------------------------------------------------------
+
+def _gradients(b: _Builder, sol: Solution) -> tuple[dict[str, list[float]], dict[str, Shown]]:
+    """Each parameter's worked gradient as floats (torch's order), and the results by name: a
+    parameter of up to 2 dimensions as its matrix, a conv weight one kernel at a time."""
+    zero = Shown(sp.Integer(0), mpmath.mpf(0))  # an entry the loss does not depend on
+    entry_results = {n.name: sol.results.get(n.name, zero) for entries in b.param_entries.values() for n in entries}
+    worked = {q: [float(entry_results[n.name].approx) for n in entries] for q, entries in b.param_entries.items()}
+    results: dict[str, Shown] = {}
+    for key, mats in b.params.items():
+        if len(mats) == 1:
+            rows = [[entry_results[n.name] for n in row] for row in mats[0].nodes]
+            results[b.shown(key)] = Shown(sp.ImmutableMatrix([[r.exact for r in row] for row in rows]),
+                                 tuple(tuple(r.approx for r in row) for row in rows))
+    for qualname, entries in b.param_entries.items():  # a conv bias, whole: a column
+        if qualname not in b.params:
+            results[b.shown(qualname)] = Shown(sp.ImmutableMatrix([[entry_results[n.name].exact] for n in entries]),
+                                      tuple((entry_results[n.name].approx,) for n in entries))
+    return worked, results
+
+
+def _autograd(model: Any, example: Sequence[Any], loss: Any, target: Any, b: _Builder) -> dict[str, list[float]]:
+    """Every parameter's ``.grad`` from PyTorch autograd in float64, at the solution's exact values."""
+    import torch
+    m = copy.deepcopy(model).double().eval()
+    values = {n.name: float(n.value) for n in b.g.nodes if n.kind in ("input", "data")}
+    with torch.no_grad():
+        for qualname, entries in b.param_entries.items():
+            p = m.get_parameter(qualname) if qualname in dict(m.named_parameters()) else m.get_buffer(qualname)
+            p.copy_(torch.tensor([values[n.name] for n in entries], dtype=torch.float64).reshape(p.shape))
+    xs = [_float64_at(x, b.exact_binary) for x in example]
+    out = m(*xs)
+    if loss is not None:
+        t = _float64_at(target, b.exact_binary) if target.is_floating_point() else target
+        out = loss(out, t)
+    m.zero_grad()
+    out.backward()
+    return {q: m.get_parameter(q).grad.reshape(-1).tolist() if m.get_parameter(q).grad is not None
+            else [0.0] * m.get_parameter(q).numel()
+            for q in b.param_entries if q in dict(m.named_parameters())}
+
+
+def _float64_at(x: Any, exact_binary: bool) -> Any:
+    """``x`` in float64 at the exact values the solution read it as."""
+    import torch
+    if not x.is_floating_point():
+        return x
+    exact = _flatten(_exact_entries(x, "input", exact_binary))
+    return torch.tensor([float(v) for v in exact], dtype=torch.float64).reshape(x.shape)
+
+
+__all__ = ["INSTALL", "TorchSolution", "from_torch", "shortest_decimal"]
