@@ -46,7 +46,7 @@ from .engine.gates import written_forms
 from .notation import Hadamard, ReLU, exp_, prime, sigma, softmax_, tanh_
 from .printing import format_float, text
 from .record import Remark, Section, Solution, Step
-from .values import parse_value
+from .values import parse_value, read_lists
 
 #: Limits on an answers file: every accepted input is checked in bounded time and memory.
 MAX_ANSWER_CHARS = 1_000_000
@@ -117,40 +117,17 @@ def read_number(token: str, where: str) -> Written:
 def _read_matrix(text_: str, where: str) -> list[list[Written]]:
     """Nested lists of numbers: ``[[1, 2], [3, 4]]``, or ``[1, 2, 3]`` for a vector."""
     s = text_.strip()
-    pos = 0
 
-    def fail() -> AnswerError:
+    def fail(expected: str = "", at: int = 0) -> AnswerError:
         return AnswerError(f"{where}: {s[:60]!r} is not a number or a list of numbers like [[1, 2], [3, 4]]")
 
-    def item(depth: int) -> Any:
-        nonlocal pos
-        while pos < len(s) and s[pos] == " ":
-            pos += 1
-        if pos < len(s) and s[pos] == "[":
-            if depth >= 2:
-                raise fail()
-            pos += 1
-            out = []
-            while True:
-                out.append(item(depth + 1))
-                while pos < len(s) and s[pos] == " ":
-                    pos += 1
-                if pos < len(s) and s[pos] == ",":
-                    pos += 1
-                    continue
-                if pos < len(s) and s[pos] == "]":
-                    pos += 1
-                    return out
-                raise fail()
-        m = re.compile(r"[^,\]\[]+").match(s, pos)
+    def number(at: int) -> tuple[Any, int]:
+        m = re.compile(r"[^,\]\[]+").match(s, at)
         if not m:
             raise fail()
-        pos = m.end()
-        return read_number(m.group(0), where)
+        return read_number(m.group(0).rstrip(), where), m.end()
 
-    value = item(0)
-    if pos != len(s.rstrip()):
-        raise fail()
+    value = read_lists(s, number, fail, fail, 2)
     if not isinstance(value, list):
         return [[value]]
     if all(isinstance(v, Written) for v in value):

@@ -24,7 +24,7 @@ from .errors import REPORT_BUGS, SymderivError, UsageError
 from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model
 from .render import FORMATS, render_many
-from .values import whole_number
+from .values import whole_option
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -118,10 +118,7 @@ def _settings(pairs: Sequence[str], option: str = "--set") -> dict[str, str]:
 
 
 def _whole(option: str, text: str, low: int, high: int) -> int:
-    n = whole_number(text, low, high)
-    if n is None:
-        raise UsageError(f"{option}: expected a whole number from {low:,} to {high:,}, got {text!r}")
-    return n
+    return whole_option(option, text, low, high, UsageError)
 
 
 def _write(text: str, path: str | None) -> None:

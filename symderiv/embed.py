@@ -27,7 +27,7 @@ from .models import get_model
 from .render import render
 from .render.mathml import EMBED_CSS as CSS, FIGURE_MAX
 from .record import Solution
-from .values import whole_number
+from .values import whole_option
 
 #: The options a block takes.
 OPTIONS = ("set", "digits", "sections", "diagram", "max-size")
@@ -105,10 +105,7 @@ def parse_settings(text: str) -> dict[str, str]:
 
 
 def _whole(option: str, text: str, low: int, high: int) -> int:
-    n = whole_number(text, low, high)
-    if n is None:
-        raise EmbedError(f":{option}: expected a whole number from {low:,} to {high:,}, got {text.strip()!r}")
-    return n
+    return whole_option(f":{option}", text, low, high, EmbedError)
 
 
 def _yes(text: str | None, option: str) -> bool:

@@ -67,6 +67,13 @@ def shortest_decimal(x: float, precision: int, min_exponent: int) -> Fraction:
     raise InternalError(f"no decimal rounds to {x!r}")  # pragma: no cover (17 digits always do)
 
 
+def _entry_labels(i: int, j: int, rows: int, cols: int) -> tuple[str, str]:
+    """Entry (i, j)'s node-name suffix (``2_3``) and LaTeX index (``23``; ``2,3`` past 9)."""
+    if cols == 1:
+        return f"{i + 1}", f"{i + 1}"
+    return f"{i + 1}_{j + 1}", f"{i + 1}{j + 1}" if rows < 10 and cols < 10 else f"{i + 1},{j + 1}"
+
+
 def _exact_entries(t: Any, what: str, exact_binary: bool) -> list:
     """A tensor's entries as exact SymPy numbers (nested lists, torch's shape)."""
     import torch
@@ -419,8 +426,7 @@ class _Builder:
             for i in range(r):
                 row = []
                 for j in range(w):
-                    suffix = f"{i + 1}" if w == 1 else f"{i + 1}_{j + 1}"
-                    index = f"{i + 1}" if w == 1 else f"{i + 1}{j + 1}" if r < 10 and w < 10 else f"{i + 1},{j + 1}"
+                    suffix, index = _entry_labels(i, j, r, w)
                     n = make(f"{ident}_{suffix}", flat[k], latex=f"{{{tlatex}}}_{{{index}}}")
                     self.g.names[n.symbol] = Name(f"{{{tlatex}}}_{{{index}}}", f"{tname}_{suffix}")
                     row.append(n)
@@ -486,8 +492,7 @@ class _Builder:
         for i in range(r):
             row = []
             for j in range(w):
-                suffix = f"{i + 1}" if w == 1 else f"{i + 1}_{j + 1}"
-                index = f"{i + 1}" if w == 1 else f"{i + 1}{j + 1}" if r < 10 and w < 10 else f"{i + 1},{j + 1}"
+                suffix, index = _entry_labels(i, j, r, w)
                 row.append(make(i, j, f"{ident}_{suffix}", f"{{{latex}}}_{{{index}}}"))
             rows.append(row)
         t = make_tensor(self.g, ident, rows, gate, parents, formula, latex, **extra)

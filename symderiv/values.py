@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -125,6 +126,15 @@ def check_power(base: sp.Expr, exponent: sp.Expr) -> None:
         raise GraphError(reason)
 
 
+def whole_option(label: str, text: str, low: int, high: int, error: type[ParameterError] | type) -> int:
+    """``text`` as a whole number from ``low`` to ``high``, or ``error`` naming the option
+    ``label`` (``--digits``, ``:digits:``) and the range."""
+    n = whole_number(text, low, high)
+    if n is None:
+        raise error(f"{label}: expected a whole number from {low:,} to {high:,}, got {text.strip()!r}")
+    return n
+
+
 def whole_number(text: str, low: int, high: int) -> int | None:
     """``text`` as a whole number from ``low`` to ``high`` (ASCII digits, at most 12), else None."""
     if re.fullmatch(r"\s*[0-9]{1,12}\s*", text) and low <= int(text) <= high:
@@ -172,13 +182,33 @@ def parse_value(text: str, name: str = "value") -> Any:
     """
     if len(text) > MAX_TEXT:
         raise ParameterError(f"{name}: value is longer than {MAX_TEXT} characters")
-    pos = 0
     s = text.strip()
 
-    def fail(expected: str) -> ParameterError:
+    def fail(expected: str, pos: int) -> ParameterError:
         shown = s[pos:pos + 12] or "end of input"
         return ParameterError(
             f"{name}: expected {expected} at position {pos + 1} of {quote(s)}, found {shown!r}")
+
+    def number(at: int) -> tuple[Any, int]:
+        m = _NUMBER.match(s, at)
+        if not m:
+            if s[at:].lower().startswith(("nan", "inf", "+inf", "-inf", "infinity")):
+                raise ParameterError(f"{name}: {quote(s)} is not finite; give a finite number")
+            raise fail("a number (like -2, 0.5, 1/3) or a list '[...]'", at)
+        return _number(m.group(0), name), m.end()
+
+    def too_deep() -> ParameterError:
+        return ParameterError(f"{name}: lists nested deeper than {MAX_DEPTH} levels")
+
+    return read_lists(s, number, fail, too_deep, MAX_DEPTH)
+
+
+def read_lists(s: str, leaf: Callable[[int], tuple[Any, int]], fail: Callable[[str, int], Exception],
+               too_deep: Callable[[], Exception], max_depth: int) -> Any:
+    """A value or nested lists of them, ``[[a, b], [c, d]]``, from ``s``: ``leaf(position)`` reads
+    one value and returns it with the position after it; ``fail(expected, position)`` and
+    ``too_deep()`` make the error to raise."""
+    pos = 0
 
     def skip() -> None:
         nonlocal pos
@@ -189,13 +219,13 @@ def parse_value(text: str, name: str = "value") -> Any:
         nonlocal pos
         skip()
         if pos < len(s) and s[pos] == "[":
-            if depth >= MAX_DEPTH:
-                raise ParameterError(f"{name}: lists nested deeper than {MAX_DEPTH} levels")
+            if depth >= max_depth:
+                raise too_deep()
             pos += 1
             out: list[Any] = []
             skip()
             if pos < len(s) and s[pos] == "]":
-                raise fail("a number or '['")
+                raise fail("a number or '['", pos)
             while True:
                 out.append(item(depth + 1))
                 skip()
@@ -205,20 +235,14 @@ def parse_value(text: str, name: str = "value") -> Any:
                 if pos < len(s) and s[pos] == "]":
                     pos += 1
                     return out
-                raise fail("',' or ']'")
-        m = _NUMBER.match(s, pos)
-        if not m:
-            low = s[pos:].lower()
-            if low.startswith(("nan", "inf", "+inf", "-inf", "infinity")):
-                raise ParameterError(f"{name}: {quote(s)} is not finite; give a finite number")
-            raise fail("a number (like -2, 0.5, 1/3) or a list '[...]'")
-        pos = m.end()
-        return _number(m.group(0), name)
+                raise fail("',' or ']'", pos)
+        value, pos = leaf(pos)
+        return value
 
     value = item(0)
     skip()
     if pos != len(s):
-        raise fail("end of input")
+        raise fail("end of input", pos)
     return value
 
 

@@ -15,8 +15,8 @@ from ..exercise import Asked, Exercise, Plan, Record, named_steps
 from ..printing import latex, text
 from ..render import chain
 from ..render.latex import blocks, escape
-from ..record import Solution, Step, Table
-from ..render import cell_text
+from ..record import Solution, Step
+from ..render.mathml import table_html
 
 #: The formats of ``symderiv exercise --format``.
 FORMATS = ("latex", "moodle", "prairielearn", "json", "html")
@@ -131,7 +131,7 @@ def tex_html(sol: Solution, digits: int) -> str:
             elif kind == "note":
                 out.append(f"<p>{note_html(sol, block)}</p>")
             else:
-                out.append(_table_html(sol, block, digits))
+                out.append(table_html(sol, block, digits, lambda tex: f"\\({html.escape(tex)}\\)", ""))
     return "\n".join(out) + "\n"
 
 
@@ -139,14 +139,6 @@ def note_html(sol: Solution, note: Sequence[Any]) -> str:
     """A note's text escaped for HTML, its maths as ``\\( … \\)``."""
     return "".join(html.escape(p) if isinstance(p, str) else f"\\({html.escape(latex(p, sol.names))}\\)"
                    for p in note)
-
-
-def _table_html(sol: Solution, table: Table, digits: int) -> str:
-    head = "".join(f"<th>\\({html.escape(latex(h, sol.names))}\\)</th>" for h in table.header)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell_text(c, digits))}</td>" for c in row) + "</tr>"
-                   for row in table.rows)
-    caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
-    return f"<table>{caption}<tr>{head}</tr>{rows}</table>"
 
 
 def statement_html(st: Statement, digits: int) -> str:

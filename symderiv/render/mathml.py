@@ -171,12 +171,16 @@ def _note(sol: Solution, note: Note) -> str:
                    for p in note)
 
 
-def _table(sol: Solution, table: Table, digits: int) -> str:
-    head = "".join(f"<th>{to_mathml(latex(h, sol.names), 'inline')}</th>" for h in table.header)
+def table_html(sol: Solution, table: Table, digits: int, maths=None, css_class: str = "values") -> str:
+    """A table of values as HTML; its header's names through ``maths`` (LaTeX -> HTML; default
+    native MathML)."""
+    maths = maths or (lambda tex: to_mathml(tex, "inline"))
+    head = "".join(f"<th>{maths(latex(h, sol.names))}</th>" for h in table.header)
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell_text(c, digits))}</td>" for c in row) + "</tr>"
                    for row in table.rows)
     caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
-    return f'<table class="values">{caption}<tr>{head}</tr>{rows}</table>'
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<table{cls}>{caption}<tr>{head}</tr>{rows}</table>"
 
 
 def _figure(sol: Solution, digits: int) -> list[str]:
@@ -209,7 +213,7 @@ def render_mathml(sol: Solution, digits: int) -> str:
             elif kind == "note":
                 out.append(f'<p class="note">{_note(sol, block)}</p>')
             else:
-                out.append(_table(sol, block, digits))
+                out.append(table_html(sol, block, digits))
         out.append("</section>")
     out.append("</section>")
     return "\n".join(out) + "\n"
