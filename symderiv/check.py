@@ -42,8 +42,8 @@ import sympy as sp
 from .errors import NotReal, ParameterError, SymderivError
 from .models import MODELS, get_model
 from .numeric import evaluate
-from .engine.gates import written_forms
-from .notation import Hadamard, ReLU, exp_, prime, sigma, softmax_, tanh_
+from .engine.gates import GATES, written_forms
+from .notation import Hadamard, exp_, prime, softmax_
 from .printing import format_float, text
 from .record import Remark, Section, Solution, Step
 from .values import parse_value, read_lists
@@ -350,6 +350,20 @@ def _float_of(e: sp.Basic) -> Number | None:
 # --------------------------------------------------------------------------------------------
 # Recomputing a step from a world of values
 # --------------------------------------------------------------------------------------------
+
+def _activations(matrix: bool) -> tuple[type, ...]:
+    """The activation gates' functions as written (and as SymPy's, for scalars), from the gate table."""
+    forms = [form for form, gate in written_forms().items() if gate.activation and (not matrix or
+                                                                                     gate.elementwise is form)]
+    if not matrix:
+        forms += [gate.sympy for gate in GATES.values() if gate.activation and gate.sympy is not None]
+    return tuple(forms)
+
+
+def _with_exp() -> tuple[type, ...]:
+    """sp.exp and the written functions whose value is made with it (σ), from the gate table."""
+    return (sp.exp, *(form for form, gate in written_forms().items() if gate.forward(_X).has(sp.exp)))
+
 
 def _as_value(expr: sp.Basic) -> sp.Basic:
     """A formula as written, with the display-only functions (σ, ReLU, max) made computable by
@@ -778,7 +792,7 @@ class _Checker:
         if _has(f, sp.sin, sp.cos, sp.tan):
             v = value(_degrees(f))
             add("degrees", f"degrees for radians: {show(_degrees(f))} = {_fmt(v, d)}", v)
-        if _has(f, sp.exp, exp_, sigma):
+        if _has(f, *_with_exp()):
             v = value(_flip_exp(_as_value(f)))
             add("exp-sign", f"e^(−x) for e^x: {_fmt(v, d)}", v)
         backward = "backward" in self.index.kinds.get(q, ())
@@ -815,7 +829,7 @@ class _Checker:
                 v = value(sp.Mul(*f.args))
                 add("operation", f"multiplied instead of added: {show(sp.Mul(*f.args, evaluate=False))} = "
                     f"{_fmt(v, d)}", v)
-        if len(f.args) == 1 and isinstance(f, (sigma, ReLU, tanh_, exp_, sp.tanh, sp.exp)) \
+        if len(f.args) == 1 and isinstance(f, _activations(matrix=False)) \
                 and not f.args[0].is_number:
             v = value(f.args[0])
             add("activation", f"the activation not applied: {show(f.args[0])} = {_fmt(v, d)}", v)
@@ -863,7 +877,7 @@ class _Checker:
                 (na, va), (nb, vb) = grids
                 terms = [(f"{na[i][k]}·{nb[k][j]}", va[i][k] * vb[k][j]) for k in range(len(vb))]
                 self._term_diagnoses(terms, mpmath.fsum(t for _, t in terms), False, add, d)
-        if len(f.args) == 1 and isinstance(f, (tanh_, sigma, exp_)):
+        if len(f.args) == 1 and isinstance(f, _activations(matrix=True)):
             m = world.matrix(f.args[0], set())
             if m is not None:
                 add("activation", f"the activation not applied: {text(f.args[0], sol.names)} entry "

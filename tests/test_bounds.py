@@ -329,3 +329,15 @@ def test_random_towers_exps_and_products_give_a_result_or_a_symderiv_error(formu
         if uses_x:
             grad = sol.results["x"].approx
             assert abs(grad - d) <= mpmath.mpf(10) ** -35 * max(1, abs(d)), (text, grad, d)
+
+
+def test_a_tie_is_decided_exactly():
+    """1/3 and 0.333… (64 threes) differ by 1/(3·10^64): max routes everything to x, and no tie is
+    claimed; x = y = 1/3 is a tie, said so, split ½/½ (PyTorch's convention)."""
+    threes = "0." + "3" * 64
+    near = symderiv.derive("max(x, y)", x=sp.Rational(1, 3), y=threes)
+    assert "tie" not in near.to_text()
+    assert near.results["x"].exact == 1 and near.results["y"].exact == 0
+    tie = symderiv.derive("max(x, y)", x=sp.Rational(1, 3), y=sp.Rational(1, 3))
+    assert "a tie in max" in tie.to_text()
+    assert tie.results["x"].exact == sp.Rational(1, 2) and tie.results["y"].exact == sp.Rational(1, 2)

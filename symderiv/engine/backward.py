@@ -163,8 +163,12 @@ def _local(graph: Graph, node: Node, parent: Node, conv: Convention, bw: Backwar
         at[node.symbol] = node.ref
         tie = False
         if row.kink is not None:
-            k = numeric.evaluate(row.kink(tuple(p.ref for p in node.parents)), env)
-            tie = k is not None and abs(k) < mpmath.mpf(10) ** (-numeric.DIGITS + 5)
+            exact = row.kink(tuple(p.ref for p in node.parents))
+            if exact.is_Rational:  # decided exactly: 1/3 and 0.333… (64 threes) do not tie
+                tie = exact == 0
+            else:
+                k = numeric.evaluate(exact, env)
+                tie = k is not None and abs(k) < mpmath.mpf(10) ** (-numeric.DIGITS + 5)
         bw.gates[node] = (derivs, at, tie)
     derivs, at, tie = bw.gates[node]
     kink: Note = row.kink_note(node, conv) if tie else ()

@@ -109,6 +109,7 @@ class Gate:
     sympy: type | None = None  # the SymPy function the expression route reads as this gate
     elementwise: type[Written] | None = None  # how f(A) is written for a matrix A
     elementwise_rule: Callable[[Any, sp.Basic], sp.Basic] | None = None  # ∂L/∂A from δ (default δ ⊙ f'(A))
+    activation: bool = False  # a network's activation (the checker asks whether it was left out)
 
     def glyph_of(self, node: Any) -> str:
         """The operation drawn in the diagram's circle for ``node``."""
@@ -339,7 +340,7 @@ for _row in [
     Gate(name="pow", arity=2, forward=sp.Pow, written=lambda a, b: sp.Pow(a, b, evaluate=False),
          local=lambda a, o, c: (a[1] * a[0] ** (a[1] - 1), a[0] ** a[1] * sp.log(a[0])), guard=lambda inputs: check_power(*inputs),
          glyph="^", doc="a ** b."),
-    Gate(name="exp", forward=sp.exp, written=lambda a: sp.exp(a, evaluate=False),
+    Gate(name="exp", activation=True, forward=sp.exp, written=lambda a: sp.exp(a, evaluate=False),
          local=lambda a, o, c: (sp.exp(a[0]),), glyph="exp", function="exp", sympy=sp.exp,
          elementwise=exp_, elementwise_rule=lambda c, d: Hadamard(d, c.symbol), doc="e ** a."),
     Gate(name="log", forward=sp.log, written=lambda a: sp.log(a, evaluate=False),
@@ -353,13 +354,13 @@ for _row in [
          local=lambda a, o, c: (-sp.sin(a[0]),), glyph="cos", function="cos", sympy=sp.cos, doc="cos a."),
     Gate(name="tan", forward=sp.tan, written=lambda a: sp.tan(a, evaluate=False),
          local=lambda a, o, c: (1 + o ** 2,), glyph="tan", function="tan", sympy=sp.tan, doc="tan a."),
-    Gate(name="tanh", forward=sp.tanh, written=lambda a: sp.tanh(a, evaluate=False),
+    Gate(name="tanh", activation=True, forward=sp.tanh, written=lambda a: sp.tanh(a, evaluate=False),
          local=lambda a, o, c: (1 - o ** 2,), glyph="tanh", function="tanh", sympy=sp.tanh, elementwise=tanh_,
          doc="tanh(a), with tanh' = 1 − tanh²."),
-    Gate(name="sigmoid", forward=lambda a: 1 / (1 + sp.exp(-a)), written=sigma,
+    Gate(name="sigmoid", activation=True, forward=lambda a: 1 / (1 + sp.exp(-a)), written=sigma,
          local=lambda a, o, c: (o * (1 - o),), glyph="σ", function="sigmoid", elementwise=sigma,
          doc="σ(a) = 1/(1 + e^{−a}) as one gate, with σ' = σ(1 − σ)."),
-    Gate(name="relu", forward=lambda a: sp.Max(0, a), written=ReLU,
+    Gate(name="relu", activation=True, forward=lambda a: sp.Max(0, a), written=ReLU,
          local=lambda a, o, c: (_step(a[0], 0, c.relu_at_zero),), kink=lambda a: a[0],
          kink_note=_at_zero_note("ReLU(", ")", "ReLU'(0)", lambda c: c.relu_at_zero), lesson=_kink_only,
          glyph="ReLU", function="relu", elementwise=ReLU, doc="max(0, a); its derivative at 0 is a convention."),
