@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import pathlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -774,10 +775,10 @@ class _Checker:
         sol = self.index.sol
         if _has(exact, sp.sin, sp.cos, sp.tan):
             v = world.scalar(_degrees(exact), step, set())
-            add("degrees", f"degrees for radians: {text(_degrees(exact), sol.names)} = {_fmt(v, d)}", v)
+            add("degrees", f"degrees for radians: {text(_degrees(exact), sol.names)} ≈ {_fmt(v, d)}", v)
         if _has(exact, sp.exp) or exact.has(sp.E):
             v = world.scalar(_flip_exp(exact), step, set())
-            add("exp-sign", f"e^(−x) for e^x: {text(_flip_exp(exact), sol.names)} = {_fmt(v, d)}", v)
+            add("exp-sign", f"e^(−x) for e^x: {text(_flip_exp(exact), sol.names)} ≈ {_fmt(v, d)}", v)
 
     def _scalar_diagnoses(self, q: Quantity, step: Step, world: World, add: Callable, d: int) -> None:
         sol, f = self.index.sol, step.formula
@@ -791,7 +792,7 @@ class _Checker:
 
         if _has(f, sp.sin, sp.cos, sp.tan):
             v = value(_degrees(f))
-            add("degrees", f"degrees for radians: {show(_degrees(f))} = {_fmt(v, d)}", v)
+            add("degrees", f"degrees for radians: {show(_degrees(f))} ≈ {_fmt(v, d)}", v)
         if _has(f, *_with_exp()):
             v = value(_flip_exp(_as_value(f)))
             add("exp-sign", f"e^(−x) for e^x: {_fmt(v, d)}", v)
@@ -803,9 +804,9 @@ class _Checker:
                 fq = self.index.of_symbol.get(factor)
                 if backward and fq is not None and "backward" in self.index.kinds.get(fq, ()):
                     add("missing-factor", f"the upstream factor {show(factor)} left out (the local derivative "
-                        f"{show(rest)} = {_fmt(v, d)} reported as the gradient)", v)
+                        f"{show(rest)} ≈ {_fmt(v, d)} reported as the gradient)", v)
                 else:
-                    add("missing-factor", f"the factor {show(factor)} left out: {show(rest)} = {_fmt(v, d)}", v)
+                    add("missing-factor", f"the factor {show(factor)} left out: {show(rest)} ≈ {_fmt(v, d)}", v)
             if len(f.args) == 2 and all(a.is_Symbol or a.is_number for a in f.args):
                 v = value(sp.Add(*f.args))
                 add("operation", f"added instead of multiplied: {show(sp.Add(*f.args, evaluate=False))} = "
@@ -821,7 +822,7 @@ class _Checker:
         a = _sigmoid_of(f)
         if a is not None:
             v = value(a)
-            add("sigmoid-derivative", f"σ for σ(1−σ): {show(a)} = {_fmt(v, d)}", v)
+            add("sigmoid-derivative", f"σ for σ(1−σ): {show(a)} ≈ {_fmt(v, d)}", v)
         if isinstance(f, sp.Add) and len(f.args) >= 2:
             terms = [(show(t), value(t)) for t in f.args]
             self._term_diagnoses(terms, value(f), backward, add, d)
@@ -832,7 +833,7 @@ class _Checker:
         if len(f.args) == 1 and isinstance(f, _activations(matrix=False)) \
                 and not f.args[0].is_number:
             v = value(f.args[0])
-            add("activation", f"the activation not applied: {show(f.args[0])} = {_fmt(v, d)}", v)
+            add("activation", f"the activation not applied: {show(f.args[0])} ≈ {_fmt(v, d)}", v)
 
     @staticmethod
     def _term_diagnoses(terms: list[tuple[str, Number | None]], total: Number | None, backward: bool,
@@ -843,15 +844,15 @@ class _Checker:
             return
         for name, t in terms:
             if backward:
-                add("fan-out", f"a fan-out gradient not summed: only the term {name} = {_fmt(t, d)}", t)
+                add("fan-out", f"a fan-out gradient not summed: only the term {name} ≈ {_fmt(t, d)}", t)
             if t == 0:
                 continue
             if not backward:  # in a backward sum, one term left out is a fan-out not summed
-                add("term", f"the term {name} = {_fmt(t, d)} left out: {_fmt(total - t, d)}", total - t)
-            add("term", f"the term {name} = {_fmt(t, d)} with the wrong sign: {_fmt(total - 2 * t, d)}",
+                add("term", f"the term {name} ≈ {_fmt(t, d)} left out: {_fmt(total - t, d)}", total - t)
+            add("term", f"the term {name} ≈ {_fmt(t, d)} with the wrong sign: {_fmt(total - 2 * t, d)}",
                 total - 2 * t)
             for shift in (10, mpmath.mpf(1) / 10):
-                add("term", f"the term {name} = {_fmt(t, d)} written as {_fmt(t * shift, d)}: "
+                add("term", f"the term {name} ≈ {_fmt(t, d)} written as {_fmt(t * shift, d)}: "
                     f"{_fmt(total - t + t * shift, d)}", total - t + t * shift)
 
     def _matrix_diagnoses(self, q: Quantity, step: Step, index: tuple[int, int], world: World,
@@ -881,7 +882,7 @@ class _Checker:
             m = world.matrix(f.args[0], set())
             if m is not None:
                 add("activation", f"the activation not applied: {text(f.args[0], sol.names)} entry "
-                    f"{i + 1} = {_fmt(m[i][j], d)}", m[i][j])
+                    f"{i + 1} ≈ {_fmt(m[i][j], d)}", m[i][j])
 
     def _named_grid(self, e: sp.Basic, world: World) -> tuple[list[list[str]], list[list[Number]]] | None:
         """The entry names and values of a matrix symbol (or its transpose)."""
@@ -911,7 +912,7 @@ class _Checker:
                     continue
                 back = given.get(other)
                 both = back is not None and q.value is not None and back[0].matches(q.value, units=1)
-                add("swapped", f"{q.name} and {other.name} swapped: {other.name} = {_fmt(other.value, d)}"
+                add("swapped", f"{q.name} and {other.name} swapped: {other.name} ≈ {_fmt(other.value, d)}"
                     + (f", and your {other.name} = {back[0].text} is {q.name}" if both else ""), other.value)
 
 
@@ -1014,19 +1015,53 @@ def check_notes(model: str, **params: Any) -> Report | None:
     return None if text_ is None else check(model, text_, **params)
 
 
+def _slip_parts(line: Line) -> tuple[str, str]:
+    """What a ✗ or ↳ line's value is (exact and float) and the likely slip, in words."""
+    value = line.exact
+    if line.value is not None and len(line.exact) > 40:
+        value = f"≈ {format_float(line.value, 4)}"
+    elif line.value is not None and line.exact != format_float(line.value, 4):
+        value += f" ≈ {format_float(line.value, 4)}"
+    if line.verdict == "carried":
+        return value, (f"follows from the earlier slip in {line.follows} (written {line.follows_written}): "
+                       f"{_fmt(line.recomputed, 4)} from the notes' own values")
+    if line.diagnoses:
+        return value, "; or ".join(dg.says("the notes'") for dg in line.diagnoses)
+    return value, "none of the usual slips"
+
+
 def slip_text(line: Line) -> str:
     """One ✗ or ↳ line in words: what was written, what it is, and the likely slip."""
-    head = f"{line.name} = {line.written} is {line.exact}"
-    if line.value is not None and len(line.exact) > 40:
-        head = f"{line.name} = {line.written} is ≈ {format_float(line.value, 4)}"
-    elif line.value is not None and line.exact != format_float(line.value, 4):
-        head += f" ≈ {format_float(line.value, 4)}"
-    if line.verdict == "carried":
-        return head + (f" (follows from the earlier slip {line.follows} = {line.follows_written}: "
-                       f"{_fmt(line.recomputed, 4)} from the notes' own values)")
-    if line.diagnoses:
-        return head + " (" + "; or ".join(dg.says("the notes'") for dg in line.diagnoses) + ")"
-    return head + " (none of the usual slips)"
+    value, why = _slip_parts(line)
+    return f"{line.name} = {line.written} is {value} ({why})"
+
+
+def errata_lines(model: str) -> list[str]:
+    """Each place the notes' printed numbers differ from the exact values, in words (empty when
+    they agree or print none): what :func:`write_errata_files` ships for the default solutions."""
+    report = check_notes(model)
+    if report is None:
+        return []
+    return [f"{x.name}: the notes write {x.written}; it is {value} ({why})"
+            for x in report.lines if not x.ok for value, why in [_slip_parts(x)]]
+
+
+def write_errata_files() -> list[str]:
+    """Write ``symderiv/notes/errata/MODEL.txt`` (a slip a line) for every model whose notes
+    differ: the default solution ends with them (:mod:`symderiv.models.registry`). Returns the
+    models written."""
+    folder = pathlib.Path(__file__).parent / "notes" / "errata"
+    folder.mkdir(exist_ok=True)
+    written = []
+    for model in MODELS:
+        path = folder / f"{model}.txt"
+        lines = errata_lines(model)
+        if lines:
+            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            written.append(model)
+        elif path.exists():
+            path.unlink()
+    return written
 
 
 def errata(model: str) -> Remark | None:

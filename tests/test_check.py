@@ -343,7 +343,7 @@ def test_the_notes_slips_are_flagged_and_what_they_got_right_is_not():
 
 def test_every_notes_file_checks_and_ships():
     root = Path(__file__).resolve().parents[1]
-    assert 'symderiv = ["notes/*.txt"]' in (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"notes/*.txt", "notes/errata/*.txt"' in (root / "pyproject.toml").read_text(encoding="utf-8")
     shipped = sorted(p.stem for p in (root / "symderiv" / "notes").glob("*.txt"))
     assert len(shipped) == 17 and "pooling" not in shipped and "mle" not in shipped
     for model in shipped:
@@ -355,3 +355,19 @@ def test_the_errata_page_is_what_the_script_writes():
     page = Path(__file__).resolve().parents[1] / "docs" / "errata.md"
     assert page.read_text(encoding="utf-8") == errata_page() + "\n", \
         "regenerate it: python3 -m symderiv.errata > docs/errata.md"
+
+
+def test_each_default_solution_ends_with_where_the_notes_differ():
+    """The shipped errata files are what the checker finds now (regenerate them with
+    ``python3 -m symderiv.errata --remarks``), and the default solution ends with them."""
+    from symderiv.check import errata_lines
+    for model in symderiv.models():
+        lines = errata_lines(model)
+        sol = symderiv.solve(model)
+        last = sol.sections[-1]
+        if lines:
+            assert last.kind == "errata", model
+            assert [r.note[0] for r in last.items] == lines, model
+        else:
+            assert last.kind != "errata", model
+    assert symderiv.solve("conv2d", stride=1).sections[-1].kind != "errata"  # only the notes' own example

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import sympy as sp
 
 from ..errors import ParameterError, UnknownModelError
 from ..engine import CONVENTIONS
-from ..record import Solution
+from ..record import Remark, Section, Solution
 from ..values import format_shape, parse_value, shape_of, to_exact
 
 
@@ -100,7 +102,15 @@ class Model:
         values = {name: p.convert(params[name], self.id) if name in params else
                   None if p.default is None else p.convert(p.default, self.id)
                   for name, p in known.items()}
-        return self.build(**values)
+        sol = self.build(**values)
+        if params:
+            return sol
+        errata = resources.files("symderiv") / "notes" / "errata" / f"{self.id}.txt"
+        if not errata.is_file():
+            return sol
+        slips = tuple(Remark((line,)) for line in errata.read_text(encoding="utf-8").splitlines())
+        title = "Where the lecture notes differ (found by symderiv check --notes)"
+        return dataclasses.replace(sol, sections=(*sol.sections, Section("errata", title, slips)))
 
 
 MODELS: dict[str, Model] = {}
