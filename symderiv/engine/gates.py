@@ -83,9 +83,12 @@ class Gate:
 
     ``local(inputs, output, convention)`` returns d output / d input for every input, as
     expressions in the input symbols and the output symbol. ``kink(inputs)`` is zero exactly where
-    the gate is not differentiable; ``kink_note(node, convention)`` says so there. ``window_tie``
-    (max pooling) tells from the inputs' floats whether the maximum is shared, and
-    ``window_tie_note`` what the solution says then.
+    the gate is not differentiable; ``kink_note(node, convention)`` says so there.
+    ``local_at(values, approx, convention)``, where given, is used instead of ``local`` when every
+    input has a value: the local derivatives at that point from the inputs' exact ``values`` and
+    their floats ``approx`` (max pooling's arg-max, where ``local``'s formulas would grow with the
+    square of the window). ``window_tie(values, approx)`` (max pooling) tells from the same
+    whether the maximum is shared, and ``window_tie_note`` what the solution says then.
     """
 
     name: str
@@ -97,8 +100,9 @@ class Gate:
     guard: Callable[[Sequence[sp.Expr]], None] | None = None  # refuses inputs it cannot compute
     kink: Callable[[Sequence[sp.Expr]], sp.Expr] | None = None
     kink_note: Callable[[Any, Convention], Note] | None = None
-    window_tie: Callable[[Sequence[mpmath.mpf]], bool] | None = None
+    window_tie: Callable[[Sequence[sp.Expr], Sequence[mpmath.mpf]], bool] | None = None
     window_tie_note: str = ""
+    local_at: Callable[[Sequence[sp.Expr], Sequence[mpmath.mpf], Convention], tuple[sp.Expr, ...]] | None = None
     lesson: Callable[[Passing], Note] | None = None
     glyph: str | Callable[[Any], str] = ""
     doc: str = ""
@@ -179,8 +183,25 @@ def _maxpool_local(a: Sequence[sp.Expr], out: sp.Expr, conv: Convention) -> tupl
                               (0, True)) for k in range(len(a)))
 
 
-def _ties(values: Sequence[mpmath.mpf]) -> bool:
-    return sum(1 for x in values if x == max(values)) > 1
+def _comparable(values: Sequence[sp.Expr], approx: Sequence[mpmath.mpf]) -> Sequence:
+    """What a window's entries are compared by: exactly when every one is a rational, else their floats."""
+    return values if all(v.is_Rational for v in values) else approx
+
+
+def _maxpool_at(values: Sequence[sp.Expr], approx: Sequence[mpmath.mpf], conv: Convention) -> tuple[sp.Expr, ...]:
+    """At a known point: 1 for the first maximum of the window (as PyTorch), 0 for every other entry."""
+    keys = _comparable(values, approx)
+    best = 0
+    for k in range(1, len(keys)):
+        if keys[k] > keys[best]:
+            best = k
+    return tuple(sp.Integer(k == best) for k in range(len(keys)))
+
+
+def _ties(values: Sequence[sp.Expr], approx: Sequence[mpmath.mpf]) -> bool:
+    keys = _comparable(values, approx)
+    top = max(keys)
+    return sum(1 for x in keys if x == top) > 1
 
 
 def _mean_written(*a: sp.Expr) -> sp.Expr:
@@ -327,7 +348,7 @@ for _row in [
     Gate(name="softmax", arity=None, forward=_softmax_forward, written=_softmax_written, local=_softmax_local,
          glyph="softmax", doc="One softmax entry: inputs (z_i, z_1, ..., z_n), output e^{z_i} / Σ_j e^{z_j}."),
     Gate(name="maxpool", arity=None, forward=sp.Max, written=_nary(MaxOf), local=_maxpool_local,
-         window_tie=_ties, glyph="max",
+         local_at=_maxpool_at, window_tie=_ties, glyph="max",
          window_tie_note="a tie for the maximum inside the window: the derivative is undefined there; all of "
                          "the upstream gradient goes to the first maximum (as PyTorch does)",
          doc="Max pooling over a window: all of the upstream gradient goes to the first maximum."),
