@@ -61,12 +61,13 @@ def measure(args: list[str], timeout: float) -> dict:
     try:
         done = subprocess.run([sys.executable, "-m", "symderiv", *args], capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return dict(seconds=time.perf_counter() - t0, status="timeout", out=0, err="",
-                    mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return dict(seconds=time.perf_counter() - t0, cpu=usage.ru_utime + usage.ru_stime, status="timeout", out=0,
+                    err="", mb=usage.ru_maxrss / 1024)
     seconds = time.perf_counter() - t0
-    return dict(seconds=seconds, status=done.returncode, out=len(done.stdout),
-                err=done.stderr.decode(errors="replace").strip().splitlines()[-1:],
-                mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return dict(seconds=seconds, cpu=usage.ru_utime + usage.ru_stime, status=done.returncode, out=len(done.stdout),
+                err=done.stderr.decode(errors="replace").strip().splitlines()[-1:], mb=usage.ru_maxrss / 1024)
 
 
 def main() -> None:
@@ -79,7 +80,7 @@ def main() -> None:
     if args.one is not None:
         print(json.dumps(measure(json.loads(args.one), args.timeout)))
         return
-    print(f"{'request':<36} {'seconds':>8} {'peak MB':>8} {'status':>7} {'output bytes':>13}")
+    print(f"{'request':<36} {'seconds':>8} {'CPU s':>7} {'peak MB':>8} {'status':>7} {'output bytes':>13}")
     worst = None
     for name, cli in CASES.items():
         if args.only and not any(o in name for o in args.only):
@@ -88,7 +89,8 @@ def main() -> None:
         middle = subprocess.run([sys.executable, __file__, "--timeout", str(args.timeout), "--one", json.dumps(cli)],
                                 capture_output=True, text=True, check=True)
         r = json.loads(middle.stdout)
-        print(f"{name:<36} {r['seconds']:8.1f} {r['mb']:8.0f} {r['status']!s:>7} {r['out']:>13,}", flush=True)
+        print(f"{name:<36} {r['seconds']:8.1f} {r['cpu']:7.1f} {r['mb']:8.0f} {r['status']!s:>7} {r['out']:>13,}",
+              flush=True)
         if r["status"] != 0 and r["err"]:
             print(f"    {r['err'][0][:200]}", flush=True)
         if r["status"] == 0 and (worst is None or r["seconds"] > worst[1]):

@@ -161,7 +161,8 @@ def _local(graph: Graph, node: Node, parent: Node, conv: Convention, bw: Backwar
     if node not in bw.gates:  # what every input of this gate shares: derivatives, point, kink
         known = all(p.approx is not None for p in node.parents)
         if known and row.local_at is not None:
-            derivs = row.local_at(tuple(p.value for p in node.parents), tuple(p.approx for p in node.parents), conv)
+            derivs = row.local_at(tuple(p.display for p in node.parents), node.symbol, conv,
+                                  tuple(p.value for p in node.parents), tuple(p.approx for p in node.parents))
         else:
             derivs = row.local(tuple(p.display for p in node.parents), node.symbol, conv)
         by_input: dict[Node, list[sp.Expr]] = {}
