@@ -6,8 +6,9 @@ Each case runs ``python3 -m symderiv ...`` in a child process pinned to one core
 middle process that reports the child's wall time and peak resident memory
 (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``), its exit status and the size of its output
 (or its one-line error). The cases are the slow requests the issue found and the heaviest
-default-size requests of the models; the limit is meant to keep every accepted one within 30 s
-and 1 GB. Nothing here is asserted.
+default-size requests of the models, then the largest accepted requests of each kind; the limit
+(symderiv.limits) is meant to keep every accepted one within 30 s and 1 GB on one core, and to
+refuse the rest at once. Nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ CASES: dict[str, list[str]] = {
     "self-attention 16 tokens": _solve("self-attention", f"Q={matrix(16, 8)}", f"K={matrix(16, 8, 5)}",
                                        f"V={matrix(16, 8, 3)}"),
     "conv2d 28x28, 3x3 kernel": _solve("conv2d", f"image={matrix(28, 28)}", f"kernel={matrix(3, 3)}"),
+    # near the default limit of each kind: the worst that is accepted
+    "sigmoid-chain depth 1990, latex": _solve("sigmoid-chain", "depth=1990", fmt="latex"),
+    "sigmoid-chain depth 990, json": _solve("sigmoid-chain", "depth=990", fmt="json"),
+    "sigmoid-chain depth 390, html": _solve("sigmoid-chain", "depth=390", fmt="html"),
+    "conv2d 100x100, 3x3 kernel": _solve("conv2d", f"image={matrix(100, 100)}", f"kernel={matrix(3, 3)}"),
+    "rnn (3 hidden) T = 22, svg": _solve("rnn", "xs=[" + ",".join(["[1,2]"] * 22) + "]", fmt="svg"),
+    "self-attention 10 tokens, html": _solve("self-attention", f"Q={matrix(10, 8)}", f"K={matrix(10, 8, 5)}",
+                                             f"V={matrix(10, 8, 3)}", fmt="html"),
 }
 
 
