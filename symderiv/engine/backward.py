@@ -68,7 +68,7 @@ class Backward:
     consumers: dict[Node, list[Node]] = field(default_factory=dict)
     defs: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     names: dict[sp.Symbol, Name] = field(default_factory=dict)
-    gates: dict[Node, tuple] = field(default_factory=dict, repr=False)  # per gate: derivatives by input, point, tie, note
+    gates: dict[Node, tuple] = field(default_factory=dict, repr=False)  # per gate: derivatives, point, tie, note
     _inlined: dict[tuple[sp.Expr, int], sp.Expr] = field(default_factory=dict, repr=False)
 
     def local(self, gate: Node, parent: Node) -> Local:
