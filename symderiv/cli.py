@@ -23,7 +23,7 @@ from . import __version__, limits
 from .errors import REPORT_BUGS, SymderivError, UsageError
 from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model
-from .render import FORMATS, render_many
+from .render import FORMATS, format_weight, render_many
 from .values import whole_option
 
 EXIT_INTERNAL = 1
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     for q in (s, d, b, x):
         q.add_argument("--digits", default="4", help="significant digits of floats (default 4)")
         q.add_argument("--max-size", default=str(DEFAULT_MAX_SIZE), metavar="N",
-                       help=f"refuse graphs with more than N gate inputs (default {DEFAULT_MAX_SIZE})")
+                       help=f"refuse requests of a size (cost) above N (default {DEFAULT_MAX_SIZE})")
         q.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     return p
 
@@ -251,7 +251,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "format", "text") not in FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
     digits = _whole("--digits", args.digits, 1, 30)
-    with limits.size_limit(_whole("--max-size", args.max_size, 1, 10**9)), _progress():
+    fmt = "latex" if args.command == "book" else args.format
+    with limits.size_limit(_whole("--max-size", args.max_size, 1, 10**9)), \
+            limits.output_format(fmt, format_weight(fmt)), _progress():
         text = _solve(args, digits)
     _write(text, args.output)
     return 0

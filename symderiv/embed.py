@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from .errors import EmbedError
-from .limits import DEFAULT_MAX_SIZE, size_limit
+from .limits import DEFAULT_MAX_SIZE, output_format, size_limit
 from .models import get_model
-from .render import render
+from .render import format_weight, render
 from .render.mathml import EMBED_CSS as CSS, FIGURE_MAX
 from .record import Solution
 from .values import whole_option
@@ -46,7 +46,7 @@ class Block:
     digits: int = 4
     sections: tuple[str, ...] | None = None  # None: every section
     diagram: bool = False
-    max_size: int = DEFAULT_MAX_SIZE  # gate inputs a graph may have (symderiv.limits)
+    max_size: int = DEFAULT_MAX_SIZE  # the size a request may have (symderiv.limits)
 
 
 @dataclass(frozen=True)
@@ -182,19 +182,20 @@ def select(sol: Solution, kinds: tuple[str, ...] | None) -> Solution:
 def embed(block: Block) -> Embedded:
     """Solve the block's model and render it: HTML (native MathML, the diagram first when asked
     for) and LaTeX (no diagram). Bad input raises a :class:`~symderiv.errors.SymderivError`."""
-    with size_limit(block.max_size, _raise_in_block):
+    # the block is written as MathML: its graph is weighed so as it is built, and each rendering again
+    with size_limit(block.max_size, _raise_in_block), output_format("mathml", format_weight("mathml")):
         sol = get_model(block.model).solve(**block.settings)
-    shown = select(sol, block.sections)
-    body = render(replace(shown, diagram=None), "mathml", digits=block.digits)  # drawn here when asked for
-    if block.diagram:
-        if sol.diagram is None:
-            raise EmbedError(f":diagram: {sol.model} has no computational graph to draw; leave :diagram: out")
-        if len(sol.diagram.vertices) > FIGURE_MAX:
-            raise EmbedError(f":diagram: the graph has {len(sol.diagram.vertices):,} vertices, more than the "
-                             f"{FIGURE_MAX:,} drawn on a page; leave :diagram: out")
-        body = f'<figure class="symderiv-diagram">{render(sol, "svg", digits=block.digits)}</figure>\n' + body
-    return Embedded(shown, body, render(shown, "latex", digits=block.digits),
-                    render(shown, "text", digits=block.digits))
+        shown = select(sol, block.sections)
+        body = render(replace(shown, diagram=None), "mathml", digits=block.digits)  # drawn here when asked for
+        if block.diagram:
+            if sol.diagram is None:
+                raise EmbedError(f":diagram: {sol.model} has no computational graph to draw; leave :diagram: out")
+            if len(sol.diagram.vertices) > FIGURE_MAX:
+                raise EmbedError(f":diagram: the graph has {len(sol.diagram.vertices):,} vertices, more than the "
+                                 f"{FIGURE_MAX:,} drawn on a page; leave :diagram: out")
+            body = f'<figure class="symderiv-diagram">{render(sol, "svg", digits=block.digits)}</figure>\n' + body
+        return Embedded(shown, body, render(shown, "latex", digits=block.digits),
+                        render(shown, "text", digits=block.digits))
 
 
 def _raise_in_block(n: int | None, limit: int) -> str:

@@ -1,11 +1,17 @@
 """How big a request may grow, and progress reports while a big one runs.
 
-The cost of a worked solution grows with the number of gate inputs in its graph: each is one
-local derivative, one term of the backward pass and one line of working. A graph that would
-pass :data:`DEFAULT_MAX_SIZE` of them is refused with a :class:`~symderiv.errors.SizeError`
-that names the limit and how to raise it (``--max-size N`` on the command line,
-``with symderiv.size_limit(N):`` from Python). Below the limit, a caller may install a progress
-reporter (the CLI does when stderr is a terminal).
+A request's *size* is what it costs to derive and write out, in units of about one simple local
+derivative (a sum's, a product's of two) derived and printed as text: each gate of a graph adds
+the cost its row of the gate table states for its inputs (:attr:`Gate.cost
+<symderiv.engine.gates.Gate.cost>`: a sigmoid's local derivative costs more than a sum's, a
+window of max pooling with symbolic entries grows with its square), and the output format
+multiplies it (:data:`symderiv.render.RENDERERS`: MathML costs more than text). A request that
+would pass :data:`DEFAULT_MAX_SIZE` is refused with a :class:`~symderiv.errors.SizeError` that
+names the limit and how to raise it (``--max-size N`` on the command line,
+``with symderiv.size_limit(N):`` from Python): as its graph is built, before the backward pass,
+when the format is known then (the command line says it with :func:`output_format`), and again
+before a solution is rendered. Below the limit, a caller may install a progress reporter (the
+CLI does when stderr is a terminal).
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from typing import TextIO
 
 from .errors import ParameterError, SizeError
 
-#: Gate inputs (local derivatives) a graph may have unless raised: from about a second (a 28×28
-#: convolution) to half a minute (a sigmoid chain of depth 5000) to solve and print, as measured
-#: by benchmarks/size_limit.py.
-DEFAULT_MAX_SIZE = 20_000
+#: The size a request may have unless raised: what takes about 30 seconds and well under 1 GB on
+#: one core, as benchmarks/costs.py measures.
+DEFAULT_MAX_SIZE = 200_000
 
+#: Seconds an outside program (Graphviz's dot) may run for a request within the default limit;
+#: a raised limit raises it in proportion.
+DEFAULT_SECONDS = 30
 
 
 def how_to_raise(n: int | None, limit: int) -> str:
@@ -35,13 +43,14 @@ def how_to_raise(n: int | None, limit: int) -> str:
 
 _max_size: ContextVar[int] = ContextVar("symderiv_max_size", default=DEFAULT_MAX_SIZE)
 _advice: ContextVar[Callable[[int | None, int], str]] = ContextVar("symderiv_advice", default=how_to_raise)
+_format: ContextVar[tuple[str, int]] = ContextVar("symderiv_format", default=("text", 1))
 _reporter: ContextVar[Callable[[str, int], None] | None] = ContextVar("symderiv_progress", default=None)
 
 
 @contextmanager
 def size_limit(n: int, advice: Callable[[int | None, int], str] | None = None) -> Iterator[None]:
-    """Within the block, graphs may have up to ``n`` gate inputs (local derivatives); ``advice``
-    words how to raise it in a size error (default :func:`how_to_raise`, for the CLI and Python)."""
+    """Within the block, requests may have a size of up to ``n``; ``advice`` words how to raise it
+    in a size error (default :func:`how_to_raise`, for the CLI and Python)."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ParameterError(f"size limit: expected a whole number of at least 1, got {n!r}")
     tokens = _max_size.set(n), _advice.set(advice or how_to_raise)
@@ -52,17 +61,47 @@ def size_limit(n: int, advice: Callable[[int | None, int], str] | None = None) -
         _advice.reset(tokens[1])
 
 
-def check(size: int, what: str | None = None, unit: str = "gate inputs (local derivatives)") -> None:
-    """Raise :class:`SizeError` when ``size`` passes the limit. With ``what``, ``size`` is the
-    whole request's, known before building it; without, it is a graph's count so far."""
+@contextmanager
+def output_format(name: str, weight: int) -> Iterator[None]:
+    """Within the block, graphs are weighed as output in format ``name``, which costs ``weight``
+    times what text does (so a graph is refused as it is built, not after its backward pass)."""
+    token = _format.set((name, weight))
+    try:
+        yield
+    finally:
+        _format.reset(token)
+
+
+def seconds_allowed() -> float:
+    """How long an outside program may run: :data:`DEFAULT_SECONDS`, more under a raised limit."""
+    return DEFAULT_SECONDS * max(1.0, _max_size.get() / DEFAULT_MAX_SIZE)
+
+
+def check(size: int, what: str | None = None, unit: str | None = None, output: tuple[str, int] | None = None) -> None:
+    """Raise :class:`SizeError` when ``size`` passes the limit, weighed as ``output`` (a format's name
+    and its weight; default: that of :func:`output_format`, else text). With ``what``, ``size`` is
+    the whole request's, known before building it (``unit`` says what it counts, if not the size);
+    without, a graph's so far."""
     limit = _max_size.get()
-    if size <= limit:
+    fmt, weight = output or _format.get()
+    total = size * weight
+    if total <= limit:
         return
     advice = _advice.get()
     if what is None:
-        raise SizeError(f"the graph passed the limit of {limit:,} gate inputs (local derivatives) while it was "
-                        f"being built; {advice(None, limit)}")
-    raise SizeError(f"{what} would have {size:,} {unit}, over the limit of {limit:,}; {advice(size, limit)}")
+        weighed = f", counted {weight} times for {fmt} output," if weight != 1 else ""
+        raise SizeError(f"the graph passed the size limit of {limit:,}{weighed} while it was being built; "
+                        f"{advice(None, limit)}")
+    counted = f"{size:,} {unit}" if unit else f"size {size:,}"
+    weighed = f" ({weight} times that for {fmt} output: {total:,})" if weight != 1 else ""
+    raise SizeError(f"{what} would have {counted}{weighed}, over the limit of {limit:,}; {advice(total, limit)}")
+
+
+def out_of_time(what: str) -> SizeError:
+    """The error for an outside program, ``what``, that ran past :func:`seconds_allowed`."""
+    limit = _max_size.get()
+    return SizeError(f"{what} did not finish within {seconds_allowed():g} s, the time allowed under the size "
+                     f"limit of {limit:,}; {_advice.get()(None, limit)}")
 
 
 def progress(stage: str, done: int) -> None:

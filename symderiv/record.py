@@ -68,7 +68,8 @@ class Solution:
     """An ordered record of the working, with the names needed to print it.
 
     ``results`` maps each input's name to the exact gradient of the output with respect to it;
-    ``diagram`` is the computational graph to draw (None for a model without one).
+    ``diagram`` is the computational graph to draw (None for a model without one); ``size`` what
+    deriving it cost (:mod:`symderiv.limits`), which its rendering is weighed by.
     """
 
     model: str
@@ -78,6 +79,7 @@ class Solution:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     results: Mapping[str, Shown] = field(default_factory=dict)
     diagram: Diagram | None = None
+    size: int = 0
 
     def render(self, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
         """The solution as ``text``, ``latex``, ``mathml``, ``html``, ``json``, ``markdown``, ``dot``

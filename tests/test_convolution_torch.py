@@ -114,7 +114,7 @@ def test_conv_volume_counts():
 
 @pytest.mark.parametrize("params, message", [
     (dict(kernel=[[1] * 7] * 7), "larger than the padded"),
-    (dict(image=[[1] * 60] * 60), "over the limit of 20,000; raise it with --max-size"),
+    (dict(image=[[1] * 110] * 110), "over the limit of 200,000; raise it with --max-size"),
     (dict(upstream=[[1, 2]]), "upstream: expected shape 4x4"),
 ])
 def test_conv_refusals(params, message):

@@ -9,6 +9,7 @@ record's own (:attr:`Backward.names`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,7 @@ class Backward:
     consumers: dict[Node, list[Node]] = field(default_factory=dict)
     defs: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     names: dict[sp.Symbol, Name] = field(default_factory=dict)
-    gates: dict[Node, tuple] = field(default_factory=dict, repr=False)  # per gate: derivatives, point, tie
+    gates: dict[Node, tuple] = field(default_factory=dict, repr=False)  # per gate: derivatives, point, tie, note
     _inlined: dict[tuple[sp.Expr, int], sp.Expr] = field(default_factory=dict, repr=False)
 
     def local(self, gate: Node, parent: Node) -> Local:
@@ -158,7 +159,15 @@ def _local(graph: Graph, node: Node, parent: Node, conv: Convention, bw: Backwar
         return bw.locals[key]
     row = node.op
     if node not in bw.gates:  # what every input of this gate shares: derivatives, point, kink
-        derivs = row.local(tuple(p.display for p in node.parents), node.symbol, conv)
+        known = all(p.approx is not None for p in node.parents)
+        if known and row.local_at is not None:
+            derivs = row.local_at(tuple(p.display for p in node.parents), node.symbol, conv,
+                                  tuple(p.value for p in node.parents), tuple(p.approx for p in node.parents))
+        else:
+            derivs = row.local(tuple(p.display for p in node.parents), node.symbol, conv)
+        by_input: dict[Node, list[sp.Expr]] = {}
+        for p, d in zip(node.parents, derivs):
+            by_input.setdefault(p, []).append(d)
         at = {p.symbol: p.ref for p in node.parents if p.named}
         at[node.symbol] = node.ref
         tie = False
@@ -169,13 +178,13 @@ def _local(graph: Graph, node: Node, parent: Node, conv: Convention, bw: Backwar
             else:
                 k = numeric.evaluate(exact, env)
                 tie = k is not None and abs(k) < mpmath.mpf(10) ** (-numeric.DIGITS + 5)
-        bw.gates[node] = (derivs, at, tie)
-    derivs, at, tie = bw.gates[node]
-    kink: Note = row.kink_note(node, conv) if tie else ()
-    if row.window_tie and all(p.approx is not None for p in node.parents) and \
-            row.window_tie([p.approx for p in node.parents]):
-        kink = (row.window_tie_note,)
-    formula = sp.Add(*(d for p, d in zip(node.parents, derivs) if p is parent))
+        kink: Note = row.kink_note(node, conv) if tie else ()
+        if row.window_tie and known and \
+                row.window_tie(tuple(p.value for p in node.parents), tuple(p.approx for p in node.parents)):
+            kink = (row.window_tie_note,)
+        bw.gates[node] = (by_input, at, tie, kink)
+    by_input, at, tie, kink = bw.gates[node]
+    formula = sp.Add(*by_input[parent])
     value = _resolve(formula.xreplace(at), env, tie)
     sym = sp.Symbol(f"∂{node.name}/∂{parent.name}", real=True)  # distinct from gradient names
     lx = rf"\frac{{\partial {graph.names[node.symbol].latex}}}{{\partial {graph.names[parent.symbol].latex}}}"
@@ -197,7 +206,8 @@ def _local(graph: Graph, node: Node, parent: Node, conv: Convention, bw: Backwar
 
 def _cancels(g: sp.Expr, approx: mpmath.mpf, env: Mapping[sp.Symbol, mpmath.mpf], bw: Backward) -> bool:
     """True when the sum ``g`` is exactly 0: its float is below the working precision relative
-    to its terms (cancellation), and SymPy proves the sum, with its names inlined, is 0."""
+    to its terms (cancellation), and the sum, with its names inlined, is 0 as a rational function
+    of what it is built from (:func:`_is_zero`)."""
     if abs(approx) > mpmath.mpf(10) ** -30:
         return False
     terms = [numeric.evaluate(t, env) for t in g.args]
@@ -207,7 +217,43 @@ def _cancels(g: sp.Expr, approx: mpmath.mpf, env: Mapping[sp.Symbol, mpmath.mpf]
     full = bw.inline(g, limit=400)
     if full.free_symbols & bw.defs.keys():
         return False
-    return sp.simplify(full) == 0
+    return _is_zero(full)
+
+
+#: The most terms the numerator of a cancelling sum is expanded to (a bigger one is left unproved).
+EXPANDED_TERMS = 2_000
+
+
+def _is_zero(expr: sp.Expr) -> bool:
+    """True when ``expr`` is exactly 0: over a common denominator its numerator expands to 0
+    (``sympy.simplify`` is not used: its cost has no bound). False when that is not so, or when the
+    expansion would pass :data:`EXPANDED_TERMS` terms (then it is not decided, and not claimed)."""
+    numerator = sp.together(expr).as_numer_denom()[0]
+    if _expanded_terms(numerator) > EXPANDED_TERMS:
+        return False
+    return sp.expand(numerator) == 0
+
+
+def _expanded_terms(expr: sp.Basic) -> int:
+    """An upper estimate of the number of terms ``sympy.expand(expr)`` makes (or of the largest
+    expansion inside a function's arguments), stopping above :data:`EXPANDED_TERMS`."""
+    cap = EXPANDED_TERMS + 1
+    inner = max((_expanded_terms(a) for a in expr.args if not (expr.is_Add or expr.is_Mul or expr.is_Pow)),
+                default=1)
+    if expr.is_Add:
+        own = sum(_expanded_terms(a) for a in expr.args)
+    elif expr.is_Mul:
+        own = 1
+        for a in expr.args:
+            own = min(cap, own * _expanded_terms(a))
+    elif expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        base = _expanded_terms(expr.base)
+        own = cap if expr.exp > EXPANDED_TERMS else min(cap, math.comb(base + int(expr.exp) - 1, int(expr.exp)))
+    elif expr.is_Pow:
+        own = max(_expanded_terms(expr.base), _expanded_terms(expr.exp))
+    else:
+        own = 1
+    return min(cap, max(own, inner))
 
 
 def _resolve(expr: sp.Expr, env: Mapping[sp.Symbol, mpmath.mpf], tie: bool) -> sp.Expr:

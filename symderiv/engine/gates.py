@@ -84,9 +84,19 @@ class Gate:
 
     ``local(inputs, output, convention)`` returns d output / d input for every input, as
     expressions in the input symbols and the output symbol. ``kink(inputs)`` is zero exactly where
-    the gate is not differentiable; ``kink_note(node, convention)`` says so there. ``window_tie``
-    (max pooling) tells from the inputs' floats whether the maximum is shared, and
+    the gate is not differentiable; ``kink_note(node, convention)`` says so there.
+    ``local_at(inputs, output, convention, values, approx)``, where given, is used instead of
+    ``local`` when every input has a value: the local derivatives at that point, knowing the
+    inputs' exact ``values`` and their floats ``approx`` (max pooling's arg-max and a wide
+    product's quotients, where ``local``'s formulas would grow with the square of the inputs).
+    ``window_tie(values, approx)`` (max pooling) tells whether the maximum is shared, and
     ``window_tie_note`` what the solution says then.
+
+    What the gate's local derivatives cost to derive and write, in units of the size limit
+    (:mod:`symderiv.limits`), from its inputs' exact values (None for a symbolic one): ``weight``
+    for each, or 1 where the gate is ``rational`` (rational numbers in, rational numbers out, its
+    derivatives too) and every input is a rational number; plus ``cost(values)``, where given, for
+    what grows faster than the inputs (a wide product written out, a symbolic window of max pooling).
     """
 
     name: str
@@ -98,8 +108,10 @@ class Gate:
     guard: Callable[[Sequence[sp.Expr]], None] | None = None  # refuses inputs it cannot compute
     kink: Callable[[Sequence[sp.Expr]], sp.Expr] | None = None
     kink_note: Callable[[Any, Convention], Note] | None = None
-    window_tie: Callable[[Sequence[mpmath.mpf]], bool] | None = None
+    window_tie: Callable[[Sequence[sp.Expr], Sequence[mpmath.mpf]], bool] | None = None
     window_tie_note: str = ""
+    local_at: Callable[[Sequence[sp.Expr], sp.Expr, Convention, Sequence[sp.Expr], Sequence[mpmath.mpf]],
+                       tuple[sp.Expr, ...]] | None = None
     lesson: Callable[[Passing], Note] | None = None
     glyph: str | Callable[[Any], str] = ""
     doc: str = ""
@@ -110,6 +122,17 @@ class Gate:
     elementwise: type[Written] | None = None  # how f(A) is written for a matrix A
     elementwise_rule: Callable[[Any, sp.Basic], sp.Basic] | None = None  # ∂L/∂A from δ (default δ ⊙ f'(A))
     activation: bool = False  # a network's activation (the checker asks whether it was left out)
+    rational: bool = False
+    weight: int = 0  # 0: ARITHMETIC_WEIGHT for a rational gate, FUNCTION_WEIGHT for any other
+    cost: Callable[[Sequence[sp.Expr | None]], int] | None = None
+
+    def cost_of(self, values: Sequence[sp.Expr | None]) -> int:
+        """What this gate's local derivatives cost for inputs of these values (None: symbolic)."""
+        if self.rational and all(v is not None and v.is_Rational for v in values):
+            each = 1
+        else:
+            each = self.weight or (ARITHMETIC_WEIGHT if self.rational else FUNCTION_WEIGHT)
+        return each * len(values) + (self.cost(values) if self.cost is not None else 0)
 
     def glyph_of(self, node: Any) -> str:
         """The operation drawn in the diagram's circle for ``node``."""
@@ -119,6 +142,14 @@ class Gate:
     def traced_name(self) -> str | None:
         """The traced API's name for this gate (None: not offered there)."""
         return self.traced or self.function
+
+
+#: What a local derivative costs, in units of the size limit (one: a rational gate's at rational
+#: inputs), as measured by benchmarks/costs.py: an arithmetic gate's at inputs that are expressions
+#: (names, exponentials, symbols), and a function's (exp, σ, tanh, ...), whose values and
+#: derivatives are SymPy functions to build, evaluate and print.
+ARITHMETIC_WEIGHT = 10
+FUNCTION_WEIGHT = 80
 
 
 # ----- rules longer than one line -----------------------------------------------------------
@@ -136,6 +167,41 @@ def _step(a: sp.Expr, b: sp.Expr, tie: sp.Expr, up: sp.Expr = sp.Integer(1),
 def _products_except_each(a: Sequence[sp.Expr], out: sp.Expr, conv: Convention) -> tuple[sp.Expr, ...]:
     """d(a1·a2·…)/d a_i = the product of the others."""
     return tuple(sp.Mul(*(x for j, x in enumerate(a) if j != i)) for i in range(len(a)))
+
+
+#: A product of more inputs than this writes d out/d a_i as out/a_i where a_i is a nonzero number:
+#: written out, the products of the others would grow with the square of the inputs.
+WIDE_PRODUCT = 10
+
+
+def _products_except_each_at(a: Sequence[sp.Expr], out: sp.Expr, conv: Convention, values: Sequence[sp.Expr],
+                             approx: Sequence[mpmath.mpf]) -> tuple[sp.Expr, ...]:
+    """At a known point: the product of the others, or, in a product of more than
+    :data:`WIDE_PRODUCT` inputs, out/a_i for each input whose value is a nonzero rational (at a
+    zero the quotient is undefined, and the product of the others is written)."""
+    if len(a) <= WIDE_PRODUCT:
+        return _products_except_each(a, out, conv)
+    return tuple(out / x if v.is_Rational and v != 0 else sp.Mul(*(y for j, y in enumerate(a) if j != i))
+                 for i, (x, v) in enumerate(zip(a, values)))
+
+
+def _product_cost(values: Sequence[sp.Expr | None]) -> int:
+    """What a wide product's local derivatives add: a product of the others written out (at a
+    symbol, a zero or an irrational) is a factor per input, and each exact value holds the digits
+    of all the inputs."""
+    n = len(values)
+    if n <= WIDE_PRODUCT:
+        return 0
+    written_out = sum(1 for v in values if v is None or not v.is_Rational or v == 0)
+    digits = sum((int(v.p).bit_length() + int(v.q).bit_length()) * 3 // 10 + 1
+                 for v in values if v is not None and v.is_Rational)
+    return (n - 1) * written_out + n * digits // 50
+
+
+def _maxpool_cost(values: Sequence[sp.Expr | None]) -> int:
+    """What a symbolic window adds: each entry's derivative compares it with every other entry."""
+    n = len(values)
+    return 0 if all(v is not None for v in values) else FUNCTION_WEIGHT * n * n
 
 
 def _pair_partners(a: Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
@@ -181,8 +247,26 @@ def _maxpool_local(a: Sequence[sp.Expr], out: sp.Expr, conv: Convention) -> tupl
                               (0, True)) for k in range(len(a)))
 
 
-def _ties(values: Sequence[mpmath.mpf]) -> bool:
-    return sum(1 for x in values if x == max(values)) > 1
+def _comparable(values: Sequence[sp.Expr], approx: Sequence[mpmath.mpf]) -> Sequence:
+    """What a window's entries are compared by: exactly when every one is a rational, else their floats."""
+    return values if all(v.is_Rational for v in values) else approx
+
+
+def _maxpool_at(a: Sequence[sp.Expr], out: sp.Expr, conv: Convention, values: Sequence[sp.Expr],
+                approx: Sequence[mpmath.mpf]) -> tuple[sp.Expr, ...]:
+    """At a known point: 1 for the first maximum of the window (as PyTorch), 0 for every other entry."""
+    keys = _comparable(values, approx)
+    best = 0
+    for k in range(1, len(keys)):
+        if keys[k] > keys[best]:
+            best = k
+    return tuple(sp.Integer(k == best) for k in range(len(keys)))
+
+
+def _ties(values: Sequence[sp.Expr], approx: Sequence[mpmath.mpf]) -> bool:
+    keys = _comparable(values, approx)
+    top = max(keys)
+    return sum(1 for x in keys if x == top) > 1
 
 
 def _mean_written(*a: sp.Expr) -> sp.Expr:
@@ -302,40 +386,43 @@ def elementwise_gates() -> dict[str, Gate]:
 
 
 for _row in [
-    Gate(name="add", arity=None, forward=sp.Add, written=_nary(sp.Add), local=_one(1),
+    Gate(name="add", rational=True, arity=None, forward=sp.Add, written=_nary(sp.Add), local=_one(1),
          lesson=_distributes, glyph=_with_constants("+"),
          doc="Sum gate: distributes its upstream gradient unchanged to every input."),
-    Gate(name="sub", arity=2, forward=lambda a, b: a - b,
+    Gate(name="sub", rational=True, arity=2, forward=lambda a, b: a - b,
          written=lambda a, b: sp.Add(a, sp.Mul(-1, b, evaluate=False), evaluate=False),
          local=lambda a, o, c: (sp.Integer(1), sp.Integer(-1)), glyph="−", doc="a − b."),
-    Gate(name="mul", arity=None, forward=sp.Mul, written=_nary(sp.Mul), local=_products_except_each,
-         lesson=_swaps, glyph=_with_constants("×"),
+    Gate(name="mul", rational=True, arity=None, forward=sp.Mul, written=_nary(sp.Mul), local=_products_except_each,
+         local_at=_products_except_each_at, cost=_product_cost, lesson=_swaps, glyph=_with_constants("×"),
          doc="Product gate: each input's gradient is the other inputs times the upstream gradient."),
-    Gate(name="div", arity=2, forward=lambda a, b: a / b,
+    Gate(name="div", rational=True, arity=2, forward=lambda a, b: a / b,
          written=lambda a, b: sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False),
          local=lambda a, o, c: (1 / a[1], -a[0] / a[1] ** 2), glyph="÷", doc="a / b."),
-    Gate(name="linear", arity=None, forward=_linear_forward, written=_linear_written,
+    Gate(name="linear", rational=True, arity=None, forward=_linear_forward, written=_linear_written,
          local=lambda a, o, c: _pair_partners(a[:-1]) + (sp.Integer(1),),
          check_inputs=lambda n: None if n % 2 else "gate linear takes (weight, input) pairs and a bias",
          method_inputs=lambda *pairs, bias=0: (*(v for pair in pairs for v in pair), bias), glyph="w·x + b",
          doc="A weighted sum w1·x1 + w2·x2 + ... + b in one gate (``pairs`` of (weight, input))."),
-    Gate(name="dot", arity=None, forward=lambda *a: sp.Add(*(a[i] * a[i + 1] for i in range(0, len(a), 2))),
+    Gate(name="dot", rational=True, arity=None,
+         forward=lambda *a: sp.Add(*(a[i] * a[i + 1] for i in range(0, len(a), 2))),
          written=_dot_written, local=lambda a, o, c: _pair_partners(a),
          check_inputs=lambda n: "gate dot takes (a, b) pairs" if n % 2 else None, glyph="dot",
          doc="a1·b1 + a2·b2 + ... in one gate (inputs a1, b1, a2, b2, ...)."),
     Gate(name="softmax", arity=None, forward=_softmax_forward, written=_softmax_written, local=_softmax_local,
-         glyph="softmax", doc="One softmax entry: inputs (z_i, z_1, ..., z_n), output e^{z_i} / Σ_j e^{z_j}."),
-    Gate(name="maxpool", arity=None, forward=sp.Max, written=_nary(MaxOf), local=_maxpool_local,
-         window_tie=_ties, glyph="max",
+         weight=20, glyph="softmax",
+         doc="One softmax entry: inputs (z_i, z_1, ..., z_n), output e^{z_i} / Σ_j e^{z_j}."),
+    Gate(name="maxpool", rational=True, arity=None, forward=sp.Max, written=_nary(MaxOf),
+         local=_maxpool_local,
+         local_at=_maxpool_at, cost=_maxpool_cost, window_tie=_ties, glyph="max",
          window_tie_note="a tie for the maximum inside the window: the derivative is undefined there; all of "
                          "the upstream gradient goes to the first maximum (as PyTorch does)",
          doc="Max pooling over a window: all of the upstream gradient goes to the first maximum."),
-    Gate(name="mean", arity=None, forward=lambda *a: sp.Add(*a) / len(a), written=_mean_written,
+    Gate(name="mean", rational=True, arity=None, forward=lambda *a: sp.Add(*a) / len(a), written=_mean_written,
          local=lambda a, o, c: tuple(sp.Rational(1, len(a)) for _ in a), glyph="mean",
          doc="The average of the inputs (average pooling over a window)."),
-    Gate(name="neg", forward=lambda a: -a, written=lambda a: sp.Mul(-1, a, evaluate=False),
+    Gate(name="neg", rational=True, forward=lambda a: -a, written=lambda a: sp.Mul(-1, a, evaluate=False),
          local=lambda a, o, c: (sp.Integer(-1),), glyph="×(−1)", doc="−a."),
-    Gate(name="recip", forward=lambda a: 1 / a, written=lambda a: sp.Pow(a, -1, evaluate=False),
+    Gate(name="recip", rational=True, forward=lambda a: 1 / a, written=lambda a: sp.Pow(a, -1, evaluate=False),
          local=lambda a, o, c: (-1 / a[0] ** 2,), glyph="1/x", doc="1/a."),
     Gate(name="pow", arity=2, forward=sp.Pow, written=lambda a, b: sp.Pow(a, b, evaluate=False),
          local=lambda a, o, c: (a[1] * a[0] ** (a[1] - 1), a[0] ** a[1] * sp.log(a[0])), guard=lambda inputs: check_power(*inputs),
@@ -360,20 +447,20 @@ for _row in [
     Gate(name="sigmoid", activation=True, forward=lambda a: 1 / (1 + sp.exp(-a)), written=sigma,
          local=lambda a, o, c: (o * (1 - o),), glyph="σ", function="sigmoid", elementwise=sigma,
          doc="σ(a) = 1/(1 + e^{−a}) as one gate, with σ' = σ(1 − σ)."),
-    Gate(name="relu", activation=True, forward=lambda a: sp.Max(0, a), written=ReLU,
+    Gate(name="relu", activation=True, rational=True, forward=lambda a: sp.Max(0, a), written=ReLU,
          local=lambda a, o, c: (_step(a[0], 0, c.relu_at_zero),), kink=lambda a: a[0],
          kink_note=_at_zero_note("ReLU(", ")", "ReLU'(0)", lambda c: c.relu_at_zero), lesson=_kink_only,
          glyph="ReLU", function="relu", elementwise=ReLU, doc="max(0, a); its derivative at 0 is a convention."),
-    Gate(name="abs", forward=sp.Abs, written=lambda a: sp.Abs(a, evaluate=False),
+    Gate(name="abs", rational=True, forward=sp.Abs, written=lambda a: sp.Abs(a, evaluate=False),
          local=lambda a, o, c: (_step(a[0], 0, c.abs_at_zero, down=sp.Integer(-1)),), kink=lambda a: a[0],
          kink_note=_at_zero_note("|", "|", "|x|'(0)", lambda c: c.abs_at_zero), glyph="|x|", function="abs",
          sympy=sp.Abs, doc="|a|; its derivative at 0 is a convention."),
-    Gate(name="max", arity=2, forward=sp.Max, written=MaxOf,
+    Gate(name="max", rational=True, arity=2, forward=sp.Max, written=MaxOf,
          local=lambda a, o, c: (_step(a[0], a[1], c.max_tie[0]), _step(a[1], a[0], c.max_tie[1])),
          kink=lambda a: a[0] - a[1], kink_note=_tie_note("max"), lesson=_routes("max", "larger"), glyph="max",
          function="max", traced="maximum", sympy=sp.Max,
          doc="max(a, b): routes the upstream gradient to the larger input."),
-    Gate(name="min", arity=2, forward=sp.Min, written=MinOf,
+    Gate(name="min", rational=True, arity=2, forward=sp.Min, written=MinOf,
          local=lambda a, o, c: (_step(a[1], a[0], c.max_tie[0]), _step(a[0], a[1], c.max_tie[1])),
          kink=lambda a: a[0] - a[1], kink_note=_tie_note("min"), lesson=_routes("min", "smaller"), glyph="min",
          function="min", traced="minimum", sympy=sp.Min,

@@ -124,7 +124,7 @@ class Graph:
         self.names: dict[sp.Basic, Name] = {}  # how each node (and matrix) is written
         self.floats: dict[sp.Symbol, mpmath.mpf] = {}  # each node's float, by its symbol
         self.tensors: list = []  # matrix-valued values (symderiv.engine.tensor.Tensor), in creation order
-        self.size = 0  # gate inputs so far: one local derivative each (see symderiv.limits)
+        self.size = 0  # what its local derivatives cost so far (the gate rows' costs; see symderiv.limits)
         self._by_name: dict[str, Node] = {}
         self._unnamed = 0
 
@@ -157,8 +157,9 @@ class Graph:
             raise GraphError(f"node name {name!r} is not a name (letters, digits and _, starting with a letter)")
         if name in self._by_name:
             raise GraphError(f"a node named {name!r} exists already")
-        self.size += len(parents)
-        limits.check(self.size)
+        if op is not None:
+            self.size += op.cost_of(tuple(p.value if p.approx is not None else None for p in parents))
+            limits.check(self.size)
         if len(self.nodes) % 100 == 99:
             limits.progress("forward pass, nodes", len(self.nodes) + 1)
         symbol = sp.Symbol(name, real=True)

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import sympy as sp
 
+from .. import limits
 from ..diagram import Diagram, Vertex, Wire
 from ..errors import DiagramError
 from ..printing import Name, Shown, format_float, is_plain_number, text
@@ -27,6 +28,11 @@ FONT = "Helvetica,Arial,sans-serif"
 #: A gate's formula longer than this is left out of its circle (its name stays).
 CAPTION = 40
 NO_DOT = "svg needs Graphviz's dot program (Debian: apt-get install graphviz); --format dot works without it"
+#: Graphviz's layout time grows as the 2.5th power of the ranks its wires cross (a wire from a
+#: matrix used at every step of an RNN crosses them all): drawing a diagram that crosses r has
+#: size r^2.5 / GRAPHVIZ_SCALE (symderiv.limits), e.g. 3,003 (a sigmoid chain of depth 1000,
+#: 13 s of dot) 164,000; 15,201 (an RNN of 50 steps, many minutes) 9.5 million.
+GRAPHVIZ_SCALE = 3_000
 
 
 def diagram_of(sol: Solution) -> Diagram:
@@ -136,11 +142,16 @@ def to_dot(sol: Solution, digits: int = 4) -> str:
 
 
 def svg_of_dot(source: str) -> str:
-    """SVG from DOT source by Graphviz's ``dot``, without the XML prolog (it can be inlined in HTML)."""
+    """SVG from DOT source by Graphviz's ``dot``, without the XML prolog (it can be inlined in HTML);
+    a :class:`~symderiv.errors.SizeError` when ``dot`` runs past the time the size limit allows."""
     exe = shutil.which("dot")
     if exe is None:
         raise DiagramError(NO_DOT)
-    p = subprocess.run([exe, "-Tsvg"], input=source.encode("utf-8"), capture_output=True)
+    try:
+        p = subprocess.run([exe, "-Tsvg"], input=source.encode("utf-8"), capture_output=True,
+                           timeout=limits.seconds_allowed())
+    except subprocess.TimeoutExpired:
+        raise limits.out_of_time("Graphviz's dot") from None
     if p.returncode != 0:
         why = (p.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0]
         raise DiagramError(f"Graphviz's dot failed: {why}")
@@ -151,8 +162,42 @@ def svg_of_dot(source: str) -> str:
     return re.sub(r'\b(id="|href="#|url\(#)', lambda m: m.group(1) + prefix, out[out.index("<svg"):])
 
 
+def ranks_crossed(d: Diagram) -> int:
+    """How many ranks the diagram's wires cross in all (at least its vertices): each vertex ranked
+    one after its latest input, each input one before its first use."""
+    inputs: dict[str, list[str]] = {}
+    uses: dict[str, list[str]] = {}
+    for w in d.wires:
+        inputs.setdefault(w.head, []).append(w.tail)
+        uses.setdefault(w.tail, []).append(w.head)
+    waiting = {v.id: len(inputs.get(v.id, ())) for v in d.vertices}
+    ready = [v for v, n in waiting.items() if n == 0]
+    rank = dict.fromkeys(ready, 0)
+    while ready:  # in topological order
+        v = ready.pop()
+        for head in uses.get(v, ()):
+            rank[head] = max(rank.get(head, 0), rank[v] + 1)
+            waiting[head] -= 1
+            if waiting[head] == 0:
+                ready.append(head)
+    for v in waiting:
+        if v not in inputs and v in uses:
+            rank[v] = min(rank.get(h, 1) for h in uses[v]) - 1
+    return max(len(d.vertices), sum(rank.get(w.head, 0) - rank.get(w.tail, 0) for w in d.wires))
+
+
+def check_drawable(sol: Solution) -> None:
+    """Raise :class:`~symderiv.errors.SizeError` when solving and drawing the solution's diagram
+    with Graphviz would pass the size limit (see :data:`GRAPHVIZ_SCALE`)."""
+    crossed = ranks_crossed(diagram_of(sol))
+    limits.check(sol.size + int(crossed ** 2.5) // GRAPHVIZ_SCALE,
+                 f"{sol.model}: drawing its diagram with Graphviz (its wires cross {crossed:,} ranks)",
+                 output=("svg", 1))
+
+
 def to_svg(sol: Solution, digits: int = 4) -> str:
     """The solution's computational graph as an SVG element (Graphviz's ``dot`` must be installed)."""
+    check_drawable(sol)
     return svg_of_dot(to_dot(sol, digits))
 
 

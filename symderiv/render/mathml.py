@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from latex2mathml.converter import convert
 
 from .. import limits
-from ..errors import DiagramError, MathMLError, ParameterError
+from ..errors import DiagramError, MathMLError, ParameterError, SizeError
 from ..printing import latex
 from ..record import Note, Solution, Table
 from .chain import cell_text
@@ -193,6 +193,9 @@ def _figure(sol: Solution, digits: int) -> list[str]:
                 "to draw here; <code>--format svg</code> draws it.</p>"]
     try:
         svg = to_svg(sol, digits)
+    except SizeError:  # Graphviz would take too long: the page goes without it
+        return ['<p class="note">The computational graph is too big for Graphviz to draw here within the '
+                "size limit; <code>--format svg</code> with a raised <code>--max-size</code> draws it.</p>"]
     except DiagramError:
         return []
     return [f'<figure class="diagram" aria-label="computational graph">\n{svg}</figure>']

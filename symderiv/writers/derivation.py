@@ -93,4 +93,4 @@ def combine(model: str, title: str, parts: Sequence[tuple[str, str, Solution]], 
         {f"{key}:{k}": v for key, _, part in parts for k, v in part.results.items()}
     diagrams = [part.diagram for _, _, part in parts if part.diagram is not None]
     return Solution(model, title, tuple(sections), names, dict(parameters), results,
-                    merge(diagrams) if diagrams else None)
+                    merge(diagrams) if diagrams else None, sum(part.size for _, _, part in parts))

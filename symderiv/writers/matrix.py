@@ -151,7 +151,7 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
     res = {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n]) if n in bw.grads else Shown(sp.Integer(0), _ZERO)
            for t in inputs for n in t.entries if n.is_input}
     return Solution(model, title or g.title, sections, {**written_as, **dict(names)}, dict(parameters or {}), res,
-                    build(g, bw))
+                    build(g, bw), g.size)
 
 
 __all__ = ["shown_tensor", "solution"]

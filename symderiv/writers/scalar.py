@@ -39,4 +39,5 @@ def solution(graph: Graph, bw: Backward, *, model: str = "graph", title: str | N
     results = {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n])
                for n in sorted(bw.grads, key=lambda n: n.index) if n.is_input}
     return Solution(model, title or graph.title, tuple(before) + tuple(sections(graph, bw)) + tuple(extra),
-                    {**graph.names, **bw.names, **dict(names)}, dict(parameters or {}), results, build(graph, bw))
+                    {**graph.names, **bw.names, **dict(names)}, dict(parameters or {}), results, build(graph, bw),
+                    graph.size)
