@@ -9,6 +9,7 @@ straight into, and nothing else is replaced.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import contextlib
 import errno
 import os
@@ -262,7 +263,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 def _solve(args: argparse.Namespace, digits: int) -> str:
     if args.command == "book":
         from .render.latex import book
-        return book([model.solve() for model in MODELS.values()], digits)
+        return book([[model.solve(), *(dataclasses.replace(model.solve(**settings), title=f"{model.id}: {heading}")
+                                       for heading, settings in model.alternatives)]
+                     for model in MODELS.values()], digits)
     if args.command == "derive":
         from .formula import derive
         sol = derive(args.formula, _settings(args.set), wrt=args.wrt or None, convention=args.convention,

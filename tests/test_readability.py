@@ -133,3 +133,17 @@ def test_the_book_has_no_line_wider_than_the_page(tmp_path):
     log = (tmp_path / "book.log").read_text(encoding="latin-1")
     widths = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
     assert all(w <= 5 for w in widths), sorted(widths)[-3:]
+
+
+def test_the_book_covers_the_catalogue_s_other_versions(tmp_path):
+    """The sigmoid neuron's two other stagings, the max gate at a tie and the Gaussian MLE follow
+    their models' default solutions in the book (unnumbered, so the contents list each model once)."""
+    tex = tmp_path / "book.tex"
+    assert cli_main(["book", "-o", str(tex)]) == 0
+    source = tex.read_text(encoding="utf-8")
+    for heading in ("sigmoid-neuron: the same neuron with a three-input sum gate",
+                    "max-gate: at a tie, z = w = 2", "mle: a Gaussian model of 2, 3, 5, 6"):
+        assert "\\section*{" + heading in source, heading
+    assert source.count("\\section{") == len(symderiv.models())
+    # the tie is stated with its convention (PyTorch's: ½ of the upstream gradient to each input)
+    assert "a tie in max" in symderiv.solve("max-gate", z="2", w="2").to_text()

@@ -38,7 +38,9 @@ _STAGINGS = ("gates", "sum3", "sigmoid")
           Param("w0", 2, "weight of x0"), Param("x0", -1, "input"), Param("w1", -3, "weight of x1"),
           Param("x1", -2, "input"), Param("w2", -3, "bias"),
           Param("staging", "gates", "gates: two-input gates f1..f8; sum3: a three-input sum gate; "
-                "sigmoid: the sigmoid as one gate", kind="choice", choices=_STAGINGS))
+                "sigmoid: the sigmoid as one gate", kind="choice", choices=_STAGINGS),
+          alternatives=(("the same neuron with a three-input sum gate", {"staging": "sum3"}),
+                        ("the same neuron with the sigmoid as one gate, σ' = σ(1 − σ)", {"staging": "sigmoid"})))
 def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
     g = Graph(f"A sigmoid neuron, staged as {dict(gates='two-input gates', sum3='a three-input sum gate', sigmoid='one sigmoid gate')[staging]}")
     W0, X0, W1, X1, W2 = (g.input(n, v) for n, v in
@@ -68,7 +70,8 @@ def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
           Param("first", "mul", "the first gate: mul (x·y, the lecture) or add8 (x + 8y, the OCR's "
                 "reading); from Python, any SymPy expression in the symbols x and y", kind="choice",
                 choices=("mul", "add8"), expr_symbols=("x", "y")),
-          CONVENTION)
+          CONVENTION,
+          alternatives=(("at a tie, z = w = 2: the derivative of max is a convention there", {"z": "2", "w": "2"}),))
 def max_gate(x, y, z, w, first, convention) -> Solution:
     g = Graph("f = 2·(f1 + max(z, w)) with f1 = x·y")
     X, Y, Z, W = (g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z), ("w", w)))

@@ -185,7 +185,8 @@ _DATA = {"bernoulli": [1, 0, 1, 1, 0, 1, 1, 1], "gaussian": [2, 3, 5, 6]}
 @register("mle", "Maximum likelihood: θ̂ = argmin_θ of the negative log-likelihood of the data",
           Param("family", "bernoulli", "the model of the data", kind="choice", choices=("bernoulli", "gaussian")),
           Param("data", None, "the sample (default: 1,0,1,1,0,1,1,1 for bernoulli; 2,3,5,6 for gaussian)",
-                kind="array", shape=(None,)))
+                kind="array", shape=(None,)),
+          alternatives=(("a Gaussian model of 2, 3, 5, 6: the mean and the variance", {"family": "gaussian"}),))
 def mle(family, data) -> Solution:
     if data is None:
         data = [sp.Integer(x) for x in _DATA[family]]

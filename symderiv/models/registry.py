@@ -91,6 +91,9 @@ class Model:
     title: str
     params: tuple[Param, ...]
     build: Callable[..., Solution]
+    #: the catalogue's other versions of the example, as (heading, settings): the book shows them
+    #: after the default (the sigmoid neuron's stagings, the max gate at a tie, ...)
+    alternatives: tuple[tuple[str, dict[str, str]], ...] = ()
 
     def solve(self, **params: Any) -> Solution:
         """The worked solution for these parameters (the catalogue's defaults for the rest)."""
@@ -116,10 +119,12 @@ class Model:
 MODELS: dict[str, Model] = {}
 
 
-def register(id: str, title: str, *params: Param) -> Callable[[Callable[..., Solution]], Callable[..., Solution]]:
-    """Register a builder as the model ``id``."""
+def register(id: str, title: str, *params: Param, alternatives: tuple[tuple[str, dict[str, str]], ...] = ()
+             ) -> Callable[[Callable[..., Solution]], Callable[..., Solution]]:
+    """Register a builder as the model ``id`` (with the catalogue's ``alternatives``: (heading,
+    settings) pairs)."""
     def wrap(build: Callable[..., Solution]) -> Callable[..., Solution]:
-        MODELS[id] = Model(id, title, params, build)
+        MODELS[id] = Model(id, title, params, build, alternatives)
         return build
     return wrap
 

@@ -138,10 +138,11 @@ def document(body: str) -> str:
             "\\allowdisplaybreaks\n\\begin{document}\n" + body + "\\end{document}\n")
 
 
-def book(solutions: list[Solution], digits: int, title: str = "Worked solutions") -> str:
-    """One LaTeX document (amsmath only) with a table of contents and a numbered section per
-    solution."""
-    body = "".join(render_latex(s, digits, numbered=True) + "\\clearpage\n" for s in solutions)
+def book(chapters: list[list[Solution]], digits: int, title: str = "Worked solutions") -> str:
+    """One LaTeX document (amsmath only) with a table of contents: a numbered section per
+    chapter's first solution (a model's default), the chapter's others after it, unnumbered."""
+    body = "".join("".join(render_latex(s, digits, numbered=k == 0) for k, s in enumerate(chapter)) + "\\clearpage\n"
+                   for chapter in chapters)
     return document(f"\\title{{{escape(title)}}}\n\\author{{symderiv}}\n\\maketitle\n"
                     f"\\tableofcontents\n\\clearpage\n{body}")
 
