@@ -422,3 +422,17 @@ def test_vector_where_matrix_expected(model, name):
     with pytest.raises(symderiv.ParameterError) as info:
         symderiv.solve(model, **{name: [1, 2]})
     assert name in str(info.value)
+
+
+def test_lstm_step_with_a_loss_on_the_cell_state_too():
+    """L = Σ h_t + Σ upstream_c ⊙ c_t: autograd in float64 of that loss."""
+    up_c = [1.0, -1.0]
+
+    def forward(**p):
+        states = lstm_cell(**p)
+        return states["h_t"].sum() + (states["c_t"] * torch.tensor(up_c, dtype=torch.float64)).sum()
+
+    sol = symderiv.solve("lstm-step", upstream_c=up_c)
+    loss, grads = torch_reference(forward, dict(LSTM_DEFAULT))
+    assert_loss_value(sol, loss)
+    assert_matches_torch(sol.results, grads)

@@ -149,7 +149,7 @@ for _row in [
                                       " entry by entry: row · column = sum of products", t.entries)),
     MatrixGate(name="add", rule=lambda c, k, d: d, glyph="+"),
     MatrixGate(name="hadamard", rule=lambda c, k, d: Hadamard(d, c.parents[1 - k].symbol), glyph="⊙"),
-    MatrixGate(name="scale", rule=lambda c, k, d: sp.MatMul(c.extra["factor"], d, evaluate=False),
+    MatrixGate(name="scale", rule=lambda c, k, d: sp.MatMul(c.extra["written"], d, evaluate=False),
                glyph=lambda t: f"×{t.extra['factor']}"),
     MatrixGate(name="softmax", rule=_softmax_rule, glyph="softmax",
                rule_names=lambda c: {_jacobian(c): Name(r"J_{\mathrm{softmax}}", "J_softmax")},
@@ -290,13 +290,17 @@ def hadamard(a: Tensor, b: Tensor, *, name: str | None = None, latex: str | None
     return _entrywise(a, b, "mul", "hadamard", "p", Hadamard(a.symbol, b.symbol), name, latex)
 
 
-def scale(c: Any, a: Tensor, *, name: str | None = None, latex: str | None = None) -> Tensor:
-    """c·A for a number c."""
+def scale(c: Any, a: Tensor, *, name: str | None = None, latex: str | None = None,
+          written: sp.Expr | None = None) -> Tensor:
+    """c·A for a number c; ``written`` is c as the formula and the backward rule write it (1/√d_k,
+    say), its symbols defined earlier in the solution."""
     g = a.graph
     c = to_exact(c, "scale")
     name = _unique(g, name, "c")
+    factor = c if written is None else written
     return _gate(g, name, latex, a.shape, lambda i, j, n, lx: g.apply("mul", c, a.nodes[i][j], name=n, latex=lx),
-                 MATRIX_GATES["scale"], (a,), sp.MatMul(c, a.symbol, evaluate=False), factor=c)
+                 MATRIX_GATES["scale"], (a,), sp.MatMul(factor, a.symbol, evaluate=False), factor=c,
+                 written=factor)
 
 
 def elementwise(fn: str, a: Tensor, *, name: str | None = None, latex: str | None = None) -> Tensor:

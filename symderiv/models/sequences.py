@@ -81,8 +81,11 @@ _LSTM_W = {
           Param("c_prev", [0.2, -0.2], "previous cell state", kind="array", shape=(None,)),
           *(Param(name, value, "gate weights", kind="array", shape=(None, None)) for name, value in _LSTM_W.items()),
           Param("upstream", None, "∂L/∂h_t: L = upstream·h_t (default: ones, L = sum(h_t))", kind="array",
-                shape=(None,)))
-def lstm_step(x, h_prev, c_prev, upstream, **W) -> Solution:
+                shape=(None,)),
+          Param("upstream_c", None, "∂L/∂c_t, for a loss on the cell state too: L = upstream·h_t + "
+                "upstream_c·c_t (default: none, L on h_t only)", kind="array", shape=(None,)),
+          alternatives=(("a loss on both h_t and c_t (upstream_c = ones)", {"upstream_c": "[1, 1]"}),))
+def lstm_step(x, h_prev, c_prev, upstream, upstream_c, **W) -> Solution:
     m, n = len(h_prev), len(x)
     _check("lstm-step", "c_prev", (len(c_prev),), (m,), "the hidden size")
     for name, value in W.items():
@@ -102,9 +105,16 @@ def lstm_step(x, h_prev, c_prev, upstream, **W) -> Solution:
     h = hadamard(gates["o"], elementwise("tanh", c, name="tc", latex=r"\tanh(c_{t})"), name="h_t", latex="h_{t}")
     if upstream is not None:
         _check("lstm-step", "upstream", (len(upstream),), (m,), "one entry per hidden unit")
-    L = total(h, upstream)
-    return solution(L, model="lstm-step", parameters=dict(x=x, h_prev=h_prev, c_prev=c_prev, upstream=upstream, **W),
-                    extra=[Section("remarks", "Remarks", (Remark((_loss_text(upstream, "the entries of h_t"),)),))])
+    if upstream_c is None:
+        L = total(h, upstream)
+    else:
+        _check("lstm-step", "upstream_c", (len(upstream_c),), (m,), "one entry per hidden unit")
+        L = total([h, c], [list(upstream) if upstream is not None else [1] * m, list(upstream_c)])
+    loss = _loss_text(upstream, "the entries of h_t") if upstream_c is None else \
+        "The loss is upstream·h_t + upstream_c·c_t: the cell state gets a gradient of its own as well as the one from h_t."
+    return solution(L, model="lstm-step", parameters=dict(x=x, h_prev=h_prev, c_prev=c_prev, upstream=upstream,
+                                                          upstream_c=upstream_c, **W),
+                    extra=[Section("remarks", "Remarks", (Remark((loss,)),))])
 
 
 @register("autoencoder", "A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²",
@@ -177,15 +187,21 @@ def self_attention(Q, K, V, upstream) -> Solution:
     g = Graph("Scaled dot-product self-attention")
     q, k, v = tensor(g, "Q", Q), tensor(g, "K", K), tensor(g, "V", V)
     scores = matmul(q, k, tb=True, name="S")
-    scaled = scale(1 / sp.sqrt(d_k), scores, name="A")
+    width = Derivation()
+    dk = width.symbol("d_k", "d_{k}", "d_k", positive=True)
+    sizes = Section("sizes", "Sizes", (width.step(dk, None, None, sp.Integer(d_k),
+                                                   "the width of a query and of a key row", with_float=False),))
+    scaled = scale(1 / sp.sqrt(d_k), scores, name="A",
+                   written=sp.Pow(sp.sqrt(dk, evaluate=False), -1, evaluate=False))
     alpha = softmax(scaled, name="P")
     z = matmul(alpha, v, name="Z")
     if upstream is not None:
         _check("self-attention", "upstream", _shape(upstream), (len(Q), len(V[0])), "the shape of Z")
     L = total(z, upstream)
     return solution(L, model="self-attention", parameters=dict(Q=Q, K=K, V=V, upstream=upstream),
+                    before=[sizes], names=width.names,
                     extra=[Section("remarks", "Remarks", (
-                        Remark((f"d_k = {d_k} (the width of a row), so the scores are scaled by 1/√{d_k}; "
+                        Remark((f"d_k = {d_k}, so the scores are scaled by 1/√{d_k}; "
                                 "each row of P is a softmax over the keys; row t of Z is z_t.",)),
                         Remark((_loss_text(upstream, "all entries of Z"),))))])
 
