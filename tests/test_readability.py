@@ -147,3 +147,12 @@ def test_the_book_covers_the_catalogue_s_other_versions(tmp_path):
     assert source.count("\\section{") == len(symderiv.models())
     # the tie is stated with its convention (PyTorch's: ½ of the upstream gradient to each input)
     assert "a tie in max" in symderiv.solve("max-gate", z="2", w="2").to_text()
+
+
+def test_the_rnn_writes_out_the_product_that_shows_something():
+    """h0 = 0, so W_hh·h0 is all zeros: W_hh·h1 is the product written entry by entry (row · column),
+    u2_1 = W_hh_1_1·h1_1 + W_hh_1_2·h1_2 + W_hh_1_3·h1_3 with h1 = tanh(W_xh·x1)."""
+    text = symderiv.solve("rnn").to_text()
+    assert "u2_1 = W_hh_1_1·h1_1 + W_hh_1_2·h1_2 + W_hh_1_3·h1_3" in text
+    assert "u1_1 =" not in text
+    assert "v1_1 = W_xh_1_1·x1_1 + W_xh_1_2·x1_2 = (1/2)·1 + (-3/10)·2 = -1/10" in text  # 1/2 − 6/10, by hand

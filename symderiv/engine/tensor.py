@@ -139,14 +139,20 @@ spread = written("spread", r"\mathrm{spread}", "spread")
 sum_of = written("sum", r"\mathrm{sum}", "sum")
 
 
+def _matmul_written_out(t: Tensor) -> tuple[Any, str, list[Node]] | None:
+    """The first product of each shape is written entry by entry, unless an operand is all zeros
+    (W_hh·h0 with h0 = 0 shows nothing): then the next product of that shape is."""
+    if any(all(n.value == 0 for n in p.entries) for p in t.parents):
+        return None
+    return ((t.parents[0].shape, t.parents[1].shape), " entry by entry: row · column = sum of products", t.entries)
+
+
 def _matmul_glyph(t: Tensor) -> str:
     return ("ᵀ" if t.extra.get("ta") else "") + "×" + ("ᵀ" if t.extra.get("tb") else "")
 
 
 for _row in [
-    MatrixGate(name="matmul", rule=_matmul_rule, glyph=_matmul_glyph,
-               written_out=lambda t: ((t.parents[0].shape, t.parents[1].shape),
-                                      " entry by entry: row · column = sum of products", t.entries)),
+    MatrixGate(name="matmul", rule=_matmul_rule, glyph=_matmul_glyph, written_out=_matmul_written_out),
     MatrixGate(name="add", rule=lambda c, k, d: d, glyph="+"),
     MatrixGate(name="hadamard", rule=lambda c, k, d: Hadamard(d, c.parents[1 - k].symbol), glyph="⊙"),
     MatrixGate(name="scale", rule=lambda c, k, d: sp.MatMul(c.extra["written"], d, evaluate=False),
