@@ -14,6 +14,7 @@ The gate functions (``exp``, ``log``, ``sqrt``, ``sin``, ``cos``, ``tan``, ``tan
 
 from __future__ import annotations
 
+import functools
 from contextvars import ContextVar
 from typing import Any
 
@@ -57,6 +58,7 @@ def solution(node: Node, **kwargs: Any) -> Solution:
     return node.graph.solution(node, **kwargs)
 
 
+@functools.cache
 def gate_function(gate: Gate):
     """The traced function of a gate row: ``f(x, ..., name=None)`` applies it on x's graph."""
     def apply(*inputs: Any, name: str | None = None) -> Node:

@@ -108,11 +108,11 @@ def _check_distribution(name: str, values: list) -> None:
                              f"got a sum of {total}")
 
 
-def _kl(first: str, second: str, xs: list, ys: list, term: str,
-        derivation: Derivation) -> tuple[list, sp.Expr, sp.Symbol]:
-    """The steps of D_KL(first || second) = sum of x ln(x/y), and its exact value."""
-    X, xvals = derivation.entries(first.lower(), first.lower(), xs)
-    Y, yvals = derivation.entries(second.lower(), second.lower(), ys)
+def _kl(first: str, second: str, xs: list, ys: list, term: str, derivation: Derivation,
+        entries: dict[str, tuple[list, dict]]) -> tuple[list, sp.Expr, sp.Symbol]:
+    """The steps of D_KL(first || second) = sum of x ln(x/y), and its exact value; ``entries``
+    holds each distribution's symbols and their shown values (made once, in the Given section)."""
+    (X, xvals), (Y, yvals) = entries[first], entries[second]
     steps, terms, exacts = [], [], []
     for i, (x, y, xv, yv) in enumerate(zip(X, Y, xs, ys), 1):
         t = derivation.symbol(f"{term}{i}", f"{term}_{{{i}}}", f"{term}{i}")
@@ -151,11 +151,11 @@ def kl_divergence(P, Q) -> Solution:
     _check_distribution("P", P)
     _check_distribution("Q", Q)
     derivation = Derivation()
+    entries = {"P": derivation.entries("p", "p", P), "Q": derivation.entries("q", "q", Q)}
     given = Section("given", "Given", tuple(derivation.step(sym, None, None, value) for name, values in
-                                            (("p", P), ("q", Q)) for sym, value in
-                                            zip(derivation.entries(name, name, values)[0], values)))
-    pq_steps, pq, Dpq = _kl("P", "Q", P, Q, "t", derivation)
-    qp_steps, qp, Dqp = _kl("Q", "P", Q, P, "u", derivation)
+                                            (("P", P), ("Q", Q)) for sym, value in zip(entries[name][0], values)))
+    pq_steps, pq, Dpq = _kl("P", "Q", P, Q, "t", derivation, entries)
+    qp_steps, qp, Dqp = _kl("Q", "P", Q, P, "u", derivation, entries)
     pq_s, qp_s = shown_number(pq), shown_number(qp)
     if pq == sp.oo and qp == sp.oo:
         note = ("Both directions are infinite here (each puts mass where the other puts none); "

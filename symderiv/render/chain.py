@@ -26,10 +26,11 @@ def _nesting(expr: sp.Basic) -> int:
     return inner + 1 if isinstance(expr, sp.Function) else inner
 
 
-def fits(exact: sp.Basic, names) -> bool:
-    """Whether an exact value is short enough to show: at most :data:`MAX_EXACT` characters of text
-    and no function nested in another (a tower of exponentials hides the arithmetic)."""
-    return len(text(exact, names)) <= MAX_EXACT and _nesting(exact) <= 1
+def fits(exact: sp.Basic, names, written: str | None = None) -> bool:
+    """Whether an exact value is short enough to show: no function nested in another (a tower of
+    exponentials hides the arithmetic) and at most :data:`MAX_EXACT` characters of text
+    (``written``: its text, when already printed)."""
+    return _nesting(exact) <= 1 and len(written if written is not None else text(exact, names)) <= MAX_EXACT
 
 
 def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> tuple[str, list[tuple[str, str]]]:
@@ -48,8 +49,10 @@ def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> t
                 rounded_substitution = substitution
             else:
                 links.append(("=", substitution))
-    if step.exact is not None and (step.approx is None or fits(step.exact, sol.names)):
-        links.append(("=", printer(step.exact, sol.names)))
+    if step.exact is not None:
+        written = text(step.exact, sol.names) if printer is text else None  # printed once, not twice
+        if step.approx is None or fits(step.exact, sol.names, written):
+            links.append(("=", written if written is not None else printer(step.exact, sol.names)))
     if rounded_substitution is not None:
         links.append(("≈", rounded_substitution))
     if step.approx is not None and not (step.exact is not None and _all_integers(step.exact)):
