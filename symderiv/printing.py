@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.precedence import PRECEDENCE, precedence_traditional
 from sympy.printing.str import StrPrinter
 
 
@@ -190,6 +190,18 @@ class LatexFormulaPrinter(_ValueMixin, LatexPrinter):
             if shown is not None:
                 return "- " + shown
         return super()._print_Mul(expr)
+
+    def _print_MatMul(self, expr):
+        """SymPy's, with the sign read off the product's leading number: SymPy asks
+        ``could_extract_minus_sign``, which negates the product and multiplies its matrices out."""
+        def factor(x):
+            if isinstance(x, sp.Mul) and not isinstance(x, sp.MatMul):
+                return self._print(x)
+            return self.parenthesize(x, precedence_traditional(expr), False)
+        lead, *rest = expr.args
+        if lead.is_Number and lead.is_extended_negative:
+            return "- " + " ".join(map(factor, rest if lead == -1 else [-lead, *rest]))
+        return " ".join(map(factor, expr.args))
 
     def _print(self, expr, **kwargs):
         if expr is sp.E:  # SymPy's own E._latex would win over a _print_Exp1

@@ -13,6 +13,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 
+from latex2mathml import commands
 from latex2mathml.converter import convert
 
 from .. import limits
@@ -145,9 +146,13 @@ def _strip_links(root: ET.Element) -> None:
 
 @functools.lru_cache(maxsize=4096)
 def to_mathml(tex: str, display: str = "block") -> str:
-    """One ``<math>`` element from LaTeX, polished and checked. LaTeX that latex2mathml cannot read
-    (in a label given by the caller) raises :class:`ParameterError`; malformed MathML out of it,
-    :class:`MathMLError`."""
+    """One ``<math>`` element from LaTeX, polished and checked (converted once per distinct
+    ``tex``). LaTeX that latex2mathml cannot read (in a label given by the caller) raises
+    :class:`ParameterError`; malformed MathML out of it, :class:`MathMLError`."""
+    return _converted(tex, display)
+
+
+def _converted(tex: str, display: str) -> str:
     try:
         converted = convert(_escape_text(tex), display=display)
     except Exception as e:  # latex2mathml's own errors (MissingEndError, ...) and any other it lets out
@@ -164,6 +169,153 @@ def to_mathml(tex: str, display: str = "block") -> str:
         if _tag(e) == "merror" or ((e.text or "").startswith("\\") and _tag(e) in ("mi", "mo", "mtext")):
             raise MathMLError(f"MathML for {quote(tex)} has an unconverted command {e.text!r}")
     return ET.tostring(root, encoding="unicode")
+
+
+#: Commands whose conversion reaches past the node they start: a style, size or font switch, an
+#: infix fraction, a macro definition, a row or column break. A block with one is converted whole.
+_CONTEXTUAL = frozenset((*commands.STYLES, *commands.MSTYLE_SIZES, *commands.GLOBAL_FONTS, commands.ABOVE,
+                         commands.ATOP, commands.ABOVEWITHDELIMS, commands.ATOPWITHDELIMS, commands.BRACE,
+                         commands.BRACK, commands.CHOOSE, commands.OVER, commands.DEF, commands.NEWCOMMAND,
+                         commands.DECLAREMATHOPERATOR, commands.NEWENVIRONMENT, commands.HLINE, commands.HDASHLINE,
+                         commands.HFIL, commands.NONUMBER, commands.NOTAG, commands.TAG, r"\\", "&"))
+_TOKEN = re.compile(r"\\(?:[a-zA-Z]+|.)|\s+|.", re.S)
+#: A part never starts with one of these: it binds to what comes before it (a script, a prime,
+#: limits), is the argument of the command before it, or is a sign whose form (prefix or infix)
+#: the polish pass decides from what comes before it.
+_BINDS_BACK = ("_", "^", "'", "{", "[", "+", "-", "−", "!", commands.LIMITS, commands.NOLIMITS)
+#: Commands that take no argument, so a part may end with one.
+_STANDALONE = frozenset((r"\cdot", r"\approx", r"\times", r"\odot", r"\quad", r"\qquad", r"\le", r"\leq",
+                         r"\ge", r"\geq", r"\neq", r"\to", r"\in"))
+
+
+def _parts(cell: str) -> list[str] | None:
+    """One cell of an ``align*`` row cut at spaces between the nodes latex2mathml converts one
+    after another (outside braces, ``\\left … \\right`` and environments), so that each part
+    converts alone to the MathML it has in the row; ``None`` when the cell holds a command whose
+    conversion reaches past its node (:data:`_CONTEXTUAL`) or its groups do not balance."""
+    tokens = _TOKEN.findall(cell)
+    parts, start, depth, at = [], 0, 0, 0
+    for k, token in enumerate(tokens):
+        if token in _CONTEXTUAL:
+            return None
+        if token in ("{", commands.LEFT, commands.BEGIN):
+            depth += 1
+        elif token in ("}", commands.RIGHT, commands.END):
+            depth -= 1
+        elif depth == 0 and token.isspace() and k + 1 < len(tokens) and k:
+            before, after = tokens[k - 1], tokens[k + 1]
+            if not (after in _BINDS_BACK or before in ("_", "^")
+                    or before[:1] == "\\" and before[1:].isalpha() and before not in _STANDALONE):
+                parts.append(cell[start:at])
+                start = at
+        if depth < 0:
+            return None
+        at += len(token)
+    if depth:
+        return None
+    return [p.strip() for p in (*parts, cell[start:]) if p.strip()]
+
+
+def _group_end(tokens: list[str], k: int) -> int:
+    """The index of the ``}`` that closes the ``{`` at ``tokens[k]``."""
+    depth = 0
+    for j in range(k, len(tokens)):
+        depth += tokens[j] == "{"
+        depth -= tokens[j] == "}"
+        if depth == 0:
+            return j
+    return -1
+
+
+def _fraction(tokens: list[str]) -> tuple[str, str] | None:
+    """Numerator and denominator of a part that is exactly ``\\frac{A}{B}``."""
+    if len(tokens) < 5 or tokens[0] != r"\frac" or tokens[1] != "{":
+        return None
+    end = _group_end(tokens, 1)
+    if end < 0 or end + 1 >= len(tokens) or tokens[end + 1] != "{" or _group_end(tokens, end + 1) != len(tokens) - 1:
+        return None
+    return "".join(tokens[2:end]), "".join(tokens[end + 2:-1])
+
+
+def _fenced(tokens: list[str]) -> tuple[str, str] | None:
+    """The bracket and the inside of a part that is exactly ``\\left( X \\right)`` (or with ``[ ]``)."""
+    if len(tokens) < 4 or tokens[0] != commands.LEFT or tokens[-2] != commands.RIGHT \
+            or (tokens[1], tokens[-1]) not in (("(", ")"), ("[", "]")):
+        return None
+    depth = 0
+    for token in tokens[:-2]:
+        depth += (token == commands.LEFT) - (token == commands.RIGHT)
+        if depth == 0:  # the first \left closes before the end
+            return None
+    return tokens[1], "".join(tokens[2:-2])
+
+
+#: The elements that make a fence stretch (the polish pass's test), as they open in serialized MathML.
+_TALL_OPEN = re.compile(r"<(?:mfrac|mtable|msqrt|mroot|munderover|munder)[ />]")
+
+
+def _row(children: str) -> str:
+    return f"<mrow>{children}</mrow>" if children else "<mrow />"
+
+
+@functools.lru_cache(maxsize=16384)
+def _children(tex: str, display: str = "block") -> str:
+    """The MathML that ``tex`` contributes to a cell of a block (``display`` "block") or to a
+    group inside one ("inline": latex2mathml reads a nested group as text maths): what it converts
+    to alone, polished and checked, without the ``<math>`` and ``<mrow>`` around it. A part made
+    of parts, a fraction and a bracketed group are built from their pieces' MathML, each piece
+    converted once however often it recurs."""
+    parts = _parts(tex)
+    if parts is not None and len(parts) > 1:
+        return "".join(_children(p, display) for p in parts)
+    tokens = _TOKEN.findall(tex.strip())
+    fraction = _fraction(tokens)
+    if fraction is not None:
+        numerator, denominator = (_children(t, "inline") if t.strip() else "" for t in fraction)
+        return f"<mfrac>{_row(numerator)}{_row(denominator)}</mfrac>"
+    fenced = _fenced(tokens)
+    if fenced is not None and fenced[1].strip() and "<mtable" not in (inside := _children(fenced[1], "inline")):
+        bracket, close = fenced[0], {"(": ")", "[": "]"}[fenced[0]]
+        stretchy = "true" if _TALL_OPEN.search(inside) else "false"
+        return (f'<mrow><mo stretchy="{stretchy}" fence="true" form="prefix">{bracket}</mo>{inside}'
+                f'<mo stretchy="{stretchy}" fence="true" form="postfix">{close}</mo></mrow>')
+    whole = _converted(tex, display)
+    head, tail = _ALONE[0].replace('"block"', f'"{display}"'), _ALONE[1]
+    if not (whole.startswith(head) and whole.endswith(tail)):
+        raise MathMLError(f"MathML for {quote(tex)} is not one row")
+    return whole[len(head):-len(tail)]
+
+
+_ALONE = ('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>', "</mrow></math>")
+#: What latex2mathml puts around the rows of an ``align*`` (after the polish pass).
+_FRAME = ('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>'
+          '<mtable displaystyle="true" rowspacing="3pt" columnspacing="0em 2em">', "</mtable></mrow></math>")
+
+
+def _cell(parts: list[str], column: str, lead: str = "") -> str:
+    content = lead + "".join(_children(p) for p in parts)
+    return f'<mtd columnalign="{column}">{content}</mtd>' if content else f'<mtd columnalign="{column}" />'
+
+
+def block_mathml(rows: list[str]) -> str:
+    """One block ``<math>`` of ``align*`` rows, the same as ``to_mathml(align(rows))``, built
+    from its parts: each distinct part (a name, a repeated substitution or value) is converted
+    once, the parts are joined into rows and the block is checked to be well-formed XML."""
+    cells = []
+    for row in rows:
+        lhs, amp, rhs = row.partition("&")
+        split = (_parts(lhs), _parts(rhs))
+        if not amp or None in split:
+            return to_mathml(align(rows))
+        cells.append(split)
+    head, tail = _FRAME
+    block = head + "".join(f'<mtr>{_cell(lhs, "right")}{_cell(rhs, "left", "<mi />")}</mtr>'
+                           for lhs, rhs in cells) + tail
+    try:
+        ET.fromstring(block)
+    except ET.ParseError as e:
+        raise MathMLError(f"MathML for {quote(align(rows))} is not well-formed XML: {e}") from None
+    return block
 
 
 def _note(sol: Solution, note: Note) -> str:
@@ -209,7 +361,7 @@ def render_mathml(sol: Solution, digits: int) -> str:
         out.append(f'<section class="symderiv-{html.escape(section.kind)}"><h3>{html.escape(section.title)}</h3>')
         for kind, block in blocks(sol, section, digits):
             if kind == "align":
-                out.append(to_mathml(align(block)))
+                out.append(block_mathml(block))
                 count += 1
                 if count % 50 == 0:
                     limits.progress("MathML blocks", count)

@@ -1,0 +1,86 @@
+"""A block's MathML built from its converted parts is the MathML of the whole block.
+
+``block_mathml`` converts each distinct part of a row once and joins the parts; the reference is
+latex2mathml converting the whole ``align*`` block in one call (``to_mathml(align(rows))``),
+followed by the same polish pass: an independent route to the same bytes.
+"""
+
+import pathlib
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symderiv
+from symderiv.render.latex import align, blocks
+from symderiv.render.mathml import block_mathml, to_mathml
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent / "snapshots"))
+from cases import cases  # noqa: E402
+
+CASES = cases()
+
+
+def _align_blocks(sol):
+    return [block for section in sol.sections for kind, block in blocks(sol, section, 4) if kind == "align"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_block_of_every_case_is_the_whole_conversion(name):
+    for rows in _align_blocks(CASES[name]()):
+        assert block_mathml(rows) == to_mathml(align(rows))
+
+
+def test_a_deep_chain_is_the_whole_conversion():
+    for rows in _align_blocks(symderiv.solve("sigmoid-chain", depth=12)):
+        assert block_mathml(rows) == to_mathml(align(rows))
+
+
+@pytest.mark.parametrize("label", [r"\displaystyle x", r"{\rm x}", r"a \over b", r"\tiny q", r"x \choose y",
+                                   r"\left( x", r"\frac{1}{2} \cdot {}", r"\left[ \begin{matrix} 1 \end{matrix} \right]",
+                                   r"- x", r"x'", r"\sum_{i}^{n} i", r"\sqrt[3] {x}", r"\mathrm{e}^{x}"])
+def test_a_label_that_reaches_past_its_node_is_converted_as_the_whole(label):
+    rows = [rf"{label} &= {label} \cdot 2 \approx -{label}", rf"&\quad + \left({label} \right) - \frac{{{label}}}{{2}}"]
+    try:
+        want = to_mathml(align(rows))
+    except (symderiv.ParameterError, symderiv.MathMLError) as e:  # the same error either way
+        with pytest.raises(type(e)):
+            block_mathml(rows)
+        return
+    assert block_mathml(rows) == want
+
+
+# ----- random rows over the constructs the LaTeX printer writes ---------------------------------
+_atoms = st.sampled_from(["x", "a_{2}", "w_{13}", r"\frac{\partial L}{\partial z_{1}}", "0.5717", "-0.25", "3",
+                          r"\sigma", r"\mathrm{e}", r"\operatorname{relu}", r"\text{for }", r"\partial a", r"\infty",
+                          r"\sum_{i}^{n} i"])
+
+
+def _join(parts):
+    return st.sampled_from([" + ", " - ", r" \cdot ", " ", r" \approx ", " = "]).map(lambda op: op.join(parts))
+
+
+_expressions = st.recursive(
+    _atoms,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=2, max_size=3).flatmap(_join),
+        st.tuples(inner, inner).map(lambda ab: rf"\frac{{{ab[0]}}}{{{ab[1]}}}"),
+        inner.map(lambda a: rf"\left({a} \right)"),
+        inner.map(lambda a: rf"\left[{a} \right]"),
+        inner.map(lambda a: f"- {a}"),
+        inner.map(lambda a: f"e^{{{a}}}"),
+        inner.map(lambda a: rf"\sqrt{{{a}}}"),
+        inner.map(lambda a: rf"{{\left[\begin{{matrix}} {a} & 1 \\ 0 & {a} \end{{matrix}}\right]}}"),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "y", r"\frac{\partial L}{\partial x}"]),
+                          st.lists(st.tuples(st.sampled_from(["=", r"\approx"]), _expressions), max_size=3)),
+                min_size=1, max_size=3))
+def test_random_rows_are_the_whole_conversion(rows):
+    tex = [f"{lhs} &" + "".join(f"{relation} {link} " for relation, link in links) for lhs, links in rows]
+    assert block_mathml(tex) == to_mathml(align(tex))
