@@ -18,7 +18,7 @@ import pytest
 import symderiv
 from symderiv.cli import main
 from symderiv.diagram import merge
-from symderiv.render.dot import FORWARD, GRADIENT, QUIET
+from symderiv.render.dot import FORWARD, GRADIENT, QUIET, svg_of_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
@@ -199,6 +199,7 @@ def test_cli_svg_and_dot_to_a_file(tmp_path):
 
 def test_without_graphviz_svg_is_one_error_and_dot_and_html_still_work(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no dot program
+    svg_of_dot.cache_clear()  # as in a fresh process: no figure drawn before
     assert main(["solve", "graph-add-mul", "--format", "svg"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1 and "Graphviz" in captured.err

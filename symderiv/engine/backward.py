@@ -105,8 +105,33 @@ class Backward:
             grown = sum(expr_size(self.defs[e], limit) - 1 for e in sp.preorder_traversal(out) if e in todo)
             if expr_size(out, limit) + grown > limit:
                 return expr
-            with sp.evaluate(False):  # composing numbers with evaluation is the exponential trap
-                out = out.xreplace(todo)
+            out = replaced_unevaluated(out, todo)  # composing numbers with evaluation is the exponential trap
+
+
+def _rebuilds_unevaluated(e: sp.Basic) -> bool:
+    return not e.args or isinstance(e, (sp.Add, sp.Mul, sp.Pow)) or (
+        isinstance(e, sp.Function) and not isinstance(e, sp.Piecewise))
+
+
+def replaced_unevaluated(expr: sp.Basic, mapping: dict) -> sp.Basic:
+    """``expr.xreplace(mapping)`` with nothing evaluated, as under ``sp.evaluate(False)``; sums,
+    products, powers and functions are rebuilt with their own ``evaluate=False``, since turning
+    the global switch empties SymPy's cache each time (a third of a matrix model's solve)."""
+    if not all(_rebuilds_unevaluated(e) for e in sp.preorder_traversal(expr)):
+        with sp.evaluate(False):
+            return expr.xreplace(mapping)
+    return _rebuilt(expr, mapping)
+
+
+def _rebuilt(expr: sp.Basic, mapping: dict) -> sp.Basic:
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args:
+        return expr
+    args = tuple(_rebuilt(a, mapping) for a in expr.args)
+    if all(a is b for a, b in zip(args, expr.args)):
+        return expr
+    return expr.func(*args, evaluate=False)
 
 
 def backward(graph: Graph, output: Node, *, upstream: Any = 1, convention: str | Convention = "pytorch",

@@ -8,6 +8,7 @@ installed; SVG needs Graphviz's ``dot`` program on the PATH.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -141,9 +142,11 @@ def to_dot(sol: Solution, digits: int = 4) -> str:
     return "\n".join(out) + "\n}\n"
 
 
+@functools.lru_cache(maxsize=64)
 def svg_of_dot(source: str) -> str:
-    """SVG from DOT source by Graphviz's ``dot``, without the XML prolog (it can be inlined in HTML);
-    a :class:`~symderiv.errors.SizeError` when ``dot`` runs past the time the size limit allows."""
+    """SVG from DOT source by Graphviz's ``dot``, without the XML prolog (it can be inlined in HTML),
+    drawn once per distinct source (a page rendered again reuses its figure); a
+    :class:`~symderiv.errors.SizeError` when ``dot`` runs past the time the size limit allows."""
     exe = shutil.which("dot")
     if exe is None:
         raise DiagramError(NO_DOT)
