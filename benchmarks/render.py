@@ -9,17 +9,33 @@ model's solve + ``to_html()`` warm (the second time in one process, as a server 
 again), and ``symderiv solve --all --format html`` cold, in a fresh process pinned to one core.
 Nothing is asserted: the numbers are printed beside the baseline.
 
-Baseline, measured with this script on commit eda9c98 (before issue 19), on the machine of
-issue 19's session (2 cores; times vary by about ±30 % between runs there, ratios less):
+Baseline, measured with this script on commit eda9c98 (before issue 19; ``PYTHONPATH`` set to a
+worktree of it), on the machine of issue 19's session (2 cores; times there vary by about ±30 %
+from run to run, ratios less):
 
     case                    solve   latex  mathml  ratio   warm
-    sigmoid-chain@200        1.38    1.33    3.63    2.7      -
-    sigmoid-chain@400        2.71    2.62    7.34    2.8      -
-    graph-add-mul           0.002   0.003   0.043   13.5  0.037
-    lstm-step               0.151   0.118   0.291    2.5  0.326
-    rnn                     0.105   0.077   0.255    3.3  0.222
-    self-attention          0.079   0.094   0.169    1.8  0.188
-    solve --all --format html cold: 3.96 s
+    sigmoid-chain@200       1.632   1.332   4.902    3.7      -
+    sigmoid-chain@400       3.377   3.108   9.992    3.2      -
+    graph-add-mul           0.003   0.003   0.040   14.7  0.031
+    graph-mul-add           0.003   0.003   0.037   12.6  0.028
+    sigmoid-neuron          0.014   0.020   0.094    4.7  0.064
+    max-gate                0.009   0.006   0.064   11.0  0.039
+    xor-mlp                 0.027   0.014   0.117    8.6  0.062
+    sigmoid-chain           0.051   0.018   0.108    6.0  0.097
+    dropout                 0.049   0.003   0.018    5.5  0.006
+    conv2d                  0.047   0.023   0.094    4.1  0.109
+    conv2d-padding          0.028   0.027   0.126    4.6  0.091
+    conv-volume             0.002   0.003   0.009    3.4  0.002
+    pooling                 0.014   0.010   0.055    5.6  0.056
+    rnn                     0.085   0.064   0.240    3.7  0.255
+    lstm-step               0.210   0.158   0.322    2.0  0.388
+    autoencoder             0.024   0.024   0.130    5.4  0.075
+    dot-attention           0.072   0.039   0.111    2.8  0.146
+    self-attention          0.093   0.128   0.226    1.8  0.295
+    positional-encoding     0.009   0.005   0.012    2.5  0.005
+    kl-divergence           0.015   0.011   0.034    3.1  0.011
+    mle                     0.341   0.008   0.027    3.3  0.059
+    solve --all --format html cold: 4.30 s
 """
 
 from __future__ import annotations
