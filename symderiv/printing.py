@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE, precedence_traditional
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 
@@ -193,13 +193,19 @@ class LatexFormulaPrinter(_ValueMixin, LatexPrinter):
 
     def _print_MatMul(self, expr):
         """SymPy's, with the sign read off the product's leading number: SymPy asks
-        ``could_extract_minus_sign``, which negates the product and multiplies its matrices out."""
+        ``could_extract_minus_sign`` (also for the product's precedence), which negates the product
+        and multiplies its matrices out."""
+        lead, *rest = expr.args
+        negative = lead.is_Number and lead.is_extended_negative
+        level = PRECEDENCE["Add"] if negative and not any(
+            isinstance(a, sp.Function) and getattr(a, "precedence", PRECEDENCE["Mul"]) < PRECEDENCE["Mul"]
+            for a in expr.args) else PRECEDENCE["Mul"]
+
         def factor(x):
             if isinstance(x, sp.Mul) and not isinstance(x, sp.MatMul):
                 return self._print(x)
-            return self.parenthesize(x, precedence_traditional(expr), False)
-        lead, *rest = expr.args
-        if lead.is_Number and lead.is_extended_negative:
+            return self.parenthesize(x, level, False)
+        if negative:
             return "- " + " ".join(map(factor, rest if lead == -1 else [-lead, *rest]))
         return " ".join(map(factor, expr.args))
 
