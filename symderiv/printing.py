@@ -227,9 +227,31 @@ class LatexFormulaPrinter(_ValueMixin, LatexPrinter):
         return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
 
+def _writes_e(names: Mapping[sp.Basic, Name]) -> bool:
+    return any(n.text == "e" or n.latex == "e" for n in names.values())
+
+
+class Names(Mapping):
+    """A finished, read-only table of names (a solution's), which knows once whether one of them is
+    written e: each exponential printed would otherwise look through every name again."""
+
+    def __init__(self, names: Mapping[sp.Basic, Name]):
+        self._names = dict(names)
+        self.writes_e = _writes_e(self._names)
+
+    def __getitem__(self, symbol: sp.Basic) -> Name:
+        return self._names[symbol]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def _names_e(names: Mapping[sp.Basic, Name]) -> bool:
     """Whether some name is written e (then Euler's number is written otherwise)."""
-    return any(n.text == "e" or n.latex == "e" for n in names.values())
+    return names.writes_e if isinstance(names, Names) else _writes_e(names)
 
 
 class TextFormulaPrinter(_ValueMixin, StrPrinter):

@@ -17,7 +17,7 @@ import mpmath
 import sympy as sp
 
 from .diagram import Diagram
-from .printing import Name, Shown, text
+from .printing import Name, Names, Shown, text
 
 #: A note mixes plain text (str) with maths (SymPy expressions, printed with the names).
 Note = tuple[Union[str, sp.Basic], ...]
@@ -80,6 +80,10 @@ class Solution:
     results: Mapping[str, Shown] = field(default_factory=dict)
     diagram: Diagram | None = None
     size: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.names, Names):
+            object.__setattr__(self, "names", Names(self.names))
 
     def render(self, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
         """The solution as ``text``, ``latex``, ``mathml``, ``html``, ``json``, ``markdown``, ``dot``

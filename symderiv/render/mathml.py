@@ -177,12 +177,16 @@ _CONTEXTUAL = frozenset((*commands.STYLES, *commands.MSTYLE_SIZES, *commands.GLO
                          commands.ATOP, commands.ABOVEWITHDELIMS, commands.ATOPWITHDELIMS, commands.BRACE,
                          commands.BRACK, commands.CHOOSE, commands.OVER, commands.DEF, commands.NEWCOMMAND,
                          commands.DECLAREMATHOPERATOR, commands.NEWENVIRONMENT, commands.HLINE, commands.HDASHLINE,
-                         commands.HFIL, commands.NONUMBER, commands.NOTAG, commands.TAG, r"\\", "&"))
-_TOKEN = re.compile(r"\\(?:[a-zA-Z]+|.)|\s+|.", re.S)
+                         commands.HFIL, commands.NONUMBER, commands.NOTAG, commands.TAG))
+#: Column and row breaks: their own inside an environment (a matrix), the row's outside one.
+_BREAKS = frozenset((r"\\", "&"))
+#: A command, a run of spaces, a brace, bracket or ``&``, or a run of anything else.
+_TOKEN = re.compile(r"\\(?:[a-zA-Z]+|.)|\s+|[^\\{}()\[\]&\s]+|.", re.S)
 #: A part never starts with one of these: it binds to what comes before it (a script, a prime,
 #: limits), is the argument of the command before it, or is a sign whose form (prefix or infix)
 #: the polish pass decides from what comes before it.
-_BINDS_BACK = ("_", "^", "'", "{", "[", "+", "-", "−", "!", commands.LIMITS, commands.NOLIMITS)
+_BINDS_BACK_CHARS = "_^'{[+-−!"
+_BINDS_BACK = (commands.LIMITS, commands.NOLIMITS)
 #: Commands that take no argument, so a part may end with one.
 _STANDALONE = frozenset((r"\cdot", r"\approx", r"\times", r"\odot", r"\quad", r"\qquad", r"\le", r"\leq",
                          r"\ge", r"\geq", r"\neq", r"\to", r"\in"))
@@ -192,23 +196,26 @@ def _parts(cell: str) -> list[str] | None:
     """One cell of an ``align*`` row cut at spaces between the nodes latex2mathml converts one
     after another (outside braces, ``\\left … \\right`` and environments), so that each part
     converts alone to the MathML it has in the row; ``None`` when the cell holds a command whose
-    conversion reaches past its node (:data:`_CONTEXTUAL`) or its groups do not balance."""
+    conversion reaches past its node (:data:`_CONTEXTUAL`), a break outside an environment, or
+    groups that do not balance."""
     tokens = _TOKEN.findall(cell)
-    parts, start, depth, at = [], 0, 0, 0
+    parts, start, depth, environments, at = [], 0, 0, 0, 0
     for k, token in enumerate(tokens):
-        if token in _CONTEXTUAL:
+        if token in _CONTEXTUAL or (token in _BREAKS and not environments):
             return None
         if token in ("{", commands.LEFT, commands.BEGIN):
             depth += 1
+            environments += token == commands.BEGIN
         elif token in ("}", commands.RIGHT, commands.END):
             depth -= 1
-        elif depth == 0 and token.isspace() and k + 1 < len(tokens) and k:
+            environments -= token == commands.END
+        elif depth == 0 and k and k + 1 < len(tokens) and token.isspace():
             before, after = tokens[k - 1], tokens[k + 1]
-            if not (after in _BINDS_BACK or before in ("_", "^")
-                    or before[:1] == "\\" and before[1:].isalpha() and before not in _STANDALONE):
+            if not (after[0] in _BINDS_BACK_CHARS or after in _BINDS_BACK or before[-1] in "_^"
+                    or before[0] == "\\" and before[1:].isalpha() and before not in _STANDALONE):
                 parts.append(cell[start:at])
                 start = at
-        if depth < 0:
+        if depth < 0 or environments < 0:
             return None
         at += len(token)
     if depth:
