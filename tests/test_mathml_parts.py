@@ -84,3 +84,24 @@ _expressions = st.recursive(
 def test_random_rows_are_the_whole_conversion(rows):
     tex = [f"{lhs} &" + "".join(f"{relation} {link} " for relation, link in links) for lhs, links in rows]
     assert block_mathml(tex) == to_mathml(align(tex))
+
+
+# ----- latex2mathml's references, read as an XML parser reads them ---------------------------------
+@pytest.mark.parametrize("tex, texts", [
+    (r"x < y", ["x", "<", "y"]),
+    (r"\text{a<b & c}", ["a<b\xa0&\xa0c"]),  # latex2mathml writes a space in text as a no-break space
+    (r"\text{&#65;}", ["&#65;"]),  # text is text: a reference typed in it is not read
+    (r"\unicode{x41}", ["A"]),
+    (r"\text{&amp;}", ["&amp;"]),
+    (r"\{x\} \cdot \sigma", ["{", "x", "}", "·", "σ"]),
+    (r"a \ne b", ["a", "≠", "b"]),
+])
+def test_references_in_converted_text_are_read_as_xml_reads_them(tex, texts):
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(to_mathml(tex, "inline"))
+    assert [e.text for e in root.iter() if e.text] == texts
+
+
+def test_a_reference_xml_forbids_is_still_malformed_mathml():
+    with pytest.raises(symderiv.MathMLError):
+        to_mathml(r"\unicode{0}", "inline")

@@ -12,9 +12,10 @@ import functools
 import html
 import re
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import unescape
 
 from latex2mathml import commands
-from latex2mathml.converter import convert
+from latex2mathml.converter import convert_to_element
 
 from .. import limits
 from ..errors import DiagramError, MathMLError, ParameterError, SizeError
@@ -28,7 +29,7 @@ from .latex import align, blocks
 NS = "http://www.w3.org/1998/Math/MathML"
 ET.register_namespace("", NS)
 _OPEN, _CLOSE = "([{⟨|‖", ")]}⟩|‖"
-_TALL = {f"{{{NS}}}{t}" for t in ("mfrac", "mtable", "msqrt", "mroot", "munderover", "munder")}  # an accent (mover) is not tall
+_TALL = {"mfrac", "mtable", "msqrt", "mroot", "munderover", "munder"}  # an accent (mover) is not tall
 
 #: Page CSS (MATHML.md): left/right cells really aligned, rows spaced, a real math font.
 CSS = """\
@@ -76,6 +77,11 @@ def _tag(e: ET.Element) -> str:
     return e.tag.rsplit("}", 1)[-1]
 
 
+def _retagged(e: ET.Element, tag: str) -> str:
+    """``tag`` in the namespace spelling of ``e``'s (a parsed tree's ``{ns}mi``, a built one's ``mi``)."""
+    return e.tag[:len(e.tag) - len(_tag(e))] + tag
+
+
 def _is_fence(e: ET.Element, chars: str) -> bool:
     return _tag(e) == "mo" and (e.text or "") in chars and len(e.text or "") == 1
 
@@ -93,18 +99,18 @@ def _polish(parent: ET.Element) -> None:
                         (_tag(prev) == "mi" and not (prev.text or "").strip() and i == 1):
                     e.set("form", "prefix")
             elif len(s) > 1 and s.isalpha():
-                e.tag = f"{{{NS}}}mi"
+                e.tag = _retagged(e, "mi")
                 e.attrib.clear()
     if len(kids) >= 2 and _is_fence(kids[0], _OPEN) and _is_fence(kids[-1], _CLOSE) \
             and kids[0].get("stretchy") == "true":
-        if not any(d.tag in _TALL for k in kids[1:-1] for d in k.iter()):
+        if not any(_tag(d) in _TALL for k in kids[1:-1] for d in k.iter()):
             kids[0].set("stretchy", "false")
             kids[-1].set("stretchy", "false")
     i = 0
     while i + 2 < len(kids):
         a, m, b = kids[i:i + 3]
         if _is_fence(a, _OPEN) and _tag(m) == "mtable" and _is_fence(b, _CLOSE) and len(kids) > 3:
-            row = ET.Element(f"{{{NS}}}mrow")
+            row = ET.Element(_retagged(parent, "mrow"))
             pos = list(parent).index(a)
             for x in (a, m, b):
                 parent.remove(x)
@@ -152,17 +158,59 @@ def to_mathml(tex: str, display: str = "block") -> str:
     return _converted(tex, display)
 
 
+#: What XML reads in latex2mathml's text: character references and the predefined entities.
+_REFERENCE = re.compile(r"&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
+_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _xml_char(code: int) -> bool:
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+def _read_references(root: ET.Element) -> bool:
+    """Read the references in the tree's texts and attributes as XML would (latex2mathml writes a
+    symbol as ``&#x0003D;`` in the text of its element, for its serializer to pass on); False,
+    leaving the tree as it is, when a text holds what only an XML parser can judge (``<``, a
+    bare ``&``, an unknown entity or a character XML forbids)."""
+    def read(s: str) -> str | None:
+        if "&" not in s and "<" not in s:
+            return s
+        if "<" in s or "&" in _REFERENCE.sub("", s):
+            return None
+        codes = [int(hex_, 16) if hex_ else int(dec) for hex_, dec, name in _REFERENCE.findall(s) if not name]
+        if not all(_xml_char(c) for c in codes):
+            return None
+        return _REFERENCE.sub(lambda m: _PREDEFINED[m[3]] if m[3] else chr(int(m[1], 16) if m[1] else int(m[2])), s)
+
+    changes = []
+    for e in root.iter():
+        for field in ("text", "tail"):
+            value = getattr(e, field)
+            if value:
+                read_value = read(value)
+                if read_value is None:
+                    return False
+                changes.append((e, field, read_value))
+        for name, value in e.attrib.items():
+            if read(value) != value:
+                return False
+    for e, field, value in changes:
+        setattr(e, field, value)
+    return True
+
+
 def _converted(tex: str, display: str) -> str:
     try:
-        converted = convert(_escape_text(tex), display=display)
+        root = convert_to_element(_escape_text(tex), display=display)
     except Exception as e:  # latex2mathml's own errors (MissingEndError, ...) and any other it lets out
         detail = shorten(str(e).splitlines()[0], 60) if str(e).strip() else ""
         raise ParameterError(f"LaTeX {quote(tex)} cannot be converted to MathML "
                              f"({type(e).__name__}{': ' + detail if detail else ''})") from None
-    try:
-        root = ET.fromstring(converted)
-    except ET.ParseError as e:  # latex2mathml produced malformed XML
-        raise MathMLError(f"MathML for {quote(tex)} is not well-formed XML: {e}") from None
+    if not _read_references(root):  # as latex2mathml's convert() writes it, read by an XML parser
+        try:
+            root = ET.fromstring(unescape(ET.tostring(root, encoding="unicode")))
+        except ET.ParseError as e:  # latex2mathml produced malformed XML
+            raise MathMLError(f"MathML for {quote(tex)} is not well-formed XML: {e}") from None
     _polish(root)
     _strip_links(root)
     for e in root.iter():
