@@ -377,12 +377,12 @@ def test_titles_labels_and_tokens_reach_html_as_text_not_markup():
 def test_a_block_sets_its_own_size_limit_and_is_told_how_to_raise_it():
     from symderiv.embed import EmbedError
     # conv2d's default 6x6 image and 3x3 kernel: 4x4 outputs, each a dot gate of 9 + 9 inputs and the sum,
-    # written as MathML (5 times the cost of text)
+    # written as MathML (3 times the cost of text)
     with pytest.raises(symderiv.SizeError) as info:
         embed(parse_block("conv2d\n:max-size: 100"))
-    assert str(info.value).endswith(f"(5 times that for mathml output: {16 * 19 * 5:,}), over the limit of 100; "
-                                    f"raise it with :max-size: {16 * 19 * 5} in the block")
-    assert embed(parse_block(f"conv2d\n:max-size: {16 * 19 * 5}")).solution.results
+    assert str(info.value).endswith(f"(3 times that for mathml output: {16 * 19 * 3:,}), over the limit of 100; "
+                                    f"raise it with :max-size: {16 * 19 * 3} in the block")
+    assert embed(parse_block(f"conv2d\n:max-size: {16 * 19 * 3}")).solution.results
     with pytest.raises(EmbedError, match=":max-size: expected a whole number"):
         embed(parse_block("conv2d\n:max-size: ²"))
     with pytest.raises(symderiv.SizeError, match="raise it with --max-size 304"):  # outside a block: as before

@@ -140,15 +140,15 @@ def test_the_issue_requests_are_refused_with_the_limit_and_its_raise(capsys):
 def test_a_format_weighs_the_size(capsys):
     # depth 100, by the gate table's costs: the first product w1·x of two rationals 2, each later one
     # (w_k times an exponential) 2 × 10, each sigmoid 80, the loss ½(a − y)² (one gate of 2 inputs)
-    # 2 × 80: 2 + 99·20 + 100·80 + 160 = 10,142 as text, 5 times that as MathML, twice as JSON
+    # 2 × 80: 2 + 99·20 + 100·80 + 160 = 10,142 as text, 3 times that as MathML, twice as JSON
     with size_limit(10_142):
         sol = symderiv.solve("sigmoid-chain", depth=100)
         assert sol.size == 10_142 and sol.to_text()
         with pytest.raises(symderiv.SizeError) as info:
             sol.render("html")
-    assert str(info.value) == ("sigmoid-chain: the worked solution would have size 10,142 (5 times that for html "
-                               "output: 50,710), over the limit of 10,142; raise it with --max-size 50710 "
-                               "(in Python: with symderiv.size_limit(50710): ...)")
+    assert str(info.value) == ("sigmoid-chain: the worked solution would have size 10,142 (3 times that for html "
+                               "output: 30,426), over the limit of 10,142; raise it with --max-size 30426 "
+                               "(in Python: with symderiv.size_limit(30426): ...)")
     assert _cli(["solve", "sigmoid-chain", "--set", "depth=100", "--format", "json", "--max-size", "20284"],
                 capsys)[0] == 0
     code, _, err = _cli(["solve", "sigmoid-chain", "--set", "depth=100", "--format", "json", "--max-size", "20283"],

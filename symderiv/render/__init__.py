@@ -36,14 +36,15 @@ def _latex_many(solutions: Sequence[Solution], digits: int, standalone: bool) ->
 
 
 #: Every output format: its renderer of one solution and of several, and its weight (MathML,
-#: through latex2mathml, costs about five times text; JSON, which holds text and LaTeX, twice).
+#: through latex2mathml, costs two to three times text, ``benchmarks/render.py``; JSON, which
+#: holds text and LaTeX, twice).
 RENDERERS: dict[str, Renderer] = {
     "text": Renderer(lambda s, d, _: render_text(s, d)),
     "latex": Renderer(render_latex, _latex_many),
-    "mathml": Renderer(lambda s, d, _: render_mathml(s, d), weight=5),
+    "mathml": Renderer(lambda s, d, _: render_mathml(s, d), weight=3),
     "html": Renderer(lambda s, d, _: render_html(s, d),
                      lambda ss, d, _: page("symderiv worked solutions", "".join(render_mathml(s, d) for s in ss)),
-                     weight=5),
+                     weight=3),
     "markdown": Renderer(lambda s, d, _: render_markdown(s, d)),
     "json": Renderer(lambda s, d, _: render_json(s, d), lambda ss, d, _: render_json_many(ss, d), weight=2),
     "dot": Renderer(lambda s, d, _: to_dot(s, d), lambda ss, d, _: dot_many(ss, d)),
