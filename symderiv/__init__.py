@@ -41,7 +41,7 @@ from .limits import size_limit
 from .models import get_model, models, solve
 from .pytorch import TorchSolution, from_torch
 from .render import FORMATS, notebook_output, render
-from .record import Remark, Section, Solution, Step, Table
+from .record import Maths, Remark, Section, Solution, Step, Table, Title
 from .traced import reset, solution, var
 from .values import parse_value
 from . import traced as _traced
@@ -59,9 +59,9 @@ def __getattr__(attr: str):
 
 __all__ = [
     "Backward", "CONVENTIONS", "Convention", "DiagramError", "EmbedError", "FORMATS", "FormulaError", "GATES", "Gate",
-    "Graph", "GraphError", "InternalError", "MATRIX_GATES", "MathMLError", "MatrixGate", "Node", "NotReal",
-    "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table", "TorchError",
-    "TorchSolution", "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "derive", "exercises",
-    "from_torch", "get_model", "models",
-    "notebook_output", "parse_value", "render", "reset", "size_limit", "solution", "solve", "var",
+    "Graph", "GraphError", "InternalError", "MATRIX_GATES", "Maths", "MathMLError", "MatrixGate", "Node", "NotReal",
+    "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table", "Title",
+    "TorchError", "TorchSolution", "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "derive",
+    "exercises", "from_torch", "get_model", "models", "notebook_output", "parse_value", "render", "reset", "size_limit",
+    "solution", "solve", "var",
 ]

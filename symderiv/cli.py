@@ -24,6 +24,7 @@ from . import __version__, limits
 from .errors import REPORT_BUGS, SymderivError, UsageError
 from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model
+from .record import Title
 from .render import FORMATS, format_weight, render_many
 from .values import whole_option
 
@@ -263,7 +264,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 def _solve(args: argparse.Namespace, digits: int) -> str:
     if args.command == "book":
         from .render.latex import book
-        return book([[model.solve(), *(dataclasses.replace(model.solve(**settings), title=f"{model.id}: {heading}")
+        return book([[model.solve(), *(dataclasses.replace(model.solve(**settings), title=Title(f"{model.id}: ", heading))
                                        for heading, settings in model.alternatives)]
                      for model in MODELS.values()], digits)
     if args.command == "derive":

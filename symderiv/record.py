@@ -17,10 +17,55 @@ import mpmath
 import sympy as sp
 
 from .diagram import Diagram
-from .printing import Name, Names, Shown, text
+from .printing import Name, Names, Shown, latex, text
 
 #: A note mixes plain text (str) with maths (SymPy expressions, printed with the names).
 Note = tuple[Union[str, sp.Basic], ...]
+
+
+@dataclass(frozen=True)
+class Maths:
+    """Maths in a title: its LaTeX (typeset in LaTeX, MathML in HTML) and its plain text."""
+
+    latex: str
+    text: str
+
+    @classmethod
+    def of(cls, expr: sp.Basic, names: Mapping[sp.Symbol, Name]) -> Maths:
+        """``expr`` as the body writes it, with these names."""
+        return cls(latex(expr, names), text(expr, names))
+
+
+class Title(str):
+    """A title or heading with maths in it: the string is its plain text (what text output and
+    JSON print, what ``len``, ``==`` and f-strings see), and ``parts`` keeps it as plain text
+    (str) and :class:`Maths`, which the LaTeX, MathML and Markdown renderers typeset.
+
+    ``Title("A chain of 3 layers: ", Maths(r"a_{k} = \\sigma(z_{k})", "a_k = σ(z_k)"))``; a
+    piece that is itself a Title is spliced in with its maths. A plain ``str`` title is all text.
+    """
+
+    parts: tuple[str | Maths, ...]
+
+    def __new__(cls, *pieces: str | Maths) -> Title:
+        parts: list[str | Maths] = []
+        for piece in pieces:
+            if not isinstance(piece, (str, Maths)):
+                raise TypeError(f"a title is made of str and Maths pieces, got {type(piece).__name__}")
+            parts += [p for p in title_parts(piece) if p != ""]
+        self = super().__new__(cls, "".join(p if isinstance(p, str) else p.text for p in parts))
+        self.parts = tuple(parts)
+        return self
+
+    def __reduce__(self) -> tuple[type, tuple[str | Maths, ...]]:
+        return (Title, self.parts)
+
+
+def title_parts(title: str | Maths) -> tuple[str | Maths, ...]:
+    """A title's plain-text and maths parts (a plain ``str`` is one text part)."""
+    if isinstance(title, Title):
+        return title.parts
+    return (title,) if isinstance(title, Maths) or title else ()
 
 
 @dataclass(frozen=True)

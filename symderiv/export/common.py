@@ -15,7 +15,7 @@ from ..exercise import Asked, Exercise, Plan, Record, named_steps
 from ..printing import latex, text
 from ..render import chain
 from ..render.latex import blocks, escape
-from ..record import Solution, Step
+from ..record import Maths, Solution, Step, title_parts
 from ..render.mathml import table_html
 
 #: The formats of ``symderiv exercise --format``.
@@ -123,7 +123,7 @@ def tex_html(sol: Solution, digits: int) -> str:
     """The worked solution as HTML whose maths is TeX in ``\\( … \\)`` and ``\\[ … \\]``."""
     out = []
     for section in sol.sections:
-        out.append(f"<h4>{html.escape(section.title)}</h4>")
+        out.append(f"<h4>{title_html(section.title)}</h4>")
         for kind, block in blocks(sol, section, digits):
             if kind == "align":
                 body = " \\\\\n".join(block)
@@ -135,6 +135,12 @@ def tex_html(sol: Solution, digits: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def title_html(title: str) -> str:
+    """A title's text escaped for HTML, its maths as ``\\( … \\)``."""
+    return "".join(f"\\({html.escape(p.latex)}\\)" if isinstance(p, Maths) else html.escape(p)
+                   for p in title_parts(title))
+
+
 def note_html(sol: Solution, note: Sequence[Any]) -> str:
     """A note's text escaped for HTML, its maths as ``\\( … \\)``."""
     return "".join(html.escape(p) if isinstance(p, str) else f"\\({html.escape(latex(p, sol.names))}\\)"
@@ -143,7 +149,7 @@ def note_html(sol: Solution, note: Sequence[Any]) -> str:
 
 def statement_html(st: Statement, digits: int) -> str:
     """The statement as HTML with TeX maths: the given values, the forward pass, what to find."""
-    out = [f"<p>{html.escape(st.title)}.</p>"]
+    out = [f"<p>{title_html(st.title)}.</p>"]
     if st.given:
         out.append("<p>Given " + ", ".join(f"\\({html.escape(g)}\\)" for g in st.given) + ".</p>")
     if st.forward:

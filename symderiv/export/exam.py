@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from ..exercise import Exercise, Plan
-from ..render.latex import escape
+from ..render.latex import escape, title_latex
 from .common import Statement, answers_by_group
 
 
@@ -30,7 +30,7 @@ def _solution_body(ex: Exercise, digits: int) -> str:
 
 def variant_latex(ex: Exercise, st: Statement, digits: int) -> str:
     """One ``\\question``: the statement, a line per value asked, and the solution."""
-    out = [f"\\question \\textbf{{Variant {ex.index + 1}.}} {escape(st.title)}.\n"]
+    out = [f"\\question \\textbf{{Variant {ex.index + 1}.}} {title_latex(st.title)}.\n"]
     if st.given:
         out.append("Given " + ", ".join(f"${g}$" for g in st.given) + ".\n")
     if st.forward:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from ..exercise import Exercise, Plan
 from ..render.latex import align
-from ..render.mathml import page, to_mathml
+from ..render.mathml import heading_html, page, to_mathml
 from .common import Statement, answers_by_group
 
 _CSS = """<style>
@@ -29,7 +29,7 @@ def _matrix(cells: list[str], shape: tuple[int, ...]) -> str:
 def variant_html(ex: Exercise, st: Statement, digits: int) -> str:
     """One variant: statement, then the answers and worked solution in ``<details>``."""
     out = [f'<section class="exercise" id="variant-{ex.index + 1}">',
-           f"<h2>Variant {ex.index + 1}: {html.escape(st.title)}</h2>"]
+           f"<h2>Variant {ex.index + 1}: {heading_html(st.title)}</h2>"]
     if st.given:
         out.append("<p>Given " + ", ".join(to_mathml(g, "inline") for g in st.given) + ".</p>")
     if st.forward:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..graph import Graph
-from ..record import Remark, Section, Solution
+from ..record import Maths, Remark, Section, Solution, Title
 from .registry import CONVENTION, Param, register
 
 _XYZ = (Param("x", -2, "input x"), Param("y", 5, "input y"), Param("z", -4, "input z"))
@@ -13,7 +13,7 @@ _XYZ = (Param("x", -2, "input x"), Param("y", 5, "input y"), Param("z", -4, "inp
 
 @register("graph-add-mul", "f = (x + y)·z, with q = x + y", *_XYZ)
 def graph_add_mul(x, y, z) -> Solution:
-    g = Graph("f = (x + y)·z, with q = x + y")
+    g = Graph(Title(Maths(r"f = (x + y) \cdot z", "f = (x + y)·z"), ", with ", Maths("q = x + y", "q = x + y")))
     xs = [g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z))]
     f = g.mul(g.add(xs[0], xs[1], name="q"), xs[2], name="f")
     return g.solution(f, model="graph-add-mul", parameters=dict(x=x, y=y, z=z))
@@ -21,7 +21,7 @@ def graph_add_mul(x, y, z) -> Solution:
 
 @register("graph-mul-add", "f = x + y·z, with q = y·z", *_XYZ)
 def graph_mul_add(x, y, z) -> Solution:
-    g = Graph("f = x + y·z, with q = y·z")
+    g = Graph(Title(Maths(r"f = x + y \cdot z", "f = x + y·z"), ", with ", Maths(r"q = y \cdot z", "q = y·z")))
     xs = [g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z))]
     f = g.add(xs[0], g.mul(xs[1], xs[2], name="q"), name="f")
     bw = g.backward(f)
@@ -40,7 +40,8 @@ _STAGINGS = ("gates", "sum3", "sigmoid")
           Param("staging", "gates", "gates: two-input gates f1..f8; sum3: a three-input sum gate; "
                 "sigmoid: the sigmoid as one gate", kind="choice", choices=_STAGINGS),
           alternatives=(("the same neuron with a three-input sum gate", {"staging": "sum3"}),
-                        ("the same neuron with the sigmoid as one gate, σ' = σ(1 − σ)", {"staging": "sigmoid"})))
+                        (Title("the same neuron with the sigmoid as one gate, ",
+                               Maths(r"\sigma' = \sigma (1 - \sigma)", "σ' = σ(1 − σ)")), {"staging": "sigmoid"})))
 def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
     g = Graph(f"A sigmoid neuron, staged as {dict(gates='two-input gates', sum3='a three-input sum gate', sigmoid='one sigmoid gate')[staging]}")
     W0, X0, W1, X1, W2 = (g.input(n, v) for n, v in
@@ -71,9 +72,11 @@ def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
                 "reading); from Python, any SymPy expression in the symbols x and y", kind="choice",
                 choices=("mul", "add8"), expr_symbols=("x", "y")),
           CONVENTION,
-          alternatives=(("at a tie, z = w = 2: the derivative of max is a convention there", {"z": "2", "w": "2"}),))
+          alternatives=((Title("at a tie, ", Maths("z = w = 2", "z = w = 2"), ": the derivative of max is a convention there"),
+                         {"z": "2", "w": "2"}),))
 def max_gate(x, y, z, w, first, convention) -> Solution:
-    g = Graph("f = 2·(f1 + max(z, w)) with f1 = x·y")
+    g = Graph(Title(Maths(r"f = 2 \cdot (f_{1} + \max(z, w))", "f = 2·(f1 + max(z, w))"), " with ",
+                    Maths(r"f_{1} = x \cdot y", "f1 = x·y")))
     X, Y, Z, W = (g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z), ("w", w)))
     if isinstance(first, sp.Expr):
         by_name = {"x": X.symbol, "y": Y.symbol}

@@ -8,7 +8,7 @@ import sympy as sp
 from ..errors import ParameterError
 from ..graph import Graph
 from ..printing import Name, Shown
-from ..record import Remark, Section, Solution, Step, Table
+from ..record import Maths, Remark, Section, Solution, Step, Table, Title
 from ..writers import shown_node
 from .registry import CONVENTION, Param, register
 
@@ -55,7 +55,7 @@ def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
         all_match &= nodes[-1].value == y
     verdict = ("ŷ = y on every row: the network computes XOR." if all_match else
                "ŷ differs from y on some row: with these weights the network does not compute XOR.")
-    table = Section("table", "Truth table (every z and a)",
+    table = Section("table", Title("Truth table (every ", Maths("z", "z"), " and ", Maths("a", "a"), ")"),
                     (Table("", header, tuple(table_rows)), Remark((verdict,))))
     x1, x2, y = XOR_ROWS[row]
     g, _, L = _xor_graph(W1, b1, w2, b2, x1, x2, y)
@@ -87,7 +87,9 @@ def sigmoid_chain(x, w, y, depth) -> Solution:
     else:
         ws = [w] * (3 if depth is None else depth)
     n = len(ws)
-    g = Graph(f"A chain of {n} sigmoid layers: a_k = σ(w_k·a_(k-1)), L = ½(a_{n} − y)²")
+    g = Graph(Title(f"A chain of {n} sigmoid layers: ",
+                    Maths(r"a_{k} = \sigma(w_{k} \cdot a_{k-1})", "a_k = σ(w_k·a_(k-1))"), ", ",
+                    Maths(rf"L = \frac{{1}}{{2}} (a_{{{n}}} - y)^{{2}}", f"L = ½(a_{n} − y)²")))
     a = [g.input("x", x)]
     layers = []
     for k, wk in enumerate(ws, 1):

@@ -9,7 +9,8 @@ import mpmath
 import sympy as sp
 
 from ..errors import ParameterError
-from ..record import Remark, Section, Solution, Step
+from ..printing import latex
+from ..record import Maths, Remark, Section, Solution, Step, Title
 from ..writers import SHOW_TERMS, Derivation, shown_number, written_sum
 from .registry import Param, register
 
@@ -86,7 +87,7 @@ def dropout(p, outputs) -> Solution:
     if d_std != 0 or d_inv != 0:  # pragma: no cover - sympy.stats would have to be wrong
         raise AssertionError("dropout: the expectations do not match the test activations")
     return derivation.solution(
-        "dropout", f"Dropout with keep probability p = {p}",
+        "dropout", Title("Dropout with keep probability ", Maths(f"p = {latex(p, {})}", f"p = {p}")),
         (Section("given", "Given", given),
          Section("totals", "The totals: standard against inverted dropout", totals),
          Section("proof", "Expected training activation = test activation", proof)),
@@ -170,9 +171,11 @@ def kl_divergence(P, Q) -> Solution:
         note = (Dpq, " = ", Dqp, " here" + (" (P = Q, both 0)" if P == Q else "") +
                 ", but in general KL is not symmetric.",)
     return derivation.solution(
-        "kl-divergence", "The Kullback-Leibler divergence of P and Q",
-        (given, Section("forward", "D_KL(P‖Q): the sum of p·log(p/q)", tuple(pq_steps)),
-         Section("reverse", "D_KL(Q‖P): the sum of q·log(q/p)", tuple(qp_steps)),
+        "kl-divergence", Title("The Kullback-Leibler divergence of ", Maths("P", "P"), " and ", Maths("Q", "Q")),
+        (given, Section("forward", Title(Maths.of(Dpq, derivation.names), ": the sum of ",
+                                         Maths(r"p \cdot \log\left(\frac{p}{q}\right)", "p·log(p/q)")), tuple(pq_steps)),
+         Section("reverse", Title(Maths.of(Dqp, derivation.names), ": the sum of ",
+                                  Maths(r"q \cdot \log\left(\frac{q}{p}\right)", "q·log(q/p)")), tuple(qp_steps)),
          Section("remarks", "Remarks", (Remark(note),))),
         dict(P=P, Q=Q), {"D_KL(P||Q)": pq_s, "D_KL(Q||P)": qp_s})
 

@@ -8,7 +8,7 @@ import sympy as sp
 from .. import limits, numeric
 from ..errors import ParameterError
 from ..graph import Graph
-from ..record import Remark, Section, Solution, Step
+from ..record import Maths, Remark, Section, Solution, Step, Title
 from ..tensor import add, elementwise, hadamard, matmul, scale, softmax, solution, tensor, total
 from ..values import format_shape
 from ..writers import Derivation
@@ -84,7 +84,8 @@ _LSTM_W = {
                 shape=(None,)),
           Param("upstream_c", None, "∂L/∂c_t, for a loss on the cell state too: L = upstream·h_t + "
                 "upstream_c·c_t (default: none, L on h_t only)", kind="array", shape=(None,)),
-          alternatives=(("a loss on both h_t and c_t (upstream_c = ones)", {"upstream_c": "[1, 1]"}),))
+          alternatives=((Title("a loss on both ", Maths("h_{t}", "h_t"), " and ", Maths("c_{t}", "c_t"), ": ",
+                               Maths(r"L = \sum h_{t} + \sum c_{t}", "L = Σ h_t + Σ c_t")), {"upstream_c": "[1, 1]"}),))
 def lstm_step(x, h_prev, c_prev, upstream, upstream_c, **W) -> Solution:
     m, n = len(h_prev), len(x)
     _check("lstm-step", "c_prev", (len(c_prev),), (m,), "the hidden size")
@@ -125,7 +126,9 @@ def autoencoder(x, w_e, w_d) -> Solution:
     n, k = len(x), len(w_e)
     _check("autoencoder", "w_e", _shape(w_e), (k, n), f"it maps x in R^{n} to h in R^{k}")
     _check("autoencoder", "w_d", _shape(w_d), (n, k), f"it maps h in R^{k} back to R^{n}")
-    g = Graph("A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²")
+    g = Graph(Title("A linear autoencoder: ", Maths("h = w_{e} x", "h = w_e·x"), ", ",
+                    Maths(r"\hat{x} = w_{d} h", "x̂ = w_d·h"), ", ",
+                    Maths(r"L = \frac{1}{2} \|\hat{x} - x\|^{2}", "L = ½‖x̂ − x‖²")))
     X = tensor(g, "x", x, data=True)
     We, Wd = tensor(g, "w_e", w_e), tensor(g, "w_d", w_d)
     h = matmul(We, X, name="h")

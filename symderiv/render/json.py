@@ -11,16 +11,18 @@ import sympy as sp
 
 from ..printing import Shown, latex, text
 from ..record import Item, Remark, Solution, Step
+from .latex import title_latex
 
 
 def solution_data(sol: Solution, digits: int) -> dict[str, Any]:
     """The solution as plain data (what ``--format json`` prints)."""
     return {
         "model": sol.model,
-        "title": sol.title,
+        "title": str(sol.title),
+        "title_latex": title_latex(sol.title),
         "parameters": {k: _plain(v) for k, v in sol.parameters.items()},
-        "sections": [{"kind": s.kind, "title": s.title, "items": [_item(sol, i, digits) for i in s.items]}
-                     for s in sol.sections],
+        "sections": [{"kind": s.kind, "title": str(s.title), "title_latex": title_latex(s.title),
+                      "items": [_item(sol, i, digits) for i in s.items]} for s in sol.sections],
         "results": {k: _shown(v) for k, v in sol.results.items()},
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..printing import latex
-from ..record import Note, Remark, Section, Solution, Step, Table
+from ..record import Maths, Note, Remark, Section, Solution, Step, Table, title_parts
 from .chain import cell_text, chain
 
 #: A row with more visible characters than this is broken after each ``=``.
@@ -36,6 +36,12 @@ def escape(s: str) -> str:
 def note_latex(sol: Solution, note: Note) -> str:
     """A note: text escaped, maths inline."""
     return "".join(escape(p) if isinstance(p, str) else f"${latex(p, sol.names)}$" for p in note)
+
+
+def title_latex(title: str) -> str:
+    """A title or heading as LaTeX: its text escaped, its maths (a :class:`~symderiv.record.Title`'s
+    :class:`~symderiv.record.Maths` parts) typeset inline, as the body's maths is."""
+    return "".join(f"${p.latex}$" if isinstance(p, Maths) else escape(p) for p in title_parts(title))
 
 
 def _visible(tex: str) -> int:
@@ -118,9 +124,9 @@ def align(rows: list[str]) -> str:
 def render_latex(sol: Solution, digits: int, standalone: bool = False, numbered: bool = False) -> str:
     """The solution as LaTeX: ``\\subsection*`` per section, steps in ``align*``; with
     ``numbered`` its title is a numbered ``\\section`` (an entry of the table of contents)."""
-    out = [f"\\section{'' if numbered else '*'}{{{escape(sol.title)}}}"]
+    out = [f"\\section{'' if numbered else '*'}{{{title_latex(sol.title)}}}"]
     for section in sol.sections:
-        out.append(f"\\subsection*{{{escape(section.title)}}}")
+        out.append(f"\\subsection*{{{title_latex(section.title)}}}")
         for kind, block in blocks(sol, section, digits):
             if kind == "align":
                 out.append(align(block))

@@ -4,13 +4,17 @@ untrusted notebook, which strips MathML) and for Markdown hosts that typeset TeX
 from __future__ import annotations
 
 from ..printing import latex
-from ..record import Note, Solution, Table
+from ..record import Maths, Note, Solution, Table, title_parts
 from .chain import cell_text
 from .latex import align, blocks
 
 
 def _note(sol: Solution, note: Note) -> str:
     return "".join(_plain(p) if isinstance(p, str) else f"${latex(p, sol.names)}$" for p in note)
+
+
+def _title(title: str) -> str:
+    return "".join(f"${p.latex}$" if isinstance(p, Maths) else _plain(p) for p in title_parts(title))
 
 
 def _plain(s: str) -> str:
@@ -28,9 +32,9 @@ def _table(sol: Solution, table: Table, digits: int) -> str:
 
 def render_markdown(sol: Solution, digits: int) -> str:
     """The solution as Markdown: headings, notes, and one ``$$ align* $$`` block per group of steps."""
-    out = [f"## {_plain(sol.title)}"]
+    out = [f"## {_title(sol.title)}"]
     for section in sol.sections:
-        out.append(f"### {_plain(section.title)}")
+        out.append(f"### {_title(section.title)}")
         for kind, block in blocks(sol, section, digits):
             if kind == "align":
                 out.append("$$\n" + align(block) + "\n$$")

@@ -20,7 +20,7 @@ from latex2mathml.converter import convert_to_element
 from .. import limits
 from ..errors import DiagramError, MathMLError, ParameterError, SizeError
 from ..printing import latex
-from ..record import Note, Solution, Table
+from ..record import Maths, Note, Solution, Table, title_parts
 from .chain import cell_text
 from ..values import quote, shorten
 from .dot import to_svg
@@ -378,6 +378,12 @@ def _note(sol: Solution, note: Note) -> str:
                    for p in note)
 
 
+def heading_html(title: str) -> str:
+    """A title or heading as HTML: its text escaped, its maths inline MathML."""
+    return "".join(to_mathml(p.latex, "inline") if isinstance(p, Maths) else html.escape(p)
+                   for p in title_parts(title))
+
+
 def table_html(sol: Solution, table: Table, digits: int, maths=None, css_class: str = "values") -> str:
     """A table of values as HTML; its header's names through ``maths`` (LaTeX -> HTML; default
     native MathML)."""
@@ -410,10 +416,10 @@ def _figure(sol: Solution, digits: int) -> list[str]:
 
 def render_mathml(sol: Solution, digits: int) -> str:
     """An HTML fragment: headings, notes, tables, and one block ``<math>`` per group of steps."""
-    out = ['<section class="symderiv">', f"<h2>{html.escape(sol.title)}</h2>", *_figure(sol, digits)]
+    out = ['<section class="symderiv">', f"<h2>{heading_html(sol.title)}</h2>", *_figure(sol, digits)]
     count = 0
     for section in sol.sections:
-        out.append(f'<section class="symderiv-{html.escape(section.kind)}"><h3>{html.escape(section.title)}</h3>')
+        out.append(f'<section class="symderiv-{html.escape(section.kind)}"><h3>{heading_html(section.title)}</h3>')
         for kind, block in blocks(sol, section, digits):
             if kind == "align":
                 out.append(block_mathml(block))

@@ -15,7 +15,7 @@ import sympy as sp
 from .. import numeric
 from ..diagram import merge
 from ..printing import Name, Shown
-from ..record import Remark, Section, Solution, Step
+from ..record import Remark, Section, Solution, Step, Title
 
 #: Data sums are written out term by term up to this many values.
 SHOW_TERMS = 12
@@ -86,7 +86,7 @@ def combine(model: str, title: str, parts: Sequence[tuple[str, str, Solution]], 
     sections, names = [], {}
     for _, heading, part in parts:
         names.update(part.names)
-        sections += [Section(s.kind, f"{heading}: {s.title}", s.items) for s in part.sections]
+        sections += [Section(s.kind, Title(heading, ": ", s.title), s.items) for s in part.sections]
     if remarks:
         sections.append(Section("remarks", "Remarks", tuple(remarks)))
     results = parts[0][2].results if len(parts) == 1 else \
