@@ -142,7 +142,7 @@ def test_the_book_covers_the_catalogue_s_other_versions(tmp_path):
     assert cli_main(["book", "-o", str(tex)]) == 0
     source = tex.read_text(encoding="utf-8")
     for heading in ("sigmoid-neuron: the same neuron with a three-input sum gate",
-                    "max-gate: at a tie, $z = w = 2$", "mle: a Gaussian model of 2, 3, 5, 6"):
+                    "max-gate: at a tie, ${z = w = 2}$", "mle: a Gaussian model of 2, 3, 5, 6"):
         assert "\\section*{" + heading in source, heading
     assert source.count("\\section{") == len(symderiv.models())
     # the tie is stated with its convention (PyTorch's: ½ of the upstream gradient to each input)

@@ -100,8 +100,8 @@ def test_the_sigmoid_chain_title_is_typeset_as_the_body_writes_it():
     sol = symderiv.solve("sigmoid-chain", depth="5")
     # written by hand: the body's a_{k}, w_{k}, σ and ·, the loss ½(a_5 − y)²
     assert sol.render("latex").splitlines()[0] == (
-        r"\section*{A chain of 5 sigmoid layers: $a_{k} = \sigma(w_{k} \cdot a_{k-1})$, "
-        r"$L = \frac{1}{2} (a_{5} - y)^{2}$}")
+        r"\section*{A chain of 5 sigmoid layers: ${a_{k} = \sigma(w_{k} \cdot a_{k-1})}$, "
+        r"${L = \frac{1}{2} (a_{5} - y)^{2}}$}")  # each formula braced: one unbreakable unit
     assert sol.title == "A chain of 5 sigmoid layers: a_k = σ(w_k·a_(k-1)), L = ½(a_5 − y)²"
     h2 = _headings(sol.render("mathml"))[0]
     maths = h2.findall(f"{MATHML}math")
@@ -116,9 +116,9 @@ def test_the_sigmoid_chain_title_is_typeset_as_the_body_writes_it():
 
 def test_the_autoencoder_and_kl_headings_have_their_hat_and_d_kl():
     tex = symderiv.solve("autoencoder").render("latex")
-    assert r"$\hat{x} = w_{d} h$" in tex.splitlines()[0] and "x\\^{}" not in tex.splitlines()[0]
+    assert r"${\hat{x} = w_{d} h}$" in tex.splitlines()[0] and "x\\^{}" not in tex.splitlines()[0]
     headings = _HEADING.findall(symderiv.solve("kl-divergence").render("latex"))
-    assert headings[2].startswith(r"$D_{\mathrm{KL}}(P \| Q)$: the sum of ")
+    assert headings[2].startswith(r"${D_{\mathrm{KL}}(P \| Q)}$: the sum of ")
 
 
 def test_a_title_is_a_string_that_keeps_its_maths():
@@ -132,7 +132,7 @@ def test_a_title_is_a_string_that_keeps_its_maths():
     g = symderiv.Graph(Title("f = ", Maths(r"x^{2}", "x²")))
     x = g.input("x", 3)
     sol = g.solution(g.mul(x, x, name="f"))
-    assert sol.render("latex").startswith(r"\section*{f = $x^{2}$}")
+    assert sol.render("latex").startswith(r"\section*{f = ${x^{2}}$}")
     assert "<h2>f = <math" in sol.render("mathml")
     # a plain string stays text, escaped as before
     plain = symderiv.Graph("a_b")

@@ -40,8 +40,9 @@ def note_latex(sol: Solution, note: Note) -> str:
 
 def title_latex(title: str) -> str:
     """A title or heading as LaTeX: its text escaped, its maths (a :class:`~symderiv.record.Title`'s
-    :class:`~symderiv.record.Maths` parts) typeset inline, as the body's maths is."""
-    return "".join(f"${p.latex}$" if isinstance(p, Maths) else escape(p) for p in title_parts(title))
+    :class:`~symderiv.record.Maths` parts) typeset inline, as the body's maths is, each formula
+    kept on one line (a heading breaks between its words, not after a formula's ``=``)."""
+    return "".join(f"${{{p.latex}}}$" if isinstance(p, Maths) else escape(p) for p in title_parts(title))
 
 
 def _visible(tex: str) -> int:
@@ -141,7 +142,7 @@ def render_latex(sol: Solution, digits: int, standalone: bool = False, numbered:
 def document(body: str) -> str:
     """A complete LaTeX document (amsmath only) around ``body``."""
     return ("\\documentclass{article}\n\\usepackage{amsmath}\n"
-            "\\allowdisplaybreaks\n\\begin{document}\n" + body + "\\end{document}\n")
+            "\\allowdisplaybreaks\n\\setlength{\\emergencystretch}{3em}\n\\begin{document}\n" + body + "\\end{document}\n")
 
 
 def book(chapters: list[list[Solution]], digits: int, title: str = "Worked solutions") -> str:
