@@ -21,7 +21,9 @@ returns their results in order, as one process would.
 from __future__ import annotations
 
 import concurrent.futures
+import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -165,8 +167,11 @@ def run_jobs(work: Callable[[Task], Result], tasks: Sequence[Task], jobs: int, s
     if jobs <= 1 or len(tasks) <= 1:
         return [work(task) for task in tasks]
     caller = _max_size.get(), _advice.get(), _format.get()
+    # Forked on Linux (whatever Python's default): a worker starts with symderiv imported and its
+    # caches warm, where a spawned one would spend a second importing SymPy.
+    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
     results: list[Result] = []
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
         futures = [pool.submit(_in_worker, work, task, caller) for task in tasks]
         try:
             for future in futures:
@@ -179,7 +184,8 @@ def run_jobs(work: Callable[[Task], Result], tasks: Sequence[Task], jobs: int, s
     return results
 
 
-def _in_worker(work: Callable[[Any], Any], task: Any, caller: tuple[int, Callable[[int | None, int], str], tuple[str, int]]) -> Any:
+def _in_worker(work: Callable[[Any], Any], task: Any,
+               caller: tuple[int, Callable[[int | None, int], str], tuple[str, int]]) -> Any:
     """``work(task)`` in a worker process under the caller's limits, with no progress reporter (a
     forked worker would otherwise write to the caller's terminal line)."""
     max_size, advice, fmt = caller
