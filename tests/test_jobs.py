@@ -112,7 +112,7 @@ def both(argv: list[str]) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
                                   ["book", "--max-size", "1000"]])
 def test_a_size_error_in_a_worker_is_the_same_line_and_status_2(argv, pools):
     one, two = both(argv)
-    assert two == one
+    assert two == one and pools[-1] == 2
     assert one[0] == 2 and one[1] == "" and one[2].startswith(PREFIX + "the graph passed the size limit of 1,000")
     assert one[2].count("\n") == 1
 
@@ -124,7 +124,7 @@ def test_the_size_of_all_the_models_together_is_checked_as_in_one_process(pools)
     limit = max(sizes)
     assert sum(sizes) > limit
     one, two = both(["solve", "--all", "--max-size", str(limit)])
-    assert two == one
+    assert two == one and pools == [2]
     assert one[0] == 2 and one[2].startswith(PREFIX + f"the {len(MODELS)} models: the worked solution would have size")
 
 
@@ -147,7 +147,7 @@ def test_an_error_solving_in_a_worker_is_reported_as_in_one_process(error, statu
     monkeypatch.setitem(MODELS, "sigmoid-neuron", broken("sigmoid-neuron", error))
     for argv in (["solve", "--all", "--format", "text"], ["book"]):
         one, two = both(argv)
-        assert two == one
+        assert two == one and pools[-1] == 2
         assert one[0] == status and one[1] == "" and one[2].startswith(line) and one[2].count("\n") == 1
 
 
@@ -162,7 +162,7 @@ def test_a_rendering_error_waits_for_every_model_to_be_solved_as_in_one_process(
     monkeypatch.setitem(RENDERERS, "text", dataclasses.replace(RENDERERS["text"], part=part))
     argv = ["solve", "--all", "--format", "text"]
     one, two = both(argv)
-    assert two == one and one[0] == 1 and "ZeroDivisionError: rendering broken on purpose" in one[2]
+    assert two == one and pools == [2] and one[0] == 1 and "ZeroDivisionError: rendering broken on purpose" in one[2]
     last = list(MODELS)[-1]
     monkeypatch.setitem(MODELS, last, broken(last, ParameterError(f"{last}: broken on purpose")))
     one, two = both(argv)
