@@ -4,9 +4,9 @@ and CPU time (the command's own and its workers'), the least of a few runs of ea
     python3 benchmarks/jobs.py [--runs N] [--jobs J ...]
 
 Each figure is a whole command in a fresh process (``python3 -m symderiv ...``, imports
-included), the time a docs build or a user waits; the outputs of the runs are compared, and
-must be byte-identical for every ``--jobs``. On a machine shared with other work the
-CPU time says more than the wall time.
+included), the time a docs build or a user waits; the runs of each ``--jobs`` alternate, and
+their outputs must be byte-identical. On a machine shared with other work, read the figures
+beside the load average printed with them.
 """
 
 from __future__ import annotations
@@ -43,11 +43,13 @@ def main() -> None:
     print(f"{default_jobs()} cores; 1-minute load average {os.getloadavg()[0]:.2f}; least of {args.runs} runs")
     print(f"{'command':40s} {'jobs':>4s} {'wall s':>7s} {'cpu s':>7s}")
     for command in COMMANDS:
-        outputs = set()
-        for j in jobs:
-            runs = [run([*command, "--jobs", str(j)]) for _ in range(args.runs)]
-            outputs.update(out for _, _, out in runs)
-            wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
+        runs: dict[int, list[tuple[float, float, bytes]]] = {j: [] for j in jobs}
+        for _ in range(args.runs):  # interleaved, so that a change in the machine's load hits each alike
+            for j in jobs:
+                runs[j].append(run([*command, "--jobs", str(j)]))
+        outputs = {out for done in runs.values() for _, _, out in done}
+        for j, done in runs.items():
+            wall, cpu = min(r[0] for r in done), min(r[1] for r in done)
             print(f"{'symderiv ' + ' '.join(command):40s} {j:4d} {wall:7.2f} {cpu:7.2f}")
         if len(outputs) != 1:
             sys.exit(f"symderiv {' '.join(command)}: the output differs between runs or --jobs values")
