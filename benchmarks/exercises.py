@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from symderiv.exercise import default_jobs, plan
+from symderiv.exercise import plan
+from symderiv.limits import default_jobs
 from symderiv.export import export
 from symderiv.export.prairielearn import folder_files, generate_variant
 

@@ -25,13 +25,14 @@ from .errors import REPORT_BUGS, SymderivError, UsageError
 from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model
 from .record import Title
-from .render import FORMATS, format_weight, render_many
+from .render import FORMATS, Part, format_weight, join_parts, render_many, render_part
 from .values import whole_option
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool killed by SIGPIPE (13), as `yes | head -1`
+MAX_JOBS = 256  # worker processes --jobs may ask for
 _LONGEST_MESSAGE = 500  # characters of an internal error's message on its one line
 
 
@@ -83,7 +84,6 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--allow-kinks", action="store_true", help="keep variants at a kink (ReLU at 0, a tie in max)")
     x.add_argument("--format", default="latex", help="latex, moodle, prairielearn, json or html (default latex)")
     x.add_argument("--key", action="store_true", help="latex: the answer key (\\printanswers)")
-    x.add_argument("--jobs", default=None, metavar="N", help="worker processes (default: every core)")
     c = sub.add_parser("check", help="check a hand-worked answer step by step (exit 1 when something is wrong)")
     c.add_argument("model", help="model id (see 'symderiv list')")
     c.add_argument("answers", nargs="?", help="answers file of NAME = VALUE lines, or - for stdin")
@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="set a value: a number (-2, 0.5, 1/3) or a list ([[0.5,-0.3],[0.8,0.2]])")
         q.add_argument("--format", default="text", help=f"one of {', '.join(FORMATS)} (default text)")
         q.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
+    for q in (s, b, x):
+        q.add_argument("--jobs", default=None, metavar="N",
+                       help="worker processes, each working whole models or variants (default: every core)")
     for q in (s, d, b, x):
         q.add_argument("--digits", default="4", help="significant digits of floats (default 4)")
         q.add_argument("--max-size", default=str(DEFAULT_MAX_SIZE), metavar="N",
@@ -121,6 +124,12 @@ def _settings(pairs: Sequence[str], option: str = "--set") -> dict[str, str]:
 
 def _whole(option: str, text: str, low: int, high: int) -> int:
     return whole_option(option, text, low, high, UsageError)
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    """``--jobs N``: how many worker processes (every core unless given)."""
+    text = getattr(args, "jobs", None)
+    return limits.default_jobs() if text is None else _whole("--jobs", text, 1, MAX_JOBS)
 
 
 def _write(text: str, path: str | None) -> None:
@@ -253,20 +262,23 @@ def run(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "format", "text") not in FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; expected one of {', '.join(FORMATS)}")
     digits = _whole("--digits", args.digits, 1, 30)
+    jobs = _jobs(args)
     fmt = "latex" if args.command == "book" else args.format
     with limits.size_limit(_whole("--max-size", args.max_size, 1, 10**9)), \
             limits.output_format(fmt, format_weight(fmt)), _progress():
-        text = _solve(args, digits)
+        text = _solve(args, digits, jobs)
     _write(text, args.output)
     return 0
 
 
-def _solve(args: argparse.Namespace, digits: int) -> str:
+def _solve(args: argparse.Namespace, digits: int, jobs: int) -> str:
     if args.command == "book":
         from .render.latex import book
-        return book([[model.solve(), *(dataclasses.replace(model.solve(**settings), title=Title(f"{model.id}: ", heading))
-                                       for heading, settings in model.alternatives)]
-                     for model in MODELS.values()], digits)
+        chapters = limits.run_jobs(_book_chapter, [(model_id, digits) for model_id in MODELS], jobs, "models")
+        for _, error in chapters:
+            if error is not None:
+                raise error
+        return book([chapter for chapter, _ in chapters])
     if args.command == "derive":
         from .formula import derive
         sol = derive(args.formula, _settings(args.set), wrt=args.wrt or None, convention=args.convention,
@@ -278,17 +290,41 @@ def _solve(args: argparse.Namespace, digits: int) -> str:
     if args.all and settings:
         raise UsageError("solve --all takes no --set (each model uses its defaults)")
     ids = list(MODELS) if args.all else [args.model]
+    if len(ids) > 1 and jobs > 1:  # each worker solves and renders whole models; joined here, in order
+        parts = limits.run_jobs(_solved_part, [(model_id, args.format, digits) for model_id in ids], jobs, "models")
+        return join_parts(parts, args.format, digits=digits, standalone=args.standalone)
     solutions = [get_model(model_id).solve(**settings) for model_id in ids]
     return render_many(solutions, args.format, digits=digits, standalone=args.standalone)
 
 
+def _solved_part(task: tuple[str, str, int]) -> Part:
+    """A model's default solution, as its part of ``solve --all`` (run in a worker process)."""
+    model_id, fmt, digits = task
+    return render_part(get_model(model_id).solve(), fmt, digits=digits)
+
+
+def _book_chapter(task: tuple[str, int]) -> tuple[str | None, Exception | None]:
+    """A model's chapter of ``book``: its default solution and the catalogue's other versions.
+    An error rendering it is returned, to be raised once every model is solved, as when the
+    models are all solved before the first is rendered."""
+    from .render.latex import book_chapter
+    model_id, digits = task
+    model = get_model(model_id)
+    chapter = [model.solve(), *(dataclasses.replace(model.solve(**settings), title=Title(f"{model.id}: ", heading))
+                                for heading, settings in model.alternatives)]
+    try:
+        return book_chapter(chapter, digits), None
+    except Exception as e:  # noqa: BLE001 (raised by _solve, in the models' order)
+        return None, e
+
+
 def _exercise(args: argparse.Namespace) -> int:
     """``symderiv exercise``: variants of a model as a sheet, a quiz or a question folder."""
-    from .exercise import default_jobs, plan
+    from .exercise import plan
     from .export import export
     from .export.prairielearn import folder_files, write_folder
     n = _whole("--variants", args.variants, 1, 1000)
-    jobs = default_jobs() if args.jobs is None else _whole("--jobs", args.jobs, 1, 256)
+    jobs = _jobs(args)
     if args.key and args.format != "latex":
         raise UsageError("--key: only --format latex has a sheet and a separate key")
     p = plan(args.model, seed=_whole("--seed", args.seed, 0, 10**12 - 1), vary=_settings(args.vary, "--vary"),

@@ -21,11 +21,9 @@ the same variants, whichever order or process computes them.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import decimal
 import math
-import os
 import random
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -571,12 +569,7 @@ def build(p: Plan, n: int, jobs: int = 1,
     worker renders); with ``jobs`` > 1 in worker processes. The result is the same for every
     ``jobs``. Each comes as ``(Exercise, None)``, or with ``finish`` as ``(Record, finish(exercise))``."""
     check_count(p, n)
-    first: list[tuple[Any, int]]
-    if jobs > 1 and n > 1:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, n)) as pool:
-            first = list(pool.map(_work, [(p, k, 0, (), finish) for k in range(n)]))
-    else:
-        first = [_work((p, k, 0, (), finish)) for k in range(n)]
+    first: list[tuple[Any, int]] = limits.run_jobs(_work, [(p, k, 0, (), finish) for k in range(n)], jobs, "variants")
     out: list[tuple[Any, Any]] = []
     taken: list[str] = []
     for k, ((record, done), attempt) in enumerate(first):
@@ -620,14 +613,6 @@ def exercises(model: str, n: int = 1, *, seed: int = 0, vary: Mapping[str, Any] 
     """
     p = plan(model, seed=seed, vary=vary, ask=ask, allow_kinks=allow_kinks, digits=digits)
     return [ex for ex, _ in build(p, n)]
-
-
-def default_jobs() -> int:
-    """All the cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 __all__ = ["Asked", "Exercise", "MAX_DRAWS", "Plan", "Range", "SETUPS", "Setup", "build", "draw",

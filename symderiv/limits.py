@@ -12,15 +12,23 @@ names the limit and how to raise it (``--max-size N`` on the command line,
 when the format is known then (the command line says it with :func:`output_format`), and again
 before a solution is rendered. Below the limit, a caller may install a progress reporter (the
 CLI does when stderr is a terminal).
+
+Work that splits into independent pieces (the models of ``solve --all`` and ``book``, exercise
+variants) may use several cores: :func:`run_jobs` runs the pieces in worker processes and
+returns their results in order, as one process would.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
+import os
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 from .errors import ParameterError, SizeError
 
@@ -134,3 +142,56 @@ def reporting(stream: TextIO, *, delay: float = 1.0, every: float = 0.5) -> Iter
         if shown:
             stream.write("\r\033[K")
             stream.flush()
+
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+def default_jobs() -> int:
+    """All the cores this process may use (what ``--jobs`` is unless given)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def run_jobs(work: Callable[[Task], Result], tasks: Sequence[Task], jobs: int, stage: str) -> list[Result]:
+    """``[work(task) for task in tasks]``, in up to ``jobs`` worker processes when ``jobs`` > 1 and
+    there is more than one task (then ``work`` is a module-level function and the tasks and results
+    pickle: plain data, not a Solution). The results come in task order, so what is made of them is
+    the same for any ``jobs``. The first task, in task order, that raises has its exception raised
+    here, as in one process (tasks not yet started are cancelled). Each worker runs under the
+    caller's size limit and output format, and reports no progress: the caller's reporter shows
+    the results received, as ``stage``."""
+    if jobs <= 1 or len(tasks) <= 1:
+        return [work(task) for task in tasks]
+    caller = _max_size.get(), _advice.get(), _format.get()
+    # Forked on Linux (whatever Python's default): a worker starts with symderiv imported and its
+    # caches warm, where a spawned one would spend a second importing SymPy.
+    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    results: list[Result] = []
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+        futures = [pool.submit(_in_worker, work, task, caller) for task in tasks]
+        try:
+            for future in futures:
+                results.append(future.result())
+                progress(stage, len(results))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return results
+
+
+def _in_worker(work: Callable[[Any], Any], task: Any,
+               caller: tuple[int, Callable[[int | None, int], str], tuple[str, int]]) -> Any:
+    """``work(task)`` in a worker process under the caller's limits, with no progress reporter (a
+    forked worker would otherwise write to the caller's terminal line)."""
+    max_size, advice, fmt = caller
+    tokens = _max_size.set(max_size), _advice.set(advice), _format.set(fmt), _reporter.set(None)
+    try:
+        return work(task)
+    finally:
+        for var, token in zip((_max_size, _advice, _format, _reporter), tokens):
+            var.reset(token)

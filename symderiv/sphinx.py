@@ -66,4 +66,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("symderiv", SymderivDirective)
     app.add_css_file(CSS_FILE)
     app.connect("builder-inited", _write_css)
+    # Safe for sphinx-build -j: a block keeps nothing in the environment or in module state (the
+    # renderers' caches are pure), and the stylesheet is written once, in the main process, before
+    # the pages are read.
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,17 +1,22 @@
 """Renderers: pure functions from a :class:`~symderiv.record.Solution` to text, one row per
-format in :data:`RENDERERS` (one solution, and several in one output)."""
+format in :data:`RENDERERS` (one solution, and several in one output).
+
+Several solutions in one output are each rendered into a part and the parts joined; the parts
+may be rendered apart, in worker processes (:func:`render_part`, then :func:`join_parts`: the
+same output as :func:`render_many`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .. import limits
 from ..errors import SymderivError
 from ..record import Solution, use_renderers
 from .chain import cell_text, chain
-from .dot import dot_many, svg_many, to_dot, to_svg
-from .json import render_json, render_json_many
+from .dot import dot_part, join_svgs, no_graph, svg_part, to_dot, to_svg
+from .json import join_json, render_json, solution_data
 from .latex import document, render_latex
 from .markdown import render_markdown
 from .mathml import page, render_html, render_mathml
@@ -21,17 +26,21 @@ from .text import render_text
 
 @dataclass(frozen=True)
 class Renderer:
-    """A format: ``one(sol, digits, standalone)`` renders a solution, ``many(solutions, digits,
-    standalone)`` several as one output (None: each rendered, one after another); ``weight``: what
-    writing a solution costs, in multiples of text (:mod:`symderiv.limits`)."""
+    """A format: ``one(sol, digits, standalone)`` renders a solution. Several in one output: each
+    is rendered by ``part(sol, digits)`` (None: by ``one``, not standalone), and ``join(parts,
+    standalone)`` makes the output of the parts (None: one after another, a newline between);
+    ``graphs``: the format draws computational graphs (an error when no solution has one).
+    ``weight``: what writing a solution costs, in multiples of text (:mod:`symderiv.limits`)."""
 
     one: Callable[[Solution, int, bool], str]
-    many: Callable[[Sequence[Solution], int, bool], str] | None = None
+    part: Callable[[Solution, int], Any] | None = None
+    join: Callable[[Sequence[Any], bool], str] | None = None
     weight: int = 1
+    graphs: bool = False
 
 
-def _latex_many(solutions: Sequence[Solution], digits: int, standalone: bool) -> str:
-    body = "\n".join(render_latex(s, digits) for s in solutions)
+def _latex_join(parts: Sequence[str], standalone: bool) -> str:
+    body = "\n".join(parts)
     return document(body) if standalone else body
 
 
@@ -40,15 +49,14 @@ def _latex_many(solutions: Sequence[Solution], digits: int, standalone: bool) ->
 #: holds text and LaTeX, twice).
 RENDERERS: dict[str, Renderer] = {
     "text": Renderer(lambda s, d, _: render_text(s, d)),
-    "latex": Renderer(render_latex, _latex_many),
+    "latex": Renderer(render_latex, render_latex, _latex_join),
     "mathml": Renderer(lambda s, d, _: render_mathml(s, d), weight=3),
-    "html": Renderer(lambda s, d, _: render_html(s, d),
-                     lambda ss, d, _: page("symderiv worked solutions", "".join(render_mathml(s, d) for s in ss)),
-                     weight=3),
+    "html": Renderer(lambda s, d, _: render_html(s, d), render_mathml,
+                     lambda parts, _: page("symderiv worked solutions", "".join(parts)), weight=3),
     "markdown": Renderer(lambda s, d, _: render_markdown(s, d)),
-    "json": Renderer(lambda s, d, _: render_json(s, d), lambda ss, d, _: render_json_many(ss, d), weight=2),
-    "dot": Renderer(lambda s, d, _: to_dot(s, d), lambda ss, d, _: dot_many(ss, d)),
-    "svg": Renderer(lambda s, d, _: to_svg(s, d), lambda ss, d, _: svg_many(ss, d)),
+    "json": Renderer(lambda s, d, _: render_json(s, d), solution_data, lambda parts, _: join_json(parts), weight=2),
+    "dot": Renderer(lambda s, d, _: to_dot(s, d), dot_part, lambda parts, _: "".join(parts), graphs=True),
+    "svg": Renderer(lambda s, d, _: to_svg(s, d), svg_part, lambda parts, _: join_svgs(parts), graphs=True),
 }
 FORMATS = tuple(RENDERERS)
 
@@ -68,16 +76,16 @@ def format_weight(fmt: str) -> int:
     return renderer.weight if renderer is not None else 1
 
 
-def _check_size(solutions: Sequence[Solution], fmt: str, renderer: Renderer) -> None:
-    what = solutions[0].model if len(solutions) == 1 else f"the {len(solutions)} models"
-    limits.check(sum(s.size for s in solutions), f"{what}: the worked solution", output=(fmt, renderer.weight))
+def _check_size(models: Sequence[str], sizes: Sequence[int], fmt: str, renderer: Renderer) -> None:
+    what = models[0] if len(models) == 1 else f"the {len(models)} models"
+    limits.check(sum(sizes), f"{what}: the worked solution", output=(fmt, renderer.weight))
 
 
 def render(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
     """The solution in ``fmt`` (one of :data:`FORMATS`), values shown to ``digits`` significant
     digits; a :class:`~symderiv.errors.SizeError` when that would pass the size limit."""
     renderer = _renderer(fmt, digits)
-    _check_size([sol], fmt, renderer)
+    _check_size([sol.model], [sol.size], fmt, renderer)
     return renderer.one(sol, digits, standalone)
 
 
@@ -86,15 +94,63 @@ def render_many(solutions: Sequence[Solution], fmt: str = "text", *, digits: int
     """Several solutions in one output: one document, one page, one JSON list, DOT digraphs one
     after another, or one SVG with the figures one below the other."""
     renderer = _renderer(fmt, digits)
-    _check_size(solutions, fmt, renderer)
+    _check_size([s.model for s in solutions], [s.size for s in solutions], fmt, renderer)
     if len(solutions) == 1:
         return renderer.one(solutions[0], digits, standalone)
-    if renderer.many is not None:
-        return renderer.many(solutions, digits, standalone)
-    return "\n".join(renderer.one(s, digits, False) for s in solutions)
+    if renderer.graphs and all(s.diagram is None for s in solutions):
+        raise no_graph(solutions[0].model)
+    return _join(renderer, [_part(renderer, s, digits) for s in solutions], standalone)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One solution's part of an output of several, rendered on its own (:func:`render_part`):
+    plain data that crosses processes, which a Solution does not."""
+
+    model: str
+    size: int
+    drawn: bool  # the solution has a computational graph
+    content: Any = None
+    error: Exception | None = None  # what rendering it raised, raised when the parts are joined
+
+
+def render_part(sol: Solution, fmt: str = "text", *, digits: int = 4) -> Part:
+    """The solution's part of an output of several in ``fmt`` (:func:`join_parts` joins them).
+    An error rendering it is kept in the part, to be raised in the order :func:`render_many`
+    would raise it (after the size of them all is checked)."""
+    renderer = _renderer(fmt, digits)
+    try:
+        content, error = _part(renderer, sol, digits), None
+    except Exception as e:  # noqa: BLE001 (kept, and raised by join_parts)
+        content, error = None, e
+    return Part(sol.model, sol.size, sol.diagram is not None, content, error)
+
+
+def join_parts(parts: Sequence[Part], fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
+    """The output of :func:`render_many` for the two or more solutions whose parts these are, in
+    their order, with its errors (the size limit, then a diagram of no graph, then the first
+    part's error)."""
+    if len(parts) < 2:
+        raise ValueError("join_parts joins two or more parts; render one solution with render()")
+    renderer = _renderer(fmt, digits)
+    _check_size([p.model for p in parts], [p.size for p in parts], fmt, renderer)
+    if renderer.graphs and not any(p.drawn for p in parts):
+        raise no_graph(parts[0].model)
+    for p in parts:
+        if p.error is not None:
+            raise p.error
+    return _join(renderer, [p.content for p in parts], standalone)
+
+
+def _part(renderer: Renderer, sol: Solution, digits: int) -> Any:
+    return renderer.part(sol, digits) if renderer.part is not None else renderer.one(sol, digits, False)
+
+
+def _join(renderer: Renderer, parts: Sequence[Any], standalone: bool) -> str:
+    return renderer.join(parts, standalone) if renderer.join is not None else "\n".join(parts)
 
 
 use_renderers(render, mimebundle)
 
-__all__ = ["FORMATS", "RENDERERS", "Renderer", "cell_text", "chain", "mimebundle", "notebook_output", "render",
-           "format_weight", "render_many"]
+__all__ = ["FORMATS", "RENDERERS", "Part", "Renderer", "cell_text", "chain", "join_parts", "mimebundle",
+           "notebook_output", "render", "render_part", "format_weight", "render_many"]

@@ -36,11 +36,15 @@ NO_DOT = "svg needs Graphviz's dot program (Debian: apt-get install graphviz); -
 GRAPHVIZ_SCALE = 3_000
 
 
+def no_graph(model: str) -> DiagramError:
+    """The error for a diagram of ``model``, which has no computational graph."""
+    return DiagramError(f"{model} has no computational graph to draw (--format dot and svg are for graph-based models)")
+
+
 def diagram_of(sol: Solution) -> Diagram:
     """The solution's diagram, or a :class:`DiagramError` naming the model."""
     if sol.diagram is None:
-        raise DiagramError(f"{sol.model} has no computational graph to draw "
-                           "(--format dot and svg are for graph-based models)")
+        raise no_graph(sol.model)
     return sol.diagram
 
 
@@ -204,26 +208,28 @@ def to_svg(sol: Solution, digits: int = 4) -> str:
     return svg_of_dot(to_dot(sol, digits))
 
 
-def dot_many(solutions: Sequence[Solution], digits: int = 4) -> str:
-    """Several diagrams: one digraph after another (``dot`` draws each); a model without a graph
-    is a comment. An error when none has a graph."""
-    if all(s.diagram is None for s in solutions):
-        diagram_of(solutions[0])
-    return "".join(to_dot(s, digits) if s.diagram is not None else f"// {s.model}: no computational graph\n"
-                   for s in solutions)
+def dot_part(sol: Solution, digits: int = 4) -> str:
+    """A solution's share of several diagrams' DOT (one digraph after another, which ``dot`` draws
+    each of): its digraph, or a comment when the model has no graph."""
+    return to_dot(sol, digits) if sol.diagram is not None else f"// {sol.model}: no computational graph\n"
+
+
+def svg_part(sol: Solution, digits: int = 4) -> str | None:
+    """A solution's share of several diagrams' SVG (:func:`join_svgs`): its figure, or None when
+    the model has no graph."""
+    return to_svg(sol, digits) if sol.diagram is not None else None
 
 
 _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 
 
-def svg_many(solutions: Sequence[Solution], digits: int = 4) -> str:
-    """Several diagrams as one SVG: each graph's figure below the one before. Models without a
-    graph are left out; an error when none has one."""
-    drawn = [to_svg(s, digits) for s in solutions if s.diagram is not None]
-    if not drawn:
-        diagram_of(solutions[0])
+def join_svgs(figures: Sequence[str | None]) -> str:
+    """Several figures as one SVG, each below the one before (None, a model without a graph, is
+    left out)."""
     parts, width, y = [], 0.0, 0.0
-    for svg in drawn:
+    for svg in figures:
+        if svg is None:
+            continue
         m = _SIZE.match(svg)
         if m is None:
             raise DiagramError("Graphviz's dot wrote an SVG without its size in points")

@@ -32,9 +32,9 @@ def render_json(sol: Solution, digits: int) -> str:
     return json.dumps(solution_data(sol, digits), indent=2, ensure_ascii=False) + "\n"
 
 
-def render_json_many(solutions: Sequence[Solution], digits: int) -> str:
-    """Several solutions as a JSON list."""
-    return json.dumps([solution_data(s, digits) for s in solutions], indent=2, ensure_ascii=False) + "\n"
+def join_json(data: Sequence[dict[str, Any]]) -> str:
+    """Several solutions' :func:`solution_data` as a JSON list."""
+    return json.dumps(list(data), indent=2, ensure_ascii=False) + "\n"
 
 
 def _item(sol: Solution, item: Item, digits: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..printing import latex
 from ..record import Maths, Note, Remark, Section, Solution, Step, Table, title_parts
@@ -145,11 +146,16 @@ def document(body: str) -> str:
             "\\allowdisplaybreaks\n\\setlength{\\emergencystretch}{3em}\n\\begin{document}\n" + body + "\\end{document}\n")
 
 
-def book(chapters: list[list[Solution]], digits: int, title: str = "Worked solutions") -> str:
-    """One LaTeX document (amsmath only) with a table of contents: a numbered section per
-    chapter's first solution (a model's default), the chapter's others after it, unnumbered."""
-    body = "".join("".join(render_latex(s, digits, numbered=k == 0) for k, s in enumerate(chapter)) + "\\clearpage\n"
-                   for chapter in chapters)
+def book_chapter(chapter: Sequence[Solution], digits: int) -> str:
+    """A chapter of :func:`book`: a numbered section for its first solution (a model's default),
+    its others after it, unnumbered, and a page break."""
+    return "".join(render_latex(s, digits, numbered=k == 0) for k, s in enumerate(chapter)) + "\\clearpage\n"
+
+
+def book(chapters: Sequence[str], title: str = "Worked solutions") -> str:
+    """One LaTeX document (amsmath only) with a table of contents around the chapters (each made
+    by :func:`book_chapter`), in their order."""
+    body = "".join(chapters)
     return document(f"\\title{{{escape(title)}}}\n\\author{{symderiv}}\n\\maketitle\n"
                     f"\\tableofcontents\n\\clearpage\n{body}")
 
