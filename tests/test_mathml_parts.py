@@ -1,7 +1,7 @@
 """A block's MathML built from its converted parts is the MathML of the whole block.
 
 ``block_mathml`` converts each distinct part of a row once and joins the parts; the reference is
-latex2mathml converting the whole ``align*`` block in one call (``to_mathml(align(rows))``),
+latex2mathml converting the whole ``align*`` block in one call (``convert_whole(align(rows))``),
 followed by the same polish pass: an independent route to the same bytes.
 """
 
@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symderiv
+from symderiv.printing import latex
 from symderiv.render.latex import align, blocks
-from symderiv.render.mathml import block_mathml, to_mathml
+from symderiv.render.mathml import block_mathml, convert_whole, to_mathml
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent / "snapshots"))
 from cases import cases  # noqa: E402
@@ -27,14 +28,18 @@ def _align_blocks(sol):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_every_block_of_every_case_is_the_whole_conversion(name):
-    for rows in _align_blocks(CASES[name]()):
-        assert block_mathml(rows) == to_mathml(align(rows))
+def test_every_block_and_note_of_every_case_is_the_whole_conversion(name):
+    sol = CASES[name]()
+    for rows in _align_blocks(sol):
+        assert block_mathml(rows) == convert_whole(align(rows))
+    notes = [block for section in sol.sections for kind, block in blocks(sol, section, 4) if kind == "note"]
+    for tex in {latex(p, sol.names) for note in notes for p in note if not isinstance(p, str)}:
+        assert to_mathml(tex, "inline") == convert_whole(tex, "inline")
 
 
 def test_a_deep_chain_is_the_whole_conversion():
     for rows in _align_blocks(symderiv.solve("sigmoid-chain", depth=12)):
-        assert block_mathml(rows) == to_mathml(align(rows))
+        assert block_mathml(rows) == convert_whole(align(rows))
 
 
 @pytest.mark.parametrize("label", [r"\displaystyle x", r"{\rm x}", r"a \over b", r"\tiny q", r"x \choose y",
@@ -43,7 +48,7 @@ def test_a_deep_chain_is_the_whole_conversion():
 def test_a_label_that_reaches_past_its_node_is_converted_as_the_whole(label):
     rows = [rf"{label} &= {label} \cdot 2 \approx -{label}", rf"&\quad + \left({label} \right) - \frac{{{label}}}{{2}}"]
     try:
-        want = to_mathml(align(rows))
+        want = convert_whole(align(rows))
     except (symderiv.ParameterError, symderiv.MathMLError) as e:  # the same error either way
         with pytest.raises(type(e)):
             block_mathml(rows)
@@ -83,7 +88,10 @@ _expressions = st.recursive(
                 min_size=1, max_size=3))
 def test_random_rows_are_the_whole_conversion(rows):
     tex = [f"{lhs} &" + "".join(f"{relation} {link} " for relation, link in links) for lhs, links in rows]
-    assert block_mathml(tex) == to_mathml(align(tex))
+    assert block_mathml(tex) == convert_whole(align(tex))
+    for fragment in (link for _, links in rows for _, link in links):
+        for display in ("inline", "block"):
+            assert to_mathml(fragment, display) == convert_whole(fragment, display)
 
 
 # ----- latex2mathml's references, read as an XML parser reads them ---------------------------------

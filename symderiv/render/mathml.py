@@ -8,9 +8,12 @@ checked to be well-formed XML with no ``<merror>`` and no raw LaTeX command.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import html
 import re
+import threading
+from collections.abc import Callable
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import unescape
 
@@ -23,7 +26,7 @@ from ..printing import latex
 from ..record import Maths, Note, Solution, Table, title_parts
 from .chain import cell_text
 from ..values import quote, shorten
-from .dot import to_svg
+from .dot import check_drawable, svg_of_dot, to_dot
 from .latex import align, blocks
 
 NS = "http://www.w3.org/1998/Math/MathML"
@@ -152,10 +155,20 @@ def _strip_links(root: ET.Element) -> None:
 
 @functools.lru_cache(maxsize=4096)
 def to_mathml(tex: str, display: str = "block") -> str:
-    """One ``<math>`` element from LaTeX, polished and checked (converted once per distinct
-    ``tex``). LaTeX that latex2mathml cannot read (in a label given by the caller) raises
+    """One ``<math>`` element from LaTeX, polished and checked: :func:`convert_whole`'s bytes,
+    built from the parts of ``tex`` (each distinct part converted once, :func:`block_mathml`).
+    LaTeX that latex2mathml cannot read (in a label given by the caller) raises
     :class:`ParameterError`; malformed MathML out of it, :class:`MathMLError`."""
-    return _converted(tex, display)
+    parts = _parts(tex)
+    if parts is None:
+        return convert_whole(tex, display)
+    children = "".join(_children(p, display) for p in parts)
+    whole = f'<math xmlns="{NS}" display="{display}">{_row(children)}</math>'
+    try:
+        ET.fromstring(whole)
+    except ET.ParseError as e:
+        raise MathMLError(f"MathML for {quote(tex)} is not well-formed XML: {e}") from None
+    return whole
 
 
 #: What XML reads in latex2mathml's text: character references and the predefined entities.
@@ -199,7 +212,10 @@ def _read_references(root: ET.Element) -> bool:
     return True
 
 
-def _converted(tex: str, display: str) -> str:
+def convert_whole(tex: str, display: str = "block") -> str:
+    """One ``<math>`` element from LaTeX in one call of latex2mathml, polished and checked: the
+    reference that :func:`to_mathml` and :func:`block_mathml` equal byte for byte, at the cost of
+    converting every repeated part again. Errors as :func:`to_mathml`'s."""
     try:
         root = convert_to_element(_escape_text(tex), display=display)
     except Exception as e:  # latex2mathml's own errors (MissingEndError, ...) and any other it lets out
@@ -228,8 +244,11 @@ _CONTEXTUAL = frozenset((*commands.STYLES, *commands.MSTYLE_SIZES, *commands.GLO
                          commands.HFIL, commands.NONUMBER, commands.NOTAG, commands.TAG))
 #: Column and row breaks: their own inside an environment (a matrix), the row's outside one.
 _BREAKS = frozenset((r"\\", "&"))
-#: A command, a run of spaces, a brace, bracket or ``&``, or a run of anything else.
+#: Any token (for the fraction and bracket templates): a command, a run of spaces, a brace,
+#: bracket or ``&``, or a run of anything else.
 _TOKEN = re.compile(r"\\(?:[a-zA-Z]+|.)|\s+|[^\\{}()\[\]&\s]+|.", re.S)
+#: What decides where a cell may be cut: commands, braces, ``&`` and runs of spaces.
+_STRUCTURE = re.compile(r"\\(?:[a-zA-Z]+|.)|[{}&]|\s+", re.S)
 #: A part never starts with one of these: it binds to what comes before it (a script, a prime,
 #: limits), is the argument of the command before it, or is a sign whose form (prefix or infix)
 #: the polish pass decides from what comes before it.
@@ -246,26 +265,34 @@ def _parts(cell: str) -> list[str] | None:
     converts alone to the MathML it has in the row; ``None`` when the cell holds a command whose
     conversion reaches past its node (:data:`_CONTEXTUAL`), a break outside an environment, or
     groups that do not balance."""
-    tokens = _TOKEN.findall(cell)
-    parts, start, depth, environments, at = [], 0, 0, 0, 0
-    for k, token in enumerate(tokens):
-        if token in _CONTEXTUAL or (token in _BREAKS and not environments):
-            return None
-        if token in ("{", commands.LEFT, commands.BEGIN):
+    parts, start, depth, environments, argument_end = [], 0, 0, 0, -1
+    for m in _STRUCTURE.finditer(cell):
+        token, at = m.group(), m.start()
+        if token[0] == "\\":
+            if token in _CONTEXTUAL or (token in _BREAKS and not environments):
+                return None
+            if token in (commands.LEFT, commands.BEGIN):
+                depth += 1
+                environments += token == commands.BEGIN
+            elif token in (commands.RIGHT, commands.END):
+                depth -= 1
+                environments -= token == commands.END
+            if token[1:].isalpha() and token not in _STANDALONE:
+                argument_end = m.end()  # a space right after it may come before its argument
+        elif token == "{":
             depth += 1
-            environments += token == commands.BEGIN
-        elif token in ("}", commands.RIGHT, commands.END):
+        elif token == "}":
             depth -= 1
-            environments -= token == commands.END
-        elif depth == 0 and k and k + 1 < len(tokens) and token.isspace():
-            before, after = tokens[k - 1], tokens[k + 1]
-            if not (after[0] in _BINDS_BACK_CHARS or after in _BINDS_BACK or before[-1] in "_^"
-                    or before[0] == "\\" and before[1:].isalpha() and before not in _STANDALONE):
+        elif token == "&":
+            if not environments:
+                return None
+        elif depth == 0 and at and m.end() < len(cell) and at != argument_end:
+            after = cell[m.end()]
+            if not (after in _BINDS_BACK_CHARS or cell[at - 1] in "_^" or cell.startswith(_BINDS_BACK, m.end())):
                 parts.append(cell[start:at])
                 start = at
         if depth < 0 or environments < 0:
             return None
-        at += len(token)
     if depth:
         return None
     return [p.strip() for p in (*parts, cell[start:]) if p.strip()]
@@ -334,7 +361,7 @@ def _children(tex: str, display: str = "block") -> str:
         stretchy = "true" if _TALL_OPEN.search(inside) else "false"
         return (f'<mrow><mo stretchy="{stretchy}" fence="true" form="prefix">{bracket}</mo>{inside}'
                 f'<mo stretchy="{stretchy}" fence="true" form="postfix">{close}</mo></mrow>')
-    whole = _converted(tex, display)
+    whole = convert_whole(tex, display)
     head, tail = _ALONE[0].replace('"block"', f'"{display}"'), _ALONE[1]
     if not (whole.startswith(head) and whole.endswith(tail)):
         raise MathMLError(f"MathML for {quote(tex)} is not one row")
@@ -353,7 +380,7 @@ def _cell(parts: list[str], column: str, lead: str = "") -> str:
 
 
 def block_mathml(rows: list[str]) -> str:
-    """One block ``<math>`` of ``align*`` rows, the same as ``to_mathml(align(rows))``, built
+    """One block ``<math>`` of ``align*`` rows, the same as ``convert_whole(align(rows))``, built
     from its parts: each distinct part (a name, a repeated substitution or value) is converted
     once, the parts are joined into rows and the block is checked to be well-formed XML."""
     cells = []
@@ -361,7 +388,7 @@ def block_mathml(rows: list[str]) -> str:
         lhs, amp, rhs = row.partition("&")
         split = (_parts(lhs), _parts(rhs))
         if not amp or None in split:
-            return to_mathml(align(rows))
+            return convert_whole(align(rows))
         cells.append(split)
     head, tail = _FRAME
     block = head + "".join(f'<mtr>{_cell(lhs, "right")}{_cell(rhs, "left", "<mi />")}</mtr>'
@@ -396,27 +423,56 @@ def table_html(sol: Solution, table: Table, digits: int, maths=None, css_class: 
     return f"<table{cls}>{caption}<tr>{head}</tr>{rows}</table>"
 
 
-def _figure(sol: Solution, digits: int) -> list[str]:
+_TOO_BIG_TO_DRAW = ['<p class="note">The computational graph is too big for Graphviz to draw here within the '
+                    "size limit; <code>--format svg</code> with a raised <code>--max-size</code> draws it.</p>"]
+
+
+def _figure(sol: Solution, digits: int) -> Callable[[], list[str]]:
     """The computational graph as an inline SVG figure; nothing when the model has none or
-    Graphviz is not installed (the page goes without it)."""
+    Graphviz is not installed (the page goes without it). Graphviz, another process, is run from
+    a thread (under the caller's limits) while the maths is converted: the returned function
+    waits for the figure. Only the process runs meanwhile; the DOT source is written first."""
     if sol.diagram is None:
-        return []
+        return list
     if len(sol.diagram.vertices) > FIGURE_MAX:
-        return [f'<p class="note">The computational graph has {len(sol.diagram.vertices):,} vertices, too many '
+        note = [f'<p class="note">The computational graph has {len(sol.diagram.vertices):,} vertices, too many '
                 "to draw here; <code>--format svg</code> draws it.</p>"]
+        return lambda: note
     try:
-        svg = to_svg(sol, digits)
+        check_drawable(sol)
+        source = to_dot(sol, digits)
     except SizeError:  # Graphviz would take too long: the page goes without it
-        return ['<p class="note">The computational graph is too big for Graphviz to draw here within the '
-                "size limit; <code>--format svg</code> with a raised <code>--max-size</code> draws it.</p>"]
+        return lambda: _TOO_BIG_TO_DRAW
     except DiagramError:
-        return []
-    return [f'<figure class="diagram" aria-label="computational graph">\n{svg}</figure>']
+        return list
+    outcome: list = []
+    context = contextvars.copy_context()
+
+    def draw() -> None:
+        try:
+            outcome.append(context.run(svg_of_dot, source))
+        except BaseException as e:  # noqa: BLE001 (raised in the caller's thread, below)
+            outcome.append(e)
+
+    thread = threading.Thread(target=draw, name="symderiv-graphviz", daemon=True)
+    thread.start()
+
+    def figure() -> list[str]:
+        thread.join()
+        if isinstance(outcome[0], SizeError):
+            return _TOO_BIG_TO_DRAW
+        if isinstance(outcome[0], DiagramError):
+            return []
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return [f'<figure class="diagram" aria-label="computational graph">\n{outcome[0]}</figure>']
+    return figure
 
 
 def render_mathml(sol: Solution, digits: int) -> str:
     """An HTML fragment: headings, notes, tables, and one block ``<math>`` per group of steps."""
-    out = ['<section class="symderiv">', f"<h2>{heading_html(sol.title)}</h2>", *_figure(sol, digits)]
+    figure = _figure(sol, digits)
+    out = ['<section class="symderiv">', f"<h2>{heading_html(sol.title)}</h2>"]
     count = 0
     for section in sol.sections:
         out.append(f'<section class="symderiv-{html.escape(section.kind)}"><h3>{heading_html(section.title)}</h3>')
@@ -432,6 +488,7 @@ def render_mathml(sol: Solution, digits: int) -> str:
                 out.append(table_html(sol, block, digits))
         out.append("</section>")
     out.append("</section>")
+    out[2:2] = figure()
     return "\n".join(out) + "\n"
 
 
