@@ -340,31 +340,35 @@ def _row(children: str) -> str:
     return f"<mrow>{children}</mrow>" if children else "<mrow />"
 
 
-@functools.lru_cache(maxsize=16384)
-def _children(tex: str, display: str = "block") -> str:
-    """The MathML that ``tex`` contributes to a cell of a block (``display`` "block") or to a
-    group inside one ("inline": latex2mathml reads a nested group as text maths): what it converts
-    to alone, polished and checked, without the ``<math>`` and ``<mrow>`` around it. A part made
-    of parts, a fraction and a bracketed group are built from their pieces' MathML, each piece
-    converted once however often it recurs."""
+def _content(tex: str, display: str) -> str:
+    """The MathML children of ``tex``: its parts' (:func:`_parts`), joined."""
     parts = _parts(tex)
-    if parts is not None and len(parts) > 1:
-        return "".join(_children(p, display) for p in parts)
-    tokens = _TOKEN.findall(tex.strip())
-    fraction = _fraction(tokens)
-    if fraction is not None:
-        numerator, denominator = (_children(t, "inline") if t.strip() else "" for t in fraction)
-        return f"<mfrac>{_row(numerator)}{_row(denominator)}</mfrac>"
-    fenced = _fenced(tokens)
-    if fenced is not None and fenced[1].strip() and "<mtable" not in (inside := _children(fenced[1], "inline")):
-        bracket, close = fenced[0], {"(": ")", "[": "]"}[fenced[0]]
-        stretchy = "true" if _TALL_OPEN.search(inside) else "false"
-        return (f'<mrow><mo stretchy="{stretchy}" fence="true" form="prefix">{bracket}</mo>{inside}'
-                f'<mo stretchy="{stretchy}" fence="true" form="postfix">{close}</mo></mrow>')
-    whole = convert_whole(tex, display)
+    return "".join(_children(p, display) for p in parts) if parts is not None else _children(tex, display)
+
+
+@functools.lru_cache(maxsize=16384)
+def _children(part: str, display: str = "block") -> str:
+    """The MathML that one part contributes to a cell of a block (``display`` "block") or to a
+    group inside one ("inline": latex2mathml reads a nested group as text maths): what it
+    converts to alone, polished and checked, without the ``<math>`` and ``<mrow>`` around it. A
+    fraction and a bracketed group are built from their insides' MathML, so that each piece is
+    converted once however often it recurs."""
+    if part.startswith((r"\frac", commands.LEFT)):
+        tokens = _TOKEN.findall(part)
+        fraction = _fraction(tokens)
+        if fraction is not None:
+            numerator, denominator = (_content(t, "inline") if t.strip() else "" for t in fraction)
+            return f"<mfrac>{_row(numerator)}{_row(denominator)}</mfrac>"
+        fenced = _fenced(tokens)
+        if fenced is not None and fenced[1].strip() and "<mtable" not in (inside := _content(fenced[1], "inline")):
+            bracket, close = fenced[0], {"(": ")", "[": "]"}[fenced[0]]
+            stretchy = "true" if _TALL_OPEN.search(inside) else "false"
+            return (f'<mrow><mo stretchy="{stretchy}" fence="true" form="prefix">{bracket}</mo>{inside}'
+                    f'<mo stretchy="{stretchy}" fence="true" form="postfix">{close}</mo></mrow>')
+    whole = convert_whole(part, display)
     head, tail = _ALONE[0].replace('"block"', f'"{display}"'), _ALONE[1]
     if not (whole.startswith(head) and whole.endswith(tail)):
-        raise MathMLError(f"MathML for {quote(tex)} is not one row")
+        raise MathMLError(f"MathML for {quote(part)} is not one row")
     return whole[len(head):-len(tail)]
 
 
