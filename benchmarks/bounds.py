@@ -116,7 +116,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--only", default="", help="run only the cases whose label contains this")
     args = ap.parse_args()
-    print(f"| case | seconds | peak MB | status | first line of stderr |")
+    print("| case | seconds | peak MB | status | first line of stderr |")
     print("|---|---:|---:|---|---|")
     for label, command in CASES:
         if args.only not in label:

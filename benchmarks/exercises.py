@@ -19,7 +19,7 @@ from pathlib import Path
 from symderiv.exercise import plan
 from symderiv.limits import default_jobs
 from symderiv.export import export
-from symderiv.export.prairielearn import folder_files, generate_variant
+from symderiv.export.prairielearn import folder_files
 
 
 def variants_per_second(model: str, fmt: str, n: int, jobs: int) -> float:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 import re
 import xml.etree.ElementTree as ET
 from fractions import Fraction
