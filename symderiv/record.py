@@ -68,6 +68,12 @@ def title_parts(title: str | Maths) -> tuple[str | Maths, ...]:
     return (title,) if isinstance(title, Maths) or title else ()
 
 
+def written_title(title: str, maths: Callable[[str], str], plain: Callable[[str], str]) -> str:
+    """A title as a renderer writes it: each maths part's LaTeX through ``maths``, its text
+    through ``plain``."""
+    return "".join(maths(p.latex) if isinstance(p, Maths) else plain(p) for p in title_parts(title))
+
+
 @dataclass(frozen=True)
 class Step:
     """One line of working: ``lhs = formula = substitution = exact ≈ approx``, and a note."""

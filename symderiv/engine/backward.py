@@ -105,7 +105,7 @@ class Backward:
             grown = sum(expr_size(self.defs[e], limit) - 1 for e in sp.preorder_traversal(out) if e in todo)
             if expr_size(out, limit) + grown > limit:
                 return expr
-            out = replaced_unevaluated(out, todo)  # composing numbers with evaluation is the exponential trap
+            out = _replaced_unevaluated(out, todo)  # composing numbers with evaluation is the exponential trap
 
 
 def _rebuilds_unevaluated(e: sp.Basic) -> bool:
@@ -113,7 +113,7 @@ def _rebuilds_unevaluated(e: sp.Basic) -> bool:
         isinstance(e, sp.Function) and not isinstance(e, sp.Piecewise))
 
 
-def replaced_unevaluated(expr: sp.Basic, mapping: dict) -> sp.Basic:
+def _replaced_unevaluated(expr: sp.Basic, mapping: dict) -> sp.Basic:
     """``expr.xreplace(mapping)`` with nothing evaluated, as under ``sp.evaluate(False)``; sums,
     products, powers and functions are rebuilt with their own ``evaluate=False``, since turning
     the global switch empties SymPy's cache each time (a third of a matrix model's solve)."""

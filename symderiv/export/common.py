@@ -15,7 +15,7 @@ from ..exercise import Asked, Exercise, Plan, Record, named_steps
 from ..printing import latex, text
 from ..render import chain
 from ..render.latex import blocks, escape
-from ..record import Maths, Solution, Step, title_parts
+from ..record import Solution, Step, written_title
 from ..render.mathml import table_html
 
 #: The formats of ``symderiv exercise --format``.
@@ -137,8 +137,7 @@ def tex_html(sol: Solution, digits: int) -> str:
 
 def title_html(title: str) -> str:
     """A title's text escaped for HTML, its maths as ``\\( … \\)``."""
-    return "".join(f"\\({html.escape(p.latex)}\\)" if isinstance(p, Maths) else html.escape(p)
-                   for p in title_parts(title))
+    return written_title(title, lambda tex: f"\\({html.escape(tex)}\\)", html.escape)
 
 
 def note_html(sol: Solution, note: Sequence[Any]) -> str:

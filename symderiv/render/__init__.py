@@ -94,11 +94,10 @@ def render_many(solutions: Sequence[Solution], fmt: str = "text", *, digits: int
     """Several solutions in one output: one document, one page, one JSON list, DOT digraphs one
     after another, or one SVG with the figures one below the other."""
     renderer = _renderer(fmt, digits)
-    _check_size([s.model for s in solutions], [s.size for s in solutions], fmt, renderer)
     if len(solutions) == 1:
+        _check_size([solutions[0].model], [solutions[0].size], fmt, renderer)
         return renderer.one(solutions[0], digits, standalone)
-    if renderer.graphs and all(s.diagram is None for s in solutions):
-        raise no_graph(solutions[0].model)
+    _check_many(renderer, fmt, [(s.model, s.size, s.diagram is not None) for s in solutions])
     return _join(renderer, [_part(renderer, s, digits) for s in solutions], standalone)
 
 
@@ -133,13 +132,19 @@ def join_parts(parts: Sequence[Part], fmt: str = "text", *, digits: int = 4, sta
     if len(parts) < 2:
         raise ValueError("join_parts joins two or more parts; render one solution with render()")
     renderer = _renderer(fmt, digits)
-    _check_size([p.model for p in parts], [p.size for p in parts], fmt, renderer)
-    if renderer.graphs and not any(p.drawn for p in parts):
-        raise no_graph(parts[0].model)
+    _check_many(renderer, fmt, [(p.model, p.size, p.drawn) for p in parts])
     for p in parts:
         if p.error is not None:
             raise p.error
     return _join(renderer, [p.content for p in parts], standalone)
+
+
+def _check_many(renderer: Renderer, fmt: str, solutions: Sequence[tuple[str, int, bool]]) -> None:
+    """What refuses several solutions ``(model, size, drawn)`` before they are joined: their size
+    together, then a diagram of models none of which has a graph."""
+    _check_size([model for model, _, _ in solutions], [size for _, size, _ in solutions], fmt, renderer)
+    if renderer.graphs and not any(drawn for _, _, drawn in solutions):
+        raise no_graph(solutions[0][0])
 
 
 def _part(renderer: Renderer, sol: Solution, digits: int) -> Any:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from ..printing import latex
-from ..record import Maths, Note, Remark, Section, Solution, Step, Table, title_parts
+from ..record import Note, Remark, Section, Solution, Step, Table, written_title
 from .chain import cell_text, chain
 
 #: A row with more visible characters than this is broken after each ``=``.
@@ -43,7 +43,7 @@ def title_latex(title: str) -> str:
     """A title or heading as LaTeX: its text escaped, its maths (a :class:`~symderiv.record.Title`'s
     :class:`~symderiv.record.Maths` parts) typeset inline, as the body's maths is, each formula
     kept on one line (a heading breaks between its words, not after a formula's ``=``)."""
-    return "".join(f"${{{p.latex}}}$" if isinstance(p, Maths) else escape(p) for p in title_parts(title))
+    return written_title(title, lambda tex: f"${{{tex}}}$", escape)
 
 
 def _visible(tex: str) -> int:

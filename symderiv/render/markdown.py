@@ -4,7 +4,7 @@ untrusted notebook, which strips MathML) and for Markdown hosts that typeset TeX
 from __future__ import annotations
 
 from ..printing import latex
-from ..record import Maths, Note, Solution, Table, title_parts
+from ..record import Note, Solution, Table, written_title
 from .chain import cell_text
 from .latex import align, blocks
 
@@ -14,7 +14,7 @@ def _note(sol: Solution, note: Note) -> str:
 
 
 def _title(title: str) -> str:
-    return "".join(f"${p.latex}$" if isinstance(p, Maths) else _plain(p) for p in title_parts(title))
+    return written_title(title, lambda tex: f"${tex}$", _plain)
 
 
 def _plain(s: str) -> str:

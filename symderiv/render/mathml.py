@@ -8,11 +8,11 @@ checked to be well-formed XML with no ``<merror>`` and no raw LaTeX command.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextvars
 import functools
 import html
 import re
-import threading
 from collections.abc import Callable
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import unescape
@@ -23,7 +23,7 @@ from latex2mathml.converter import convert_to_element
 from .. import limits
 from ..errors import DiagramError, MathMLError, ParameterError, SizeError
 from ..printing import latex
-from ..record import Maths, Note, Solution, Table, title_parts
+from ..record import Note, Solution, Table, written_title
 from .chain import cell_text
 from ..values import quote, shorten
 from .dot import check_drawable, svg_of_dot, to_dot
@@ -163,7 +163,7 @@ def to_mathml(tex: str, display: str = "block") -> str:
     if parts is None:
         return convert_whole(tex, display)
     children = "".join(_children(p, display) for p in parts)
-    whole = f'<math xmlns="{NS}" display="{display}">{_row(children)}</math>'
+    whole = f"{_math_open(display)}{_row(children)}</math>"
     try:
         ET.fromstring(whole)
     except ET.ParseError as e:
@@ -319,10 +319,14 @@ def _fraction(tokens: list[str]) -> tuple[str, str] | None:
     return "".join(tokens[2:end]), "".join(tokens[end + 2:-1])
 
 
+#: The brackets a part ``\\left( X \\right)`` is built from its inside with: opening -> closing.
+_BRACKETS = {"(": ")", "[": "]"}
+
+
 def _fenced(tokens: list[str]) -> tuple[str, str] | None:
     """The bracket and the inside of a part that is exactly ``\\left( X \\right)`` (or with ``[ ]``)."""
     if len(tokens) < 4 or tokens[0] != commands.LEFT or tokens[-2] != commands.RIGHT \
-            or (tokens[1], tokens[-1]) not in (("(", ")"), ("[", "]")):
+            or _BRACKETS.get(tokens[1]) != tokens[-1]:
         return None
     depth = 0
     for token in tokens[:-2]:
@@ -333,7 +337,7 @@ def _fenced(tokens: list[str]) -> tuple[str, str] | None:
 
 
 #: The elements that make a fence stretch (the polish pass's test), as they open in serialized MathML.
-_TALL_OPEN = re.compile(r"<(?:mfrac|mtable|msqrt|mroot|munderover|munder)[ />]")
+_TALL_OPEN = re.compile("<(?:" + "|".join(sorted(_TALL)) + ")[ />]")
 
 
 def _row(children: str) -> str:
@@ -361,21 +365,24 @@ def _children(part: str, display: str = "block") -> str:
             return f"<mfrac>{_row(numerator)}{_row(denominator)}</mfrac>"
         fenced = _fenced(tokens)
         if fenced is not None and fenced[1].strip() and "<mtable" not in (inside := _content(fenced[1], "inline")):
-            bracket, close = fenced[0], {"(": ")", "[": "]"}[fenced[0]]
+            bracket, close = fenced[0], _BRACKETS[fenced[0]]
             stretchy = "true" if _TALL_OPEN.search(inside) else "false"
             return (f'<mrow><mo stretchy="{stretchy}" fence="true" form="prefix">{bracket}</mo>{inside}'
                     f'<mo stretchy="{stretchy}" fence="true" form="postfix">{close}</mo></mrow>')
     whole = convert_whole(part, display)
-    head, tail = _ALONE[0].replace('"block"', f'"{display}"'), _ALONE[1]
+    head, tail = _math_open(display) + "<mrow>", "</mrow></math>"
     if not (whole.startswith(head) and whole.endswith(tail)):
         raise MathMLError(f"MathML for {quote(part)} is not one row")
     return whole[len(head):-len(tail)]
 
 
-_ALONE = ('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>', "</mrow></math>")
+def _math_open(display: str) -> str:
+    return f'<math xmlns="{NS}" display="{display}">'
+
+
 #: What latex2mathml puts around the rows of an ``align*`` (after the polish pass).
-_FRAME = ('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>'
-          '<mtable displaystyle="true" rowspacing="3pt" columnspacing="0em 2em">', "</mtable></mrow></math>")
+_FRAME = (_math_open("block") + '<mrow><mtable displaystyle="true" rowspacing="3pt" columnspacing="0em 2em">',
+          "</mtable></mrow></math>")
 
 
 def _cell(parts: list[str], column: str, lead: str = "") -> str:
@@ -411,8 +418,7 @@ def _note(sol: Solution, note: Note) -> str:
 
 def heading_html(title: str) -> str:
     """A title or heading as HTML: its text escaped, its maths inline MathML."""
-    return "".join(to_mathml(p.latex, "inline") if isinstance(p, Maths) else html.escape(p)
-                   for p in title_parts(title))
+    return written_title(title, lambda tex: to_mathml(tex, "inline"), html.escape)
 
 
 def table_html(sol: Solution, table: Table, digits: int, maths=None, css_class: str = "values") -> str:
@@ -449,27 +455,18 @@ def _figure(sol: Solution, digits: int) -> Callable[[], list[str]]:
         return lambda: _TOO_BIG_TO_DRAW
     except DiagramError:
         return list
-    outcome: list = []
-    context = contextvars.copy_context()
-
-    def draw() -> None:
-        try:
-            outcome.append(context.run(svg_of_dot, source))
-        except BaseException as e:  # noqa: BLE001 (raised in the caller's thread, below)
-            outcome.append(e)
-
-    thread = threading.Thread(target=draw, name="symderiv-graphviz", daemon=True)
-    thread.start()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="symderiv-graphviz")
+    drawing = pool.submit(contextvars.copy_context().run, svg_of_dot, source)
+    pool.shutdown(wait=False)  # its one thread ends with the drawing (a pool per page: fork-safe)
 
     def figure() -> list[str]:
-        thread.join()
-        if isinstance(outcome[0], SizeError):
+        try:
+            svg = drawing.result()
+        except SizeError:
             return _TOO_BIG_TO_DRAW
-        if isinstance(outcome[0], DiagramError):
+        except DiagramError:
             return []
-        if isinstance(outcome[0], BaseException):
-            raise outcome[0]
-        return [f'<figure class="diagram" aria-label="computational graph">\n{outcome[0]}</figure>']
+        return [f'<figure class="diagram" aria-label="computational graph">\n{svg}</figure>']
     return figure
 
 
