@@ -8,6 +8,8 @@ steps), ``approx`` its high-precision float.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -74,9 +76,58 @@ def written_title(title: str, maths: Callable[[str], str], plain: Callable[[str]
     return "".join(maths(p.latex) if isinstance(p, Maths) else plain(p) for p in title_parts(title))
 
 
+class Role(enum.Enum):
+    """What a quantity is in the working."""
+
+    GIVEN = "given"  # a value the problem states (an input, a parameter, data)
+    FORWARD = "forward"  # a value computed by the forward pass
+    LOCAL = "local"  # a gate's local derivative with respect to one input
+    GRADIENT = "gradient"  # a gradient of the output, formed in the backward pass (the seed too)
+    RESULT = "result"  # an input's gradient, in the Gradients section
+    DERIVED = "derived"  # a value of a derivation (an expectation, a divergence, a count)
+
+    @property
+    def is_gradient(self) -> bool:
+        """True for the gradients of the output (backward pass and results)."""
+        return self in (Role.GRADIENT, Role.RESULT)
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A point where a gate is not differentiable: the gate's name, the convention whose value was
+    used there, and what the solution says of it."""
+
+    gate: str
+    convention: str
+    note: Note
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """What a step states: its ``role``; ``node``, the graph node or tensor (or derivation symbol)
+    it is the value of, or the gradient of (for a local derivative, the gate, and ``wrt`` the
+    input); its ``shape`` (``()`` for a scalar, ``(rows, cols)`` for a matrix); ``entry``, for a
+    step that writes one entry of a tensor, that tensor and the entry's 0-based index; ``gate``,
+    the gate row that computed it; ``kinks``, the non-differentiable points met on the way."""
+
+    role: Role
+    node: str
+    shape: tuple[int, ...] = ()
+    wrt: str | None = None
+    entry: tuple[str, tuple[int, ...]] | None = None
+    gate: str | None = None
+    kinks: tuple[Kink, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """A stable key: the role and the node (and the input, for a local derivative)."""
+        return f"{self.role.value}:{self.node}" + (f"/{self.wrt}" if self.wrt is not None else "")
+
+
 @dataclass(frozen=True)
 class Step:
-    """One line of working: ``lhs = formula = substitution = exact ≈ approx``, and a note."""
+    """One line of working: ``lhs = formula = substitution = exact ≈ approx``, and a note; the
+    quantity it states (None for a line that states none)."""
 
     lhs: sp.Basic
     formula: sp.Basic | None = None
@@ -84,6 +135,7 @@ class Step:
     exact: sp.Basic | None = None
     approx: mpmath.mpf | None = None
     note: Note = ()
+    quantity: Quantity | None = None
 
 
 @dataclass(frozen=True)
@@ -105,11 +157,33 @@ class Table:
 Item = Union[Step, Remark, Table]
 
 
+class SectionKind(enum.StrEnum):
+    """What a section holds (its value is the name JSON and HTML classes print)."""
+
+    GIVEN = "given"
+    FORWARD = "forward"
+    LOCAL = "local"
+    BACKWARD = "backward"
+    RESULTS = "results"
+    REMARKS = "remarks"
+    TABLE = "table"  # a table of values (xor-mlp's truth table)
+    SIZES = "sizes"  # a convolution's output size
+    COUNTS = "counts"  # parameter counts and output shape
+    SHAPE = "shape"  # an output volume
+    SHAPES = "shapes"  # the shapes of a network's matrices
+    TOTALS = "totals"  # dropout's totals
+    PROOF = "proof"  # dropout's expectation
+    REVERSE = "reverse"  # the KL divergence the other way round
+    VANISHING = "vanishing"  # the sigmoid chain's factor per layer
+    ERRATA = "errata"  # where the lecture notes differ
+    CHECK = "check"  # a checked answer's verdicts
+
+
 @dataclass(frozen=True)
 class Section:
-    """A titled part of the solution: ``kind`` is given, forward, local, backward, results, ..."""
+    """A titled part of the solution: what it holds (:class:`SectionKind`), its title, its items."""
 
-    kind: str
+    kind: SectionKind
     title: str
     items: tuple[Item, ...]
 
@@ -135,6 +209,8 @@ class Solution:
     def __post_init__(self) -> None:
         if not isinstance(self.names, Names):
             object.__setattr__(self, "names", Names(self.names))
+        if any(isinstance(i, Step) and i.quantity is None for s in self.sections for i in s.items):
+            object.__setattr__(self, "sections", tuple(_stated(s) for s in self.sections))
 
     def render(self, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
         """The solution as ``text``, ``latex``, ``mathml``, ``html``, ``json``, ``markdown``, ``dot``
@@ -183,6 +259,24 @@ class Solution:
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+def _stated(section: Section) -> Section:
+    """The section with each step that states no quantity yet stating one: a given value in a
+    given section, else a derived one (a derivation's steps, which no graph node owns)."""
+    role = Role.GIVEN if section.kind == SectionKind.GIVEN else Role.DERIVED
+    items = tuple(dataclasses.replace(i, quantity=Quantity(role, getattr(i.lhs, "name", None) or str(i.lhs),
+                                                            _shape(i)))
+                  if isinstance(i, Step) and i.quantity is None else i for i in section.items)
+    return dataclasses.replace(section, items=items)
+
+
+def _shape(step: Step) -> tuple[int, ...]:
+    if isinstance(step.exact, sp.MatrixBase):
+        return step.exact.shape
+    if isinstance(step.approx, tuple):
+        return (len(step.approx), len(step.approx[0]))
+    return ()
 
 
 #: The renderers the methods above print with. The record sits below its renderers and does not

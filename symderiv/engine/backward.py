@@ -20,7 +20,7 @@ import sympy as sp
 from .. import limits, numeric
 from ..errors import GraphError, NotReal
 from ..printing import Name
-from ..record import Note
+from ..record import Kink
 from ..values import to_exact
 from .gates import Convention, Passing, get_convention
 from .graph import Graph, Node, expr_size, is_short
@@ -40,7 +40,7 @@ class Local:
     formula: sp.Expr
     value: sp.Expr
     approx: mpmath.mpf | None
-    kink: Note = ()
+    kink: Kink | None = None
 
     @property
     def ref(self) -> sp.Expr:
@@ -203,10 +203,10 @@ def _local(graph: Graph, node: Node, parent: Node, conv: Convention, bw: Backwar
             else:
                 k = numeric.evaluate(exact, env)
                 tie = k is not None and abs(k) < mpmath.mpf(10) ** (-numeric.DIGITS + 5)
-        kink: Note = row.kink_note(node, conv) if tie else ()
+        kink = Kink(row.name, conv.name, row.kink_note(node, conv)) if tie else None
         if row.window_tie and known and \
                 row.window_tie(tuple(p.value for p in node.parents), tuple(p.approx for p in node.parents)):
-            kink = (row.window_tie_note,)
+            kink = Kink(row.name, conv.name, (row.window_tie_note,))
         bw.gates[node] = (by_input, at, tie, kink)
     by_input, at, tie, kink = bw.gates[node]
     formula = sp.Add(*by_input[parent])

@@ -307,7 +307,7 @@ def _swaps(p: Passing) -> Note:
 def _routes(word: str, which: str):
     def lesson(p: Passing) -> Note:
         if p.local.kink:
-            return p.local.kink
+            return p.local.kink.note
         if p.local.value == 0:
             return (p.gate.symbol, f" is a {word} gate: ", p.input.symbol, f" is not the {which} input, so it gets 0",)
         return (p.gate.symbol, f" is a {word} gate: it routes ", p.upstream, f" to the {which} input, ", p.input.symbol)
@@ -315,7 +315,7 @@ def _routes(word: str, which: str):
 
 
 def _kink_only(p: Passing) -> Note:
-    return p.local.kink
+    return p.local.kink.note if p.local.kink else ()
 
 
 def _with_constants(symbol: str):

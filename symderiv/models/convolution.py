@@ -8,7 +8,7 @@ from .. import limits
 from ..errors import ParameterError
 from ..graph import Graph
 from ..printing import Name
-from ..record import Remark, Section, Solution
+from ..record import Remark, Section, SectionKind, Solution
 from ..tensor import add, add_bias, correlate, pad, pool, solution, tensor, total
 from ..writers import Derivation, combine, shown_number
 from .registry import Param, register
@@ -43,7 +43,7 @@ def _sizes(shape: tuple[int, int], kernel: tuple[int, int], padding: int, stride
                             with_float=False))
     given += [d.step(P, None, None, sp.Integer(padding), "the zero padding", with_float=False),
               d.step(S, None, None, sp.Integer(stride), "the stride", with_float=False)]
-    return Section("sizes", "Output size", tuple(given + steps)), d.names
+    return Section(SectionKind.SIZES, "Output size", tuple(given + steps)), d.names
 
 
 def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
@@ -73,7 +73,7 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
             else "The loss is the sum of the output entries weighted by the given upstream gradient.")
     return solution(L, model=model, parameters=dict(image=image, kernel=kernel, stride=stride, padding=padding,
                                                     upstream=upstream),
-                    before=[sizes], extra=[Section("remarks", "Remarks", (
+                    before=[sizes], extra=[Section(SectionKind.REMARKS, "Remarks", (
                         Remark(("Deep-learning libraries compute cross-correlation (the kernel is not "
                                 "flipped); each output entry is the sum of the element-wise products of "
                                 "the kernel with one window.",)),
@@ -187,7 +187,7 @@ def conv_volume(height, width, channels, kernel_size, filters, volume, filter, b
                         latex="Z" if c == channels else f"Z_{{{c}}}")
     out = add_bias(total_map, tensor(g, "b", [[bias]]), name="O")
     return solution(total(out), model="conv-volume", parameters=params, before=list(counts),
-                   extra=[Section("remarks", "Remarks", (Remark((
+                   extra=[Section(SectionKind.REMARKS, "Remarks", (Remark((
                        "Each slice S_c is the correlation of channel c with the filter's slice c; the "
                        "output map is their sum plus the bias, added at every position (so the bias "
                        "gathers the whole upstream gradient). The loss is the sum of the map.",)),))],
@@ -225,8 +225,8 @@ def _volume_counts(height: int, width: int, channels: int, kernel_size: int, fil
     given = tuple(d.step(sym, None, None, sp.Integer(v), note, with_float=False) for sym, v, note in (
         (_h, height, "the input's height"), (_w, width, "its width"), (_c, channels, "its channels"),
         (_f, kernel_size, "the filter's height and width"), (_k, filters, "the number of filters")))
-    return (Section("given", "Given", given),
-            Section("counts", "Parameters and output shape", steps),
-            Section("shape", "Output volume", (Remark((f"The output volume is {shape}: one "
+    return (Section(SectionKind.GIVEN, "Given", given),
+            Section(SectionKind.COUNTS, "Parameters and output shape", steps),
+            Section(SectionKind.SHAPE, "Output volume", (Remark((f"The output volume is {shape}: one "
                                                         f"{height - kernel_size + 1}×{width - kernel_size + 1} "
                                                         "map per filter, stacked.",)),)))

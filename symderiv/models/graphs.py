@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..graph import Graph
-from ..record import Maths, Remark, Section, Solution, Title
+from ..record import Maths, Remark, Section, SectionKind, Solution, Title
 from .registry import CONVENTION, Param, register
 
 _XYZ = (Param("x", -2, "input x"), Param("y", 5, "input y"), Param("z", -4, "input z"))
@@ -28,7 +28,7 @@ def graph_mul_add(x, y, z) -> Solution:
     grads = {n.name: bw.grads[n] for n in xs}
     remark = Remark(("Overall influence on f: x ", grads["x"], ", y ", grads["y"], ", z ", grads["z"], "."))
     return g.solution_of(bw, model="graph-mul-add", parameters=dict(x=x, y=y, z=z),
-                         extra=[Section("remarks", "Remarks", (remark,))])
+                         extra=[Section(SectionKind.REMARKS, "Remarks", (remark,))])
 
 
 _STAGINGS = ("gates", "sum3", "sigmoid")
@@ -62,7 +62,7 @@ def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
     bw = g.backward(out, label="f")
     return g.solution_of(bw, model="sigmoid-neuron",
                          parameters=dict(w0=w0, x0=x0, w1=w1, x1=x1, w2=w2, staging=staging),
-                         extra=[Section("remarks", "Remarks", (Remark(lesson),))])
+                         extra=[Section(SectionKind.REMARKS, "Remarks", (Remark(lesson),))])
 
 
 @register("max-gate", "f = 2·(x·y + max(z, w))",

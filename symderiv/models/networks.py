@@ -8,7 +8,7 @@ import sympy as sp
 from ..errors import ParameterError
 from ..graph import Graph
 from ..printing import Name, Shown
-from ..record import Maths, Remark, Section, Solution, Step, Table, Title
+from ..record import Maths, Remark, Section, SectionKind, Solution, Step, Table, Title
 from ..writers import shown_node
 from .registry import CONVENTION, Param, register
 
@@ -55,7 +55,7 @@ def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
         all_match &= nodes[-1].value == y
     verdict = ("ŷ = y on every row: the network computes XOR." if all_match else
                "ŷ differs from y on some row: with these weights the network does not compute XOR.")
-    table = Section("table", Title("Truth table (every ", Maths("z", "z"), " and ", Maths("a", "a"), ")"),
+    table = Section(SectionKind.TABLE, Title("Truth table (every ", Maths("z", "z"), " and ", Maths("a", "a"), ")"),
                     (Table("", header, tuple(table_rows)), Remark((verdict,))))
     x1, x2, y = XOR_ROWS[row]
     g, _, L = _xor_graph(W1, b1, w2, b2, x1, x2, y)
@@ -65,7 +65,7 @@ def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
         yhat = g.node("yhat")
         why = ("ŷ = y on this row, so L = 0 and ∂L/∂ŷ = ŷ − y = 0: nothing flows back." if yhat.value == y else
                "ŷ = ReLU(z2) is on its flat side (z2 ≤ 0), so no gradient passes back through it.")
-        extra = [Section("remarks", "Remarks", (Remark((f"Every gradient is 0 here: {why} "
+        extra = [Section(SectionKind.REMARKS, "Remarks", (Remark((f"Every gradient is 0 here: {why} "
                                                         "Other weights give non-zero ones (--set 'W1=[[1,2],[1,1]]' --set row=1: "
                                                         "ŷ = 2 for y = 1).",)),))]
     return g.solution_of(bw, model="xor-mlp", title=f"XOR with a ReLU network: backward pass at row {row}",
@@ -118,7 +118,7 @@ def sigmoid_chain(x, w, y, depth) -> Solution:
     ratio = ("|∂L/∂w1| / |∂L/∂w", sp.Integer(n), f"| ≈ {mpmath.nstr(abs(first / last), 4)}: "
              "the gradient shrinks by a factor of at most |w|/4 at every layer it passes back through "
              "(the vanishing gradient)") if last else ("∂L/∂w_n is 0 here.",)
-    extra = Section("vanishing", "The factor each layer multiplies the gradient by",
+    extra = Section(SectionKind.VANISHING, "The factor each layer multiplies the gradient by",
                     tuple(steps) + (Remark(ratio),))
     return g.solution_of(bw, model="sigmoid-chain",
                          parameters=dict(x=x, w=w, y=y, depth=n), extra=[extra], names=names)

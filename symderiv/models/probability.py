@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..errors import ParameterError
 from ..printing import latex
-from ..record import Maths, Remark, Section, Solution, Step, Title
+from ..record import Maths, Remark, Section, SectionKind, Solution, Step, Title
 from ..writers import SHOW_TERMS, Derivation, shown_number, written_sum
 from .registry import Param, register
 
@@ -88,9 +88,9 @@ def dropout(p, outputs) -> Solution:
         raise AssertionError("dropout: the expectations do not match the test activations")
     return derivation.solution(
         "dropout", Title("Dropout with keep probability ", Maths(f"p = {latex(p, {})}", f"p = {p}")),
-        (Section("given", "Given", given),
-         Section("totals", "The totals: standard against inverted dropout", totals),
-         Section("proof", "Expected training activation = test activation", proof)),
+        (Section(SectionKind.GIVEN, "Given", given),
+         Section(SectionKind.TOTALS, "The totals: standard against inverted dropout", totals),
+         Section(SectionKind.PROOF, "Expected training activation = test activation", proof)),
         dict(p=p, outputs=outputs),
         {"total": shown_number(total), "expected_training_total": shown_number(expected),
          "standard_test_total": shown_number(expected), "inverted_training_total": shown_number(expected / p)})
@@ -153,7 +153,7 @@ def kl_divergence(P, Q) -> Solution:
     _check_distribution("Q", Q)
     derivation = Derivation()
     entries = {"P": derivation.entries("p", "p", P), "Q": derivation.entries("q", "q", Q)}
-    given = Section("given", "Given", tuple(derivation.step(sym, None, None, value) for name, values in
+    given = Section(SectionKind.GIVEN, "Given", tuple(derivation.step(sym, None, None, value) for name, values in
                                             (("P", P), ("Q", Q)) for sym, value in zip(entries[name][0], values)))
     pq_steps, pq, Dpq = _kl("P", "Q", P, Q, "t", derivation, entries)
     qp_steps, qp, Dqp = _kl("Q", "P", Q, P, "u", derivation, entries)
@@ -172,11 +172,11 @@ def kl_divergence(P, Q) -> Solution:
                 ", but in general KL is not symmetric.",)
     return derivation.solution(
         "kl-divergence", Title("The Kullback-Leibler divergence of ", Maths("P", "P"), " and ", Maths("Q", "Q")),
-        (given, Section("forward", Title(Maths.of(Dpq, derivation.names), ": the sum of ",
+        (given, Section(SectionKind.FORWARD, Title(Maths.of(Dpq, derivation.names), ": the sum of ",
                                          Maths(r"p \cdot \log\left(\frac{p}{q}\right)", "p·log(p/q)")), tuple(pq_steps)),
-         Section("reverse", Title(Maths.of(Dqp, derivation.names), ": the sum of ",
+         Section(SectionKind.REVERSE, Title(Maths.of(Dqp, derivation.names), ": the sum of ",
                                   Maths(r"q \cdot \log\left(\frac{q}{p}\right)", "q·log(q/p)")), tuple(qp_steps)),
-         Section("remarks", "Remarks", (Remark(note),))),
+         Section(SectionKind.REMARKS, "Remarks", (Remark(note),))),
         dict(P=P, Q=Q), {"D_KL(P||Q)": pq_s, "D_KL(Q||P)": qp_s})
 
 
@@ -268,8 +268,8 @@ def _bernoulli(data, N, X, xvals, derivation):
                        "The minimum of the NLL on the data" + ("" if roots else " (0 ln 0 = 0)") + "."))
     remark = Remark(("Minimizing L is minimizing the average NLL L/n, the empirical expectation of -log p(x): "
                      "the same ", hat, ".",))
-    sections = [Section("given", "The data", given), Section("forward", "The negative log-likelihood", tuple(steps)),
-                Section("remarks", "Remarks", (remark,))]
+    sections = [Section(SectionKind.GIVEN, "The data", given), Section(SectionKind.FORWARD, "The negative log-likelihood", tuple(steps)),
+                Section(SectionKind.REMARKS, "Remarks", (remark,))]
     return sections, {"theta": shown_number(theta), "nll": shown_number(value)}
 
 
@@ -344,6 +344,6 @@ def _gaussian(data, N, X, xvals, derivation):
                        N / 2 * sp.log(2 * sp.pi * vhat) + N / 2, "."))
     remark = Remark(("Minimizing L is minimizing the average NLL L/n, the empirical expectation of -log p(x): "
                      "the same estimates.",))
-    sections = [Section("given", "The data", given), Section("forward", "The negative log-likelihood", tuple(steps)),
-                Section("remarks", "Remarks", (remark,))]
+    sections = [Section(SectionKind.GIVEN, "The data", given), Section(SectionKind.FORWARD, "The negative log-likelihood", tuple(steps)),
+                Section(SectionKind.REMARKS, "Remarks", (remark,))]
     return sections, {"mu": shown_number(m_), "variance": shown_number(v_), "nll": shown_number(value)}

@@ -13,7 +13,7 @@ import sympy as sp
 
 from ..errors import ParameterError, UnknownModelError
 from ..engine import CONVENTIONS
-from ..record import Remark, Section, Solution
+from ..record import Remark, Section, SectionKind, Solution
 from ..values import format_shape, parse_value, shape_of, to_exact
 
 
@@ -113,7 +113,7 @@ class Model:
             return sol
         slips = tuple(Remark((line,)) for line in errata.read_text(encoding="utf-8").splitlines())
         title = "Where the lecture notes differ (found by symderiv check --notes)"
-        return dataclasses.replace(sol, sections=(*sol.sections, Section("errata", title, slips)))
+        return dataclasses.replace(sol, sections=(*sol.sections, Section(SectionKind.ERRATA, title, slips)))
 
 
 MODELS: dict[str, Model] = {}

@@ -8,7 +8,7 @@ import sympy as sp
 from .. import limits, numeric
 from ..errors import ParameterError
 from ..graph import Graph
-from ..record import Maths, Remark, Section, Solution, Step, Title
+from ..record import Maths, Remark, Section, SectionKind, Solution, Step, Title
 from ..tensor import add, elementwise, hadamard, matmul, scale, softmax, solution, tensor, total
 from ..values import format_shape
 from ..writers import Derivation
@@ -62,7 +62,7 @@ def rnn(W_xh, W_hh, W_hy, h0, xs, upstream) -> Solution:
         _check("rnn", "upstream", _shape(upstream), (len(xs), len(W_hy)), "one row of ∂L/∂y_t per step")
     L = total(ys, upstream)
     return solution(L, model="rnn", parameters=dict(W_xh=W_xh, W_hh=W_hh, W_hy=W_hy, h0=h0, xs=xs, upstream=upstream),
-                    extra=[Section("remarks", "Remarks", (Remark((
+                    extra=[Section(SectionKind.REMARKS, "Remarks", (Remark((
                         "The weights are shared over time: each W gathers one term per step, summed. ",
                         _loss_text(upstream, "every output entry")),),))])
 
@@ -115,7 +115,7 @@ def lstm_step(x, h_prev, c_prev, upstream, upstream_c, **W) -> Solution:
         "The loss is upstream·h_t + upstream_c·c_t: the cell state gets a gradient of its own as well as the one from h_t."
     return solution(L, model="lstm-step", parameters=dict(x=x, h_prev=h_prev, c_prev=c_prev, upstream=upstream,
                                                           upstream_c=upstream_c, **W),
-                    extra=[Section("remarks", "Remarks", (Remark((loss,)),))])
+                    extra=[Section(SectionKind.REMARKS, "Remarks", (Remark((loss,)),))])
 
 
 @register("autoencoder", "A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²",
@@ -138,7 +138,7 @@ def autoencoder(x, w_e, w_d) -> Solution:
     shapes = Remark((f"Shapes: x is {n}×1 and the code h is {k}×1, so w_e must be {k}×{n} "
                      f"(h = w_e·x) and w_d must be {n}×{k} (x̂ = w_d·h).",))
     return solution(L, model="autoencoder", parameters=dict(x=x, w_e=w_e, w_d=w_d),
-                    before=[Section("shapes", "Shapes", (shapes,))])
+                    before=[Section(SectionKind.SHAPES, "Shapes", (shapes,))])
 
 
 @register("dot-attention", "Dot-product attention: scores s·h_j, α = softmax, context c = Σ α_j h_j",
@@ -170,7 +170,7 @@ def dot_attention(hs, s, upstream) -> Solution:
                                f"sums to {r}, so L = {r}·Σ_j α_j = {r} whatever the scores (the weights α_j sum "
                                "to 1). A weighted loss, --set 'upstream=[1, -1, 2]', makes them non-zero.",)))
     return solution(L, model="dot-attention", parameters=dict(hs=hs, s=s, upstream=upstream),
-                    extra=[Section("remarks", "Remarks", tuple(remarks))])
+                    extra=[Section(SectionKind.REMARKS, "Remarks", tuple(remarks))])
 
 
 @register("self-attention", "Scaled dot-product self-attention: softmax(Q·Kᵀ/√d_k)·V",
@@ -192,7 +192,7 @@ def self_attention(Q, K, V, upstream) -> Solution:
     scores = matmul(q, k, tb=True, name="S")
     width = Derivation()
     dk = width.symbol("d_k", "d_{k}", "d_k", positive=True)
-    sizes = Section("sizes", "Sizes", (width.step(dk, None, None, sp.Integer(d_k),
+    sizes = Section(SectionKind.SIZES, "Sizes", (width.step(dk, None, None, sp.Integer(d_k),
                                                    "the width of a query and of a key row", with_float=False),))
     scaled = scale(1 / sp.sqrt(d_k), scores, name="A",
                    written=sp.Pow(sp.sqrt(dk, evaluate=False), -1, evaluate=False))
@@ -203,7 +203,7 @@ def self_attention(Q, K, V, upstream) -> Solution:
     L = total(z, upstream)
     return solution(L, model="self-attention", parameters=dict(Q=Q, K=K, V=V, upstream=upstream),
                     before=[sizes], names=width.names,
-                    extra=[Section("remarks", "Remarks", (
+                    extra=[Section(SectionKind.REMARKS, "Remarks", (
                         Remark((f"d_k = {d_k}, so the scores are scaled by 1/√{d_k}; "
                                 "each row of P is a softmax over the keys; row t of Z is z_t.",)),
                         Remark((_loss_text(upstream, "all entries of Z"),))))])
@@ -239,6 +239,6 @@ def positional_encoding(tokens, length, d, n) -> Solution:
                      f"{mpmath.nstr(mpmath.sin(mpmath.mpf(1) / mpmath.mpf(n) ** (mpmath.mpf(2) / d)), 4)}; "
                      "the notes' 0.0017 is the sine of 0.1 degrees, not of 0.1 radians (0.0998).",))
     return derivation.solution("positional-encoding", "Sinusoidal positional encoding",
-                               (Section("forward", f"The {len(words)}×{d} encoding, one row per token", tuple(steps)),
-                                Section("remarks", "Remarks", (remark,))),
+                               (Section(SectionKind.FORWARD, f"The {len(words)}×{d} encoding, one row per token", tuple(steps)),
+                                Section(SectionKind.REMARKS, "Remarks", (remark,))),
                                dict(tokens=tokens, length=len(words), d=d, n=n))

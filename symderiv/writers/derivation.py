@@ -15,7 +15,7 @@ import sympy as sp
 from .. import numeric
 from ..diagram import merge
 from ..printing import Name, Shown
-from ..record import Remark, Section, Solution, Step, Title
+from ..record import Remark, Section, SectionKind, Solution, Step, Title
 
 #: Data sums are written out term by term up to this many values.
 SHOW_TERMS = 12
@@ -88,7 +88,7 @@ def combine(model: str, title: str, parts: Sequence[tuple[str, str, Solution]], 
         names.update(part.names)
         sections += [Section(s.kind, Title(heading, ": ", s.title), s.items) for s in part.sections]
     if remarks:
-        sections.append(Section("remarks", "Remarks", tuple(remarks)))
+        sections.append(Section(SectionKind.REMARKS, "Remarks", tuple(remarks)))
     results = parts[0][2].results if len(parts) == 1 else \
         {f"{key}:{k}": v for key, _, part in parts for k, v in part.results.items()}
     diagrams = [part.diagram for _, _, part in parts if part.diagram is not None]

@@ -13,7 +13,7 @@ import sympy as sp
 from ..engine import Node, Tensor, backward
 from ..notation import infix
 from ..printing import Name, Shown
-from ..record import Note, Remark, Section, Solution, Step
+from ..record import Kink, Quantity, Remark, Role, Section, SectionKind, Solution, Step
 from .diagram import build
 from .steps import fan_out_note, forward_steps, join_notes, local_steps, seed_step
 
@@ -36,6 +36,7 @@ def _forward(live: Sequence[Tensor]) -> list[tuple[Tensor, list[Step | Remark]]]
     """Each gate's tensor with its forward items: the entries written out, then the tensor."""
     forward: list[tuple[Tensor, list[Step | Remark]]] = []
     written: set = set()  # what was written out entry by entry once already
+    entry_of = {n: (t.name, (i, j)) for t in live for i, row in enumerate(t.nodes) for j, n in enumerate(row)}
     for t in live:
         if t.gate is None:
             continue
@@ -47,14 +48,15 @@ def _forward(live: Sequence[Tensor]) -> list[tuple[Tensor, list[Step | Remark]]]
                 if once is not None:
                     written.add(once)
                 items.append(Remark((t.symbol, " = ", t.formula, words,)))
-                items += forward_steps(nodes)
+                items += forward_steps(nodes, entry_of)
         items.append(Step(t.symbol, t.formula, {p.symbol: shown_tensor(p) for p in t.parents},
-                          sp.ImmutableMatrix(t.matrix(lambda n: n.value)), _approx(t)))
+                          sp.ImmutableMatrix(t.matrix(lambda n: n.value)), _approx(t),
+                          quantity=Quantity(Role.FORWARD, t.name, t.shape, gate=t.op)))
         forward.append((t, items))
     return forward
 
 
-def _by_layer(groups: Sequence[tuple[Tensor, list]], kind: str, heading: str,
+def _by_layer(groups: Sequence[tuple[Tensor, list]], kind: SectionKind, heading: str,
               layer_of: Callable[[Tensor], str]) -> list[Section]:
     """One section per layer, titled ``heading`` and the layer's title, in the order first met."""
     sections: dict[str, list] = {}
@@ -76,8 +78,8 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
     needed = set(g.ancestors(loss))
     live = [t for t in g.tensors if any(n in needed for n in t.entries)]
     written_as: dict = {**g.names, **bw.names}
-    given = [Step(t.symbol, exact=sp.ImmutableMatrix(t.matrix(lambda n: n.value)), approx=_approx(t))
-             for t in live if t.gate is None]
+    given = [Step(t.symbol, exact=sp.ImmutableMatrix(t.matrix(lambda n: n.value)), approx=_approx(t),
+                  quantity=Quantity(Role.GIVEN, t.name, t.shape)) for t in live if t.gate is None]
 
     deltas: dict[Tensor, sp.MatrixSymbol] = {}
     for t in live:
@@ -100,7 +102,7 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
         cells = t.matrix(lambda n: bw.inline(bw.grads.get(n, sp.Integer(0))))
         return None if any(c.free_symbols & hidden for c in cells) else sp.ImmutableMatrix(cells)
 
-    kinks: dict[Node, list[Note]] = {}  # the non-differentiable points met on the way into each node
+    kinks: dict[Node, list[Kink]] = {}  # the non-differentiable points met on the way into each node
     for (_, p), loc in bw.locals.items():
         if loc.kink and loc.kink not in kinks.setdefault(p, []):
             kinks[p].append(loc.kink)
@@ -108,10 +110,10 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
         if all(n.constant for n in t.entries):
             continue
         terms, values, notes, owner, remarks = [], {}, [], None, []
-        for n in t.entries:
-            for kink in kinks.get(n, ()):
-                if kink not in notes:
-                    notes.append(kink)
+        met = tuple(dict.fromkeys(kink for n in t.entries for kink in kinks.get(n, ())))
+        for kink in met:
+            if kink.note not in notes:
+                notes.append(kink.note)
         for c in live:
             for k, p in enumerate(c.parents):
                 if p is t and c.gate is not None:
@@ -130,24 +132,26 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
             sp.MatAdd(*terms, evaluate=False) if all(isinstance(x, sp.MatrixExpr) for x in terms) else Terms(*terms)
         notes.append(fan_out_note(t.symbol, len(terms), f"the {len(terms)} terms"))
         back.append((owner, [*remarks, Step(deltas[t], formula, values or None, exact_of(t), grad(t).approx,
-                                            join_notes(notes))]))
+                                            join_notes(notes), Quantity(Role.GRADIENT, t.name, t.shape, kinks=met))]))
 
     inputs = [t for t in live if t.gate is None and not all(n.constant for n in t.entries)]
-    results = [Step(deltas[t], exact=exact_of(t), approx=grad(t).approx) for t in inputs]
+    results = [Step(deltas[t], exact=exact_of(t), approx=grad(t).approx, quantity=Quantity(Role.RESULT, t.name, t.shape))
+               for t in inputs]
     forward = _forward(live)
     if layer_of is None:
-        passes = [Section("forward", "Forward pass", (*(i for _, items in forward for i in items),
-                                                     *forward_steps([loss]))),
-                  Section("backward", "Backward pass (matrix rule; values accumulated entry by entry)",
+        passes = [Section(SectionKind.FORWARD, "Forward pass", (*(i for _, items in forward for i in items),
+                                                               *forward_steps([loss]))),
+                  Section(SectionKind.BACKWARD, "Backward pass (matrix rule; values accumulated entry by entry)",
                           (*start, *(i for _, items in back for i in items)))]
     else:  # a gradient is shown in the section of the layer whose rule passes it back
         from_loss = [i for owner, items in back if owner is None for i in items]
-        passes = [*_by_layer(forward, "forward", "Forward: ", layer_of),
-                  Section("forward", f"Forward: {loss_title}", tuple(forward_steps([loss]))),
-                  Section("backward", f"Backward: {loss_title}", (*start, *from_loss)),
-                  *_by_layer([(o, items) for o, items in back if o is not None], "backward", "Backward: ", layer_of)]
-    sections = (*before, Section("given", "Given", tuple(given)), *passes,
-                Section("results", "Gradients", tuple(results)), *extra)
+        passes = [*_by_layer(forward, SectionKind.FORWARD, "Forward: ", layer_of),
+                  Section(SectionKind.FORWARD, f"Forward: {loss_title}", tuple(forward_steps([loss]))),
+                  Section(SectionKind.BACKWARD, f"Backward: {loss_title}", (*start, *from_loss)),
+                  *_by_layer([(o, items) for o, items in back if o is not None], SectionKind.BACKWARD, "Backward: ",
+                             layer_of)]
+    sections = (*before, Section(SectionKind.GIVEN, "Given", tuple(given)), *passes,
+                Section(SectionKind.RESULTS, "Gradients", tuple(results)), *extra)
     res = {n.name: Shown(bw.inline(bw.grads[n]), bw.approx[n]) if n in bw.grads else Shown(sp.Integer(0), _ZERO)
            for t in inputs for n in t.entries if n.is_input}
     return Solution(model, title or g.title, sections, {**written_as, **dict(names)}, dict(parameters or {}), res,

@@ -8,15 +8,15 @@ from typing import Any
 
 from ..engine import Backward, Graph
 from ..printing import Shown
-from ..record import Remark, Section, Solution, Step
+from ..record import Remark, Section, SectionKind, Solution, Step
 from .diagram import build
-from .steps import forward_steps, gradient_step, local_steps, result_steps, seed_step
+from .steps import forward_steps, given_step, gradient_step, local_steps, result_steps, seed_step
 
 
 def sections(graph: Graph, bw: Backward) -> list[Section]:
     """The given / forward / local / backward / results sections of a backward pass."""
     nodes = graph.ancestors(bw.output)
-    given = [Step(n.symbol, exact=n.value, approx=n.approx) for n in nodes if n.op is None and n.named]
+    given = [given_step(n) for n in nodes if n.op is None and n.named]
     local = [step for n in nodes for step in local_steps(bw, n)]
     back: list[Step | Remark] = []
     order = [n for n in reversed(nodes) if not n.is_input] + [n for n in nodes if n.is_input]
@@ -24,11 +24,11 @@ def sections(graph: Graph, bw: Backward) -> list[Section]:
         if n.constant or n not in bw.grads:
             continue
         back.append(seed_step(bw) if n is bw.output else gradient_step(bw, n))
-    return [Section("given", "Given", tuple(given)),
-            Section("forward", "Forward pass", tuple(forward_steps(nodes))),
-            Section("local", "Local derivatives", tuple(local)),
-            Section("backward", "Backward pass (local derivative × upstream gradient)", tuple(back)),
-            Section("results", "Gradients", tuple(result_steps(bw, [n for n in nodes if n.is_input])))]
+    return [Section(SectionKind.GIVEN, "Given", tuple(given)),
+            Section(SectionKind.FORWARD, "Forward pass", tuple(forward_steps(nodes))),
+            Section(SectionKind.LOCAL, "Local derivatives", tuple(local)),
+            Section(SectionKind.BACKWARD, "Backward pass (local derivative × upstream gradient)", tuple(back)),
+            Section(SectionKind.RESULTS, "Gradients", tuple(result_steps(bw, [n for n in nodes if n.is_input])))]
 
 
 def solution(graph: Graph, bw: Backward, *, model: str = "graph", title: str | None = None,

@@ -5,13 +5,13 @@ and how notes join.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import sympy as sp
 
-from ..engine import Backward, Node
+from ..engine import Backward, Local, Node
 from ..printing import Shown
-from ..record import Note, Step
+from ..record import Kink, Note, Quantity, Role, Step
 
 
 def shown_node(node: Node) -> Shown:
@@ -19,30 +19,43 @@ def shown_node(node: Node) -> Shown:
     return Shown(node.ref, node.approx)
 
 
-def forward_steps(nodes: Iterable[Node]) -> list[Step]:
-    """One step per gate: ``name = formula = numbers = exact ≈ float``."""
+def forward_steps(nodes: Iterable[Node], entry_of: Mapping[Node, tuple[str, tuple[int, ...]]] = {}) -> list[Step]:
+    """One step per gate: ``name = formula = numbers = exact ≈ float`` (``entry_of``: the tensor
+    and index of a node that is an entry of a tensor)."""
     steps = []
     for n in nodes:
         if n.op is None:
             continue
         values = {p.symbol: shown_node(p) for p in n.parents if p.named}
-        steps.append(Step(n.symbol, n.formula, values, n.value, n.approx))
+        steps.append(Step(n.symbol, n.formula, values, n.value, n.approx,
+                          quantity=Quantity(Role.FORWARD, n.name, entry=entry_of.get(n), gate=n.op.name)))
     return steps
+
+
+def given_step(node: Node) -> Step:
+    """A given value: ``name = exact ≈ float``."""
+    return Step(node.symbol, exact=node.value, approx=node.approx, quantity=Quantity(Role.GIVEN, node.name))
 
 
 def local_steps(bw: Backward, node: Node) -> list[Step]:
     """One step per input of gate ``node``: its local derivative, as a formula and at the point."""
     values = {q.symbol: shown_node(q) for q in node.parents if q.named}
     values[node.symbol] = shown_node(node)
-    return [Step(loc.symbol, loc.formula, values, loc.value, loc.approx, loc.kink)
+    return [Step(loc.symbol, loc.formula, values, loc.value, loc.approx, loc.kink.note if loc.kink else (),
+                 Quantity(Role.LOCAL, node.name, wrt=p.name, gate=node.op.name, kinks=_kinks([loc])))
             for p in dict.fromkeys(node.parents) if (loc := bw.locals.get((node, p))) is not None]
+
+
+def _kinks(locs: Iterable[Local]) -> tuple[Kink, ...]:
+    return tuple(dict.fromkeys(loc.kink for loc in locs if loc.kink is not None))
 
 
 def seed_step(bw: Backward) -> Step:
     """∂L/∂L = upstream: the step that starts the backward pass."""
     out = bw.output
     return Step(bw.symbols[out], exact=bw.grads[out], approx=bw.approx[out],
-                note=("the upstream gradient that starts the backward pass",))
+                note=("the upstream gradient that starts the backward pass",),
+                quantity=Quantity(Role.GRADIENT, out.name))
 
 
 def join_notes(parts: Iterable[Note]) -> Note:
@@ -80,9 +93,11 @@ def gradient_step(bw: Backward, node: Node) -> Step:
         lessons.append(lesson(bw, c, node))
     formula = terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
     note = join_notes([fan_out_note(node.symbol, len(terms), "their contributions"), *lessons])
-    return Step(bw.symbols[node], formula, values, bw.grads[node], bw.approx[node], note)
+    quantity = Quantity(Role.GRADIENT, node.name, kinks=_kinks(bw.locals[(c, node)] for c in bw.consumers[node]))
+    return Step(bw.symbols[node], formula, values, bw.grads[node], bw.approx[node], note, quantity)
 
 
 def result_steps(bw: Backward, inputs: Sequence[Node]) -> list[Step]:
     """The Gradients section: each input's gradient, its closed form when it fits, and its float."""
-    return [Step(bw.symbols[n], exact=bw.inline(bw.grads[n]), approx=bw.approx[n]) for n in inputs]
+    return [Step(bw.symbols[n], exact=bw.inline(bw.grads[n]), approx=bw.approx[n],
+                 quantity=Quantity(Role.RESULT, n.name)) for n in inputs]
