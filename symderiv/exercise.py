@@ -35,9 +35,10 @@ import sympy as sp
 
 from . import limits
 from .errors import ParameterError, SizeError, SymderivError
-from .models import Param, get_model
-from .printing import format_float, latex, text
-from .record import Remark, Solution, Step
+from .models import Param, Setup, get_model
+from .printing import format_float, latex
+from .quantities import Matrix, SolutionIndex, UnknownName, Value, entry_label
+from .record import Solution
 from .values import parse_value
 
 #: Draws tried for one variant before giving up (each is one solve of the model).
@@ -49,9 +50,6 @@ MAX_MAGNITUDE = 10**6
 MAX_ENTRIES = 10_000
 #: A nice variant's values stay below this in size.
 MAX_VALUE = 10**4
-KINK = "the derivative is undefined there"
-#: The kinds of section whose steps are gradients.
-GRADIENTS = ("backward", "results")
 
 
 # ----- ranges -------------------------------------------------------------------------------
@@ -196,61 +194,6 @@ def _choices(body: str, where: str, param: Param) -> list[Any]:
                         "optionally followed by a shape [N,M]")
 
 
-# ----- what each model draws and asks -------------------------------------------------------
-@dataclass(frozen=True)
-class Setup:
-    """A model's exercise defaults: ``ranges`` (parameter -> range text), the names ``ask``ed,
-    the asked names allowed to be zero, how many decimal places an exact rational intermediate
-    may have (``places``) and how small an asked gradient may be (``min_asked``) in a nice
-    variant."""
-
-    ranges: Mapping[str, str]
-    ask: tuple[str, ...]
-    zero_ok: tuple[str, ...] = ()
-    places: int = 0
-    min_asked: float = 1e-3
-
-
-#: Per-model defaults (docs/exercises.md explains what each accepts as nice).
-SETUPS: dict[str, Setup] = {
-    "graph-add-mul": Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
-    "graph-mul-add": Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
-    "sigmoid-neuron": Setup({"w0": "int(-3..3)", "x0": "int(-2..2)", "w1": "int(-3..3)", "x1": "int(-2..2)",
-                             "w2": "int(-3..3)"},
-                            ("f8", "∂f/∂w0", "∂f/∂x0", "∂f/∂w1", "∂f/∂x1", "∂f/∂w2"), min_asked=0.02),
-    "max-gate": Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)", "w": "int(-5..5)"},
-                      ("f4", "∂f/∂x", "∂f/∂y", "∂f/∂z", "∂f/∂w"), zero_ok=("∂f/∂z", "∂f/∂w"), places=1),
-    "xor-mlp": Setup({"W1": "int(-2..2)", "b1": "int(-1..1)", "w2": "int(-2..2)", "b2": "int(-1..1)",
-                      "row": "int(0..3)"},
-                     ("yhat", "L", "∂L/∂b2", "∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"),
-                     zero_ok=("∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"), places=1),
-    "sigmoid-chain": Setup({"x": "int(-2..2)", "w": "int(-4..4)/2", "y": "{0, 1}"},
-                           ("L", "∂L/∂x", "∂L/∂w1", "∂L/∂w2", "∂L/∂w3"), places=1),
-    "dropout": Setup({"p": "{1/2, 1/4, 3/4, 1/5, 4/5}", "outputs": "int(1..6)"},
-                     ("S", "E[T_train]", "T_test(standard)", "E[T_train(inverted)]"), places=2),
-    "conv2d": Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
-    "conv2d-padding": Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
-    "conv-volume": Setup({"height": "int(4..8)", "width": "int(4..8)", "channels": "{1, 3}",
-                          "kernel_size": "{1, 3, 5}", "filters": "int(2..16)"},
-                         ("parameters per filter", "parameters of the layer", "h_out", "w_out")),
-    "pooling": Setup({"input": "int(-9..9)", "mode": "max"}, ("Y", "∂L/∂X"), zero_ok=("∂L/∂X",)),
-    "rnn": Setup({"W_xh": "int(-5..5)/10", "W_hh": "int(-2..2)/10", "W_hy": "int(-5..5)/10", "xs": "int(-2..2)"},
-                 ("y1", "y2", "∂L/∂W_hh", "∂L/∂W_hy"), places=2),
-    "lstm-step": Setup({"x": "int(-2..2)/2", "h_prev": "int(-2..2)/2", "c_prev": "int(-2..2)/2",
-                        **{f"W_{a}{g}": "int(-5..5)/10" for a in "xh" for g in "ifog"}},
-                       ("c_t", "h_t", "∂L/∂x", "∂L/∂c_prev"), places=3),
-    "autoencoder": Setup({"x": "int(-2..2)", "w_e": "int(-2..2)/2", "w_d": "int(-2..2)/2"},
-                         ("L", "∂L/∂w_e", "∂L/∂w_d"), places=4),
-    "dot-attention": Setup({"hs": "int(-1..2)", "s": "int(-1..1)"}, ("alpha", "c", "∂L/∂s")),
-    "self-attention": Setup({"Q": "int(-5..5)/10", "K": "int(-5..5)/10", "V": "int(-5..5)/10"},
-                            ("Z", "∂L/∂Q"), places=3),
-    "positional-encoding": Setup({"d": "{2, 4, 6}", "n": "int(10..100)"}, ("PE[1] (am)", "PE[2] (a)")),
-    "kl-divergence": Setup({"P": "normalized(int(1..6))", "Q": "normalized(int(1..6))"},
-                           ("D_KL(P‖Q)", "D_KL(Q‖P)"), places=6),
-    "mle": Setup({"family": "bernoulli", "data": "int(0..1)[8]"}, ("θ̂", "L(θ̂)"), places=3),
-}
-
-
 # ----- what is asked ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Asked:
@@ -293,114 +236,55 @@ class Exercise:
     solution: Solution
 
 
-def named_steps(sol: Solution) -> dict[str, tuple[Step, str]]:
-    """Every step with a value, by its name as ``symderiv solve`` prints it, with its section's
-    kind: the first step of a name, or its first in a backward or results section (``∂f/∂z`` is
-    a local derivative and, when f is the output, a gradient too)."""
-    out: dict[str, tuple[Step, str]] = {}
-    for section in sol.sections:
-        for item in section.items:
-            if isinstance(item, Step) and (item.exact is not None or item.approx is not None):
-                name = text(item.lhs, sol.names)
-                if name not in out or (section.kind in GRADIENTS and out[name][1] not in GRADIENTS):
-                    out[name] = (item, section.kind)
-    return out
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"\s+", "", name).replace("∂", "d")
-
-
-def _entry_suffix(index: tuple[int, ...]) -> str:
-    return "[" + ",".join(str(i + 1) for i in index) + "]"
-
-
-def _entries(step: Step) -> list[tuple[tuple[int, ...], sp.Expr, mpmath.mpf]]:
-    """``(index, exact, float)`` of each entry of a step: one for a scalar, one per entry of a
-    matrix (a single index for a vector)."""
-    if not isinstance(step.exact, sp.MatrixBase) and not isinstance(step.approx, tuple):
-        approx = step.approx
-        if approx is None:  # a whole number shown without its float
-            approx = mpmath.mpf(sp.N(step.exact, 50)) if step.exact.is_number else None
-        return [((), step.exact, approx)] if approx is not None else []
-    rows = step.approx
-    exact = step.exact if isinstance(step.exact, sp.MatrixBase) else None
-    vector = len(rows) == 1 or all(len(r) == 1 for r in rows)
-    out = []
-    for i, row in enumerate(rows):
-        for j, a in enumerate(row):
-            index = (max(i, j),) if vector else (i, j)
-            out.append((index, exact[i, j] if exact is not None else None, a))
-    return out
-
-
-def resolve_ask(sol: Solution, names: Sequence[str]) -> list[tuple[str, tuple[int, ...] | None]]:
-    """The asked names as ``(step name, entry index or None for every entry)``. Raises
+def resolve_ask(index: SolutionIndex, names: Sequence[str]) -> list[Value | Matrix]:
+    """What each asked name means: a value, one entry of a matrix, or a whole matrix. Raises
     :class:`ParameterError` for a name the solution does not print."""
-    steps = named_steps(sol)
-    by_normal = {_normal(n): n for n in reversed(list(steps))}
     out = []
     for asked in names:
-        name, index = asked.strip(), None
-        m = re.fullmatch(r"(.*?)\s*\[\s*([0-9]{1,4})\s*(?:,\s*([0-9]{1,4})\s*)?\]", name)
-        if name not in steps and _normal(name) not in by_normal and m:
-            name, index = m.group(1), tuple(int(g) - 1 for g in m.groups()[1:] if g is not None)
-        found = name if name in steps else by_normal.get(_normal(name))
-        if found is None:
-            shown = ", ".join(list(steps)[:12]) + (", …" if len(steps) > 12 else "")
-            raise ParameterError(f"--ask {asked!r}: {sol.model} prints no value of that name; it prints {shown}")
-        if index is not None and index not in [e[0] for e in _entries(steps[found][0])]:
-            raise ParameterError(f"--ask {asked!r}: {found} has no entry {_entry_suffix(index)}")
-        out.append((found, index))
+        try:
+            out.append(index.find(asked, where=f"--ask {asked!r}: "))
+        except UnknownName as e:
+            if "no step of that name" not in str(e):
+                raise ParameterError(str(e)) from None
+            printed = list(dict.fromkeys(x.name for _, x in index.printed))
+            shown = ", ".join(printed[:12]) + (", …" if len(printed) > 12 else "")
+            raise ParameterError(f"--ask {asked!r}: {index.sol.model} prints no value of that name; it prints "
+                                 f"{shown}") from None
     return out
 
 
 def asked_values(sol: Solution, names: Sequence[str], digits: int) -> tuple[Asked, ...]:
-    """The values asked, from the solution (see :class:`Asked`)."""
-    steps = named_steps(sol)
-    defs = _definitions(sol)
+    """The values asked, from the solution's quantities (see :class:`Asked`)."""
+    index = SolutionIndex(sol)
+    defs = index.definitions()
     out: list[Asked] = []
     keys: set[str] = set()
-    for name, only in resolve_ask(sol, names):
-        step, kind = steps[name]
-        lhs = latex(step.lhs, sol.names)
-        for index, exact, approx in _entries(step):
-            if only is not None and index != only:
+    for found in resolve_ask(index, names):
+        entries = list(found.values()) if isinstance(found, Matrix) else [found]
+        for v in entries:
+            if v.approx is None:
                 continue
-            entry = name + (_entry_suffix(index) if index else "")
-            tex = lhs if not index else (rf"\left({lhs}\right)" if "\\frac" in lhs else f"{{{lhs}}}") + \
-                "_{" + ",".join(str(i + 1) for i in index) + "}"
-            integer = exact is not None and exact.is_Integer
-            shown = str(exact) if integer else format_float(approx, digits)
-            tolerance = 0.0 if integer or approx == 0 else \
+            # a value asked by its own name: a scalar, or an entry printed by a step of its own
+            whole = found is v and (v.matrix is None or any(at is None for _, at in v.steps))
+            group = v.name if whole else v.matrix.name
+            lhs = latex(v.step.lhs if whole else v.matrix.symbol, sol.names)
+            if not whole:
+                entry = entry_label(group, v.index, v.matrix.shape)
+                sub = entry[len(group) + 1:-1]
+                tex = (rf"\left({lhs}\right)" if "\\frac" in lhs else f"{{{lhs}}}") + "_{" + sub + "}"
+            else:
+                entry, tex = group, lhs
+            integer = v.exact is not None and v.exact.is_Integer
+            shown = str(v.exact) if integer else format_float(v.approx, digits)
+            tolerance = 0.0 if integer or v.approx == 0 else \
                 float(10.0 ** (decimal.Decimal(shown).adjusted() - digits + 1))  # a unit in the last digit
             key = identifier(entry)
             while key in keys:
                 key += "_"
             keys.add(key)
-            out.append(Asked(name, entry, key, tex, float(approx), _closed(exact, approx, defs), shown, tolerance,
-                             kind in GRADIENTS))
+            out.append(Asked(group, entry, key, tex, float(v.approx), _closed(v.exact, v.approx, defs), shown,
+                             tolerance, v.is_gradient))
     return tuple(out)
-
-
-def _definitions(sol: Solution) -> dict[sp.Symbol, sp.Expr]:
-    """Each named symbol's exact value: the steps' own, and a matrix step's entries under the
-    entry names (``M_1_2``, ``v_3``) where the solution has such a symbol."""
-    by_text = {n.text: s for s, n in sol.names.items()}
-    defs: dict[sp.Symbol, sp.Expr] = {}
-    for section in sol.sections:
-        for item in section.items:
-            if not isinstance(item, Step) or item.exact is None:
-                continue
-            if isinstance(item.exact, sp.MatrixBase):
-                base = text(item.lhs, sol.names)
-                for index, exact, _ in _entries(item):
-                    sym = by_text.get(base + "_" + "_".join(str(i + 1) for i in index))
-                    if sym is not None and exact is not None:
-                        defs.setdefault(sym, exact)
-            elif isinstance(item.lhs, sp.Symbol):
-                defs.setdefault(item.lhs, item.exact)
-    return defs
 
 
 def _closed(exact: sp.Expr | None, approx: mpmath.mpf, defs: Mapping[sp.Symbol, sp.Expr]) -> str | None:
@@ -429,28 +313,27 @@ def _closed(exact: sp.Expr | None, approx: mpmath.mpf, defs: Mapping[sp.Symbol, 
 
 # ----- nice numbers -------------------------------------------------------------------------
 def unpleasant(sol: Solution, asked: Sequence[Asked], setup: Setup, allow_kinks: bool) -> str | None:
-    """Why a variant is not nice, or None: a kink (unless allowed), an asked gradient that is zero
-    (or below the model's ``min_asked``), a value of 10,000 or more, an exact rational needing more decimal places
-    than the model's ``places`` or more than three digits before the point."""
+    """Why a variant is not nice, or None: a quantity at a kink (unless allowed), an asked gradient
+    that is zero (or below the model's ``min_asked``), a value of 10,000 or more, an exact rational
+    needing more decimal places than the model's ``places`` or more than three digits before the
+    point."""
     zero_ok = set(setup.zero_ok)
     for a in asked:
         if a.gradient and a.group not in zero_ok and a.name not in zero_ok:
             if abs(a.value) < setup.min_asked:
                 return f"{a.name} is {a.shown}"
+    index = SolutionIndex(sol)
+    kinks = index.kinks()
+    if kinks and not allow_kinks:
+        return "a kink: " + sol.note_text(kinks[0].note)
     scale = 10**setup.places
-    for section in sol.sections:
-        for item in section.items:
-            note = item.note if isinstance(item, (Step, Remark)) else ()
-            if not allow_kinks and note and KINK in sol.note_text(note):
-                return "a kink: " + sol.note_text(note)
-            if not isinstance(item, Step) or item.approx is None:
-                continue
-            for _, exact, approx in _entries(item):
-                if not mpmath.isfinite(approx) or abs(approx) >= MAX_VALUE:
-                    return f"{text(item.lhs, sol.names)} ≈ {format_float(approx, 4)} is too large"
-                if exact is not None and exact.is_Rational and (
-                        (exact * scale).q != 1 or abs(exact) >= 1000):
-                    return f"{text(item.lhs, sol.names)} = {exact} needs too many digits"
+    for v in index.values:
+        if v.approx is None or all(step.approx is None for step, _ in v.steps):
+            continue
+        if not mpmath.isfinite(v.approx) or abs(v.approx) >= MAX_VALUE:
+            return f"{v.name} ≈ {format_float(v.approx, 4)} is too large"
+        if v.exact is not None and v.exact.is_Rational and ((v.exact * scale).q != 1 or abs(v.exact) >= 1000):
+            return f"{v.name} = {v.exact} needs too many digits"
     return None
 
 
@@ -482,7 +365,7 @@ def plan(model: str, *, seed: int = 0, vary: Mapping[str, Any] | None = None, as
         raise ParameterError(f"--seed: expected a whole number from 0 to 2^63 - 1, got {seed!r}")
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 15:
         raise ParameterError(f"--digits: an exercise shows 1 to 15 significant digits, got {digits!r}")
-    setup = SETUPS.get(model, Setup({}, ()))
+    setup = m.exercise
     params = {p.name: p for p in m.params}
     texts = dict(setup.ranges)
     for name, value in (vary or {}).items():
@@ -615,5 +498,5 @@ def exercises(model: str, n: int = 1, *, seed: int = 0, vary: Mapping[str, Any] 
     return [ex for ex, _ in build(p, n)]
 
 
-__all__ = ["Asked", "Exercise", "MAX_DRAWS", "Plan", "Range", "SETUPS", "Setup", "build", "draw",
-           "exercises", "identifier", "named_steps", "parse_range", "plan", "unpleasant"]
+__all__ = ["Asked", "Exercise", "MAX_DRAWS", "Plan", "Range", "Setup", "asked_values", "build", "draw", "exercises",
+           "identifier", "parse_range", "plan", "resolve_ask", "unpleasant"]

@@ -27,6 +27,11 @@ class Name:
     text: str
 
 
+def entry_name(name: str, i: int, j: int, vector: bool) -> str:
+    """The name of entry (i, j) (0-based) of a tensor: ``W_1_2``, a column vector's ``v_3``."""
+    return f"{name}_{i + 1}" if vector else f"{name}_{i + 1}_{j + 1}"
+
+
 @dataclass(frozen=True)
 class Shown:
     """A value as it appears in a substitution: exact, and its high-precision float."""

@@ -21,7 +21,7 @@ import sympy as sp
 
 from ..errors import GraphError, ParameterError
 from ..notation import Hadamard, infix, prime, softmax_, written
-from ..printing import Name
+from ..printing import Name, entry_name
 from ..values import format_shape, shape_of, to_exact
 from .gates import Gate, elementwise_gates
 from .graph import Graph, Node
@@ -208,10 +208,6 @@ def make_tensor(g: Graph, name: str, nodes: Sequence[Sequence[Node]], gate: Matr
     return t
 
 
-def _entry_name(name: str, i: int, j: int, vector: bool) -> str:
-    return f"{name}_{i + 1}" if vector else f"{name}_{i + 1}_{j + 1}"
-
-
 def _entry_latex(latex: str, i: int, j: int, vector: bool) -> str:
     """An entry's name: W_{11}; a subscripted name joins it with a comma, W_{hh,11}, not W_{hh_{11}}."""
     index = f"{i + 1}" if vector else f"{i + 1}{j + 1}" if i < 9 and j < 9 else f"{i + 1},{j + 1}"
@@ -239,7 +235,7 @@ def tensor(g: Graph, name: str, values: Any, *, latex: str | None = None, data: 
         raise GraphError(f"{name}: expected a vector or a matrix, got shape {format_shape(shape)}")
     lx = latex or latex_name(name)
     leaf = g.data if data else g.input
-    nodes = [[leaf(_entry_name(name, i, j, vector), exact[i][j], latex=_entry_latex(lx, i, j, vector))
+    nodes = [[leaf(entry_name(name, i, j, vector), exact[i][j], latex=_entry_latex(lx, i, j, vector))
               for j in range(shape[1])] for i in range(shape[0])]
     return make_tensor(g, name, nodes, None, (), None, lx)
 
@@ -248,7 +244,7 @@ def _gate(g: Graph, name: str, latex: str | None, shape: tuple[int, int],
           make: Callable[[int, int, str, str], Node], gate: MatrixGate, parents: tuple[Tensor, ...],
           formula: sp.Basic, **extra: Any) -> Tensor:
     lx = latex or latex_name(name)
-    nodes = [[make(i, j, _entry_name(name, i, j, shape[1] == 1), _entry_latex(lx, i, j, shape[1] == 1))
+    nodes = [[make(i, j, entry_name(name, i, j, shape[1] == 1), _entry_latex(lx, i, j, shape[1] == 1))
               for j in range(shape[1])] for i in range(shape[0])]
     return make_tensor(g, name, nodes, gate, parents, formula, lx, **extra)
 

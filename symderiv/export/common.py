@@ -4,18 +4,18 @@ data."""
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
-from ..exercise import Asked, Exercise, Plan, Record, named_steps
-from ..printing import latex, text
-from ..render import chain
+from ..exercise import Asked, Exercise, Plan, Record
+from ..models import get_model
+from ..printing import format_float, latex
+from ..quantities import Matrix, SolutionIndex, Value
 from ..render.latex import blocks, escape
-from ..record import Solution, Step, written_title
+from ..record import SectionKind, Solution, Step, written_title
 from ..render.mathml import table_html
 
 #: The formats of ``symderiv exercise --format``.
@@ -34,54 +34,56 @@ class Statement:
 
 
 def statement(ex: Exercise) -> Statement:
-    """The problem statement of an exercise, from its solution."""
+    """The problem statement of an exercise, from its solution's quantities: every given value
+    (matrices included), the forward pass's formulas unless they are the answer, and what is asked."""
     sol = ex.solution
-    given = [row for s in sol.sections if s.kind == "given" for row in _given_rows(sol, s.items)]
+    index = SolutionIndex(sol)
+    given = [f"{latex(x.symbol if isinstance(x, Matrix) else x.step.lhs, sol.names)} = {_given_tex(x)}"
+             for x in index.given()]
     if not given:
         given = [f"\\text{{{escape(name)}}} = {_python_tex(value)}" for name, value in sol.parameters.items()
                  if value is not None]
     forward: list[str] = []
-    if ex.model not in NO_FORWARD:
+    if not get_model(ex.model).exercise.forward_gives_answer:
         for section in sol.sections:
-            if section.kind == "forward":
+            if section.kind is SectionKind.FORWARD:
                 forward += _formula_rows(sol, section.items)
-    steps = named_steps(sol)
     groups = []
     for group in dict.fromkeys(a.group for a in ex.asked):
-        step = steps[group][0]
-        shape = _shape(step)
-        groups.append((group, latex(step.lhs, sol.names), shape))
+        found = index.find(group)
+        if isinstance(found, Matrix):
+            groups.append((group, latex(found.symbol, sol.names), found.shape))
+        else:
+            groups.append((group, latex(found.step.lhs, sol.names), ()))
     return Statement(sol.title, tuple(given), tuple(forward), tuple(groups))
 
 
-#: Models whose forward pass is the answer itself (its formulas would give it away).
-NO_FORWARD = ("mle", "conv-volume", "dropout", "positional-encoding")
+def _given_tex(x: Value | Matrix) -> str:
+    """A given value as TeX: a decimal when it is one exactly, else its exact form; a matrix as
+    a bmatrix of its entries."""
+    if isinstance(x, Matrix):
+        return (r"\begin{bmatrix} " + r" \\ ".join(" & ".join(_number_tex(v) for v in row) for row in x.entries)
+                + r" \end{bmatrix}")
+    return _number_tex(x)
 
 
-def _shape(step: Step) -> tuple[int, ...]:
-    if isinstance(step.exact, sp.MatrixBase):
-        return step.exact.shape
-    if isinstance(step.approx, tuple):
-        return (len(step.approx), len(step.approx[0]))
-    return ()
+def _number_tex(v: Value) -> str:
+    exact = v.exact
+    if exact is not None and exact.is_Rational and not _other_primes(exact.q):
+        return decimal_text(exact)
+    if exact is not None and not exact.free_symbols:
+        return sp.latex(exact)
+    return format_float(v.approx, 4)
 
 
-def _given_rows(sol: Solution, items: Sequence[Any]) -> list[str]:
-    rows = []
-    for step in items:
-        if not isinstance(step, Step):
-            continue
-        lhs, links = chain(sol, step, 4, latex)
-        floats = [link for relation, link in links if relation == "≈"]
-        exacts = [link for relation, link in links if relation == "="]
-        approx = floats[-1] if floats else None
-        exact = step.exact
-        entries = list(exact) if isinstance(exact, sp.MatrixBase) else [exact]
-        decimal = all(e is not None and e.is_Rational and not _other_primes(e.q) for e in entries)
-        value = approx if approx and decimal else (exacts[-1] if exacts else approx)
-        if value:
-            rows.append(f"{lhs} = {value}")
-    return rows
+def decimal_text(r: sp.Rational) -> str:
+    """A rational whose denominator has no prime but 2 and 5, written out as a decimal exactly."""
+    places = 0
+    while (r * 10**places).q != 1:
+        places += 1
+    digits = str(abs(r.p * 10**places // r.q)).rjust(places + 1, "0")
+    out = digits if not places else f"{digits[:-places]}.{digits[-places:]}"
+    return ("-" if r < 0 else "") + out
 
 
 def _other_primes(q: int) -> int:
@@ -103,12 +105,11 @@ def _python_tex(value: Any) -> str:
 def _formula_rows(sol: Solution, items: Sequence[Any]) -> list[str]:
     """``lhs &= formula`` of each step with a formula, leaving out the entries that a matrix
     step of the same section holds (``u1_1`` beside ``u1``)."""
-    steps = [i for i in items if isinstance(i, Step) and i.formula is not None]
-    matrices = {text(s.lhs, sol.names) for s in steps if _shape(s)}
+    steps = [i for i in items if isinstance(i, Step) and i.formula is not None and i.quantity is not None]
+    matrices = {s.quantity.node for s in steps if s.quantity.entry is None and len(s.quantity.shape) == 2}
     rows = []
     for s in steps:
-        entry = re.fullmatch(r"(.+?)((?:_\d+)+)", text(s.lhs, sol.names))
-        if entry and not _shape(s) and entry.group(1) in matrices:
+        if s.quantity.entry is not None and s.quantity.entry[0] in matrices:
             continue
         formula = latex(s.formula, sol.names)
         if isinstance(s.formula, sp.Add) and len(s.formula.args) > 6:  # a long sum: its ends, and dots

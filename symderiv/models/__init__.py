@@ -8,8 +8,6 @@ One module per family: ``graphs`` (scalar graphs), ``networks`` (XOR, the sigmoi
 """
 
 from . import convolution, graphs, networks, probability, sequences  # noqa: F401  (each registers its models)
-from .registry import CONVENTION, MODELS, ORDER, Model, Param, get_model, models, register, solve, sort_catalogue
+from .registry import CONVENTION, MODELS, Model, Param, Setup, get_model, models, register, solve
 
-sort_catalogue()
-
-__all__ = ["CONVENTION", "MODELS", "ORDER", "Model", "Param", "get_model", "models", "register", "solve"]
+__all__ = ["CONVENTION", "MODELS", "Model", "Param", "Setup", "get_model", "models", "register", "solve"]

@@ -11,7 +11,7 @@ from ..printing import Name
 from ..record import Remark, Section, SectionKind, Solution
 from ..tensor import add, add_bias, correlate, pad, pool, solution, tensor, total
 from ..writers import Derivation, combine, shown_number
-from .registry import Param, register
+from .registry import Param, Setup, register
 
 IMAGE = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3], [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8],
          [2, 4, 5, 2, 3, 9]]
@@ -96,7 +96,9 @@ _IMAGE_P = [[2, 3, 7, 4, 6], [6, 6, 9, 8, 7], [3, 4, 8, 3, 8], [7, 8, 3, 6, 6], 
           Param("stride", 1, "stride", kind="int", high=100),
           Param("padding", 0, "zero padding", kind="int", low=0, high=100),
           Param("upstream", None, "∂L/∂output (default: ones, L = the sum of the map)", kind="array",
-                shape=(None, None)))
+                shape=(None, None)),
+          number=8, exercise=Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
+          examples=({'kernel': '[[1,0],[0,-1]]'}, {'stride': '2', 'padding': '1', 'kernel': '[[1,2],[3,4]]'}))
 def conv2d(image, kernel, stride, padding, upstream) -> Solution:
     return _conv(image, kernel, stride, padding, "conv2d", upstream)
 
@@ -106,7 +108,9 @@ def conv2d(image, kernel, stride, padding, upstream) -> Solution:
           Param("kernel", [[1, -1], [0, -1]], "the filter (rows)", kind="array", shape=(None, None)),
           Param("padding", 1, "zero padding", kind="int", low=0, high=100),
           Param("stride", 2, "stride", kind="int", high=100),
-          Param("upstream", None, "∂L/∂output (default: ones)", kind="array", shape=(None, None)))
+          Param("upstream", None, "∂L/∂output (default: ones)", kind="array", shape=(None, None)),
+          number=9, exercise=Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
+          examples=({'padding': '0', 'stride': '1'}, {'upstream': '[[1,2,3],[0,-1,1],[2,2,2]]'}))
 def conv2d_padding(image, kernel, padding, stride, upstream) -> Solution:
     return _conv(image, kernel, stride, padding, "conv2d-padding", upstream,
                  title="Convolution with zero padding and stride")
@@ -130,7 +134,9 @@ def _pool(inp, size: int, stride: int, mode: str) -> Solution:
           Param("input", _feature_map(), "the input (rows)", kind="array", shape=(None, None)),
           Param("size", 2, "window size", kind="int", high=100),
           Param("stride", 2, "stride", kind="int", high=100),
-          Param("mode", "both", "max, average or both", kind="choice", choices=("both", "max", "average")))
+          Param("mode", "both", "max, average or both", kind="choice", choices=("both", "max", "average")),
+          number=11, exercise=Setup({"input": "int(-9..9)", "mode": "max"}, ("Y", "∂L/∂X"), zero_ok=("∂L/∂X",)),
+          examples=({'mode': 'max', 'input': '[[1,3,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]]'}, {'size': '3', 'stride': '1', 'mode': 'average'}))
 def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue's name)
     if size > len(input) or size > len(input[0]):
         raise ParameterError(f"pooling: the {size}x{size} window is larger than the "
@@ -156,7 +162,11 @@ def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue
                 shape=(None, None, None)),
           Param("filter", None, "optional values of one filter: one kernel_size×kernel_size slice per channel",
                 kind="array", shape=(None, None, None)),
-          Param("bias", 0, "that filter's bias"))
+          Param("bias", 0, "that filter's bias"),
+          number=10, exercise=Setup({"height": "int(4..8)", "width": "int(4..8)", "channels": "{1, 3}",
+                          "kernel_size": "{1, 3, 5}", "filters": "int(2..16)"},
+                         ("parameters per filter", "parameters of the layer", "h_out", "w_out"), forward_gives_answer=True),
+          examples=({'height': '32', 'width': '32', 'filters': '6', 'kernel_size': '5'}, {'volume': '[[[1,2],[3,4]],[[0,1],[1,0]]]', 'filter': '[[[1]],[[-1]]]', 'bias': '1/2'}))
 def conv_volume(height, width, channels, kernel_size, filters, volume, filter, bias) -> Solution:  # noqa: A002
     if (volume is None) != (filter is None):
         raise ParameterError("conv-volume: give both volume and filter, or neither")

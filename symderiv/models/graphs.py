@@ -6,12 +6,14 @@ import sympy as sp
 
 from ..graph import Graph
 from ..record import Maths, Remark, Section, SectionKind, Solution, Title
-from .registry import CONVENTION, Param, register
+from .registry import CONVENTION, Param, Setup, register
 
 _XYZ = (Param("x", -2, "input x"), Param("y", 5, "input y"), Param("z", -4, "input z"))
 
 
-@register("graph-add-mul", "f = (x + y)·z, with q = x + y", *_XYZ)
+@register("graph-add-mul", "f = (x + y)·z, with q = x + y", *_XYZ,
+          number=1, exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
+          examples=({'x': '3', 'y': '-1/2', 'z': '0.25'}, {'x': '0', 'y': '0', 'z': '7'}))
 def graph_add_mul(x, y, z) -> Solution:
     g = Graph(Title(Maths(r"f = (x + y) \cdot z", "f = (x + y)·z"), ", with ", Maths("q = x + y", "q = x + y")))
     xs = [g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z))]
@@ -19,7 +21,9 @@ def graph_add_mul(x, y, z) -> Solution:
     return g.solution(f, model="graph-add-mul", parameters=dict(x=x, y=y, z=z))
 
 
-@register("graph-mul-add", "f = x + y·z, with q = y·z", *_XYZ)
+@register("graph-mul-add", "f = x + y·z, with q = y·z", *_XYZ,
+          number=2, exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
+          examples=({'x': '1', 'y': '2', 'z': '3'}, {'x': '-1/3', 'y': '0.5', 'z': '-4'}))
 def graph_mul_add(x, y, z) -> Solution:
     g = Graph(Title(Maths(r"f = x + y \cdot z", "f = x + y·z"), ", with ", Maths(r"q = y \cdot z", "q = y·z")))
     xs = [g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z))]
@@ -41,7 +45,11 @@ _STAGINGS = ("gates", "sum3", "sigmoid")
                 "sigmoid: the sigmoid as one gate", kind="choice", choices=_STAGINGS),
           alternatives=(("the same neuron with a three-input sum gate", {"staging": "sum3"}),
                         (Title("the same neuron with the sigmoid as one gate, ",
-                               Maths(r"\sigma' = \sigma (1 - \sigma)", "σ' = σ(1 − σ)")), {"staging": "sigmoid"})))
+                               Maths(r"\sigma' = \sigma (1 - \sigma)", "σ' = σ(1 − σ)")), {"staging": "sigmoid"})),
+          number=3, exercise=Setup({"w0": "int(-3..3)", "x0": "int(-2..2)", "w1": "int(-3..3)", "x1": "int(-2..2)",
+                             "w2": "int(-3..3)"},
+                            ("f8", "∂f/∂w0", "∂f/∂x0", "∂f/∂w1", "∂f/∂x1", "∂f/∂w2"), min_asked=0.02),
+          examples=({'staging': 'sigmoid'}, {'w0': '0.5', 'x0': '1/3', 'staging': 'sum3'}))
 def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
     g = Graph(f"A sigmoid neuron, staged as {dict(gates='two-input gates', sum3='a three-input sum gate', sigmoid='one sigmoid gate')[staging]}")
     W0, X0, W1, X1, W2 = (g.input(n, v) for n, v in
@@ -73,7 +81,10 @@ def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
                 choices=("mul", "add8"), expr_symbols=("x", "y")),
           CONVENTION,
           alternatives=((Title("at a tie, ", Maths("z = w = 2", "z = w = 2"), ": the derivative of max is a convention there"),
-                         {"z": "2", "w": "2"}),))
+                         {"z": "2", "w": "2"}),),
+          number=4, exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)", "w": "int(-5..5)"},
+                      ("f4", "∂f/∂x", "∂f/∂y", "∂f/∂z", "∂f/∂w"), zero_ok=("∂f/∂z", "∂f/∂w"), places=1),
+          examples=({'z': '2', 'w': '2'}, {'first': 'add8', 'convention': 'tensorflow', 'z': '-1'}))
 def max_gate(x, y, z, w, first, convention) -> Solution:
     g = Graph(Title(Maths(r"f = 2 \cdot (f_{1} + \max(z, w))", "f = 2·(f1 + max(z, w))"), " with ",
                     Maths(r"f_{1} = x \cdot y", "f1 = x·y")))

@@ -10,7 +10,7 @@ from ..graph import Graph
 from ..printing import Name, Shown
 from ..record import Maths, Remark, Section, SectionKind, Solution, Step, Table, Title
 from ..writers import shown_node
-from .registry import CONVENTION, Param, register
+from .registry import CONVENTION, Param, Setup, register
 
 XOR_ROWS = ((0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0))
 
@@ -43,7 +43,12 @@ def _xor_graph(W1, b1, w2, b2, x1, x2, y) -> tuple[Graph, list, object]:
           Param("b2", 0, "output bias"),
           Param("row", 0, "truth-table row (0-3) for the backward pass of L = (y_hat - y)^2 / 2",
                 kind="int", low=0, high=3),
-          CONVENTION)
+          CONVENTION,
+          number=5, exercise=Setup({"W1": "int(-2..2)", "b1": "int(-1..1)", "w2": "int(-2..2)", "b2": "int(-1..1)",
+                      "row": "int(0..3)"},
+                     ("yhat", "L", "∂L/∂b2", "∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"),
+                     zero_ok=("∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"), places=1),
+          examples=({'row': '2'}, {'W1': '[[1,2],[1,1]]', 'b1': '[0,-1/2]', 'row': '3', 'convention': 'half'}))
 def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
     table_rows, all_match = [], True
     header = None
@@ -78,7 +83,10 @@ def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
           Param("w", sp.Rational(1, 2), "weight of every layer, or a list of one weight per layer",
                 kind="number-or-array", shape=(None,)),
           Param("y", 1, "target of L = (a_n - y)^2 / 2"),
-          Param("depth", None, "number of layers (default 3, or the length of w)", kind="int", high=5000))
+          Param("depth", None, "number of layers (default 3, or the length of w)", kind="int", high=5000),
+          number=6, exercise=Setup({"x": "int(-2..2)", "w": "int(-4..4)/2", "y": "{0, 1}"},
+                           ("L", "∂L/∂x", "∂L/∂w1", "∂L/∂w2", "∂L/∂w3"), places=1),
+          examples=({'depth': '5'}, {'w': '[1, -2, 0.5, 3]', 'x': '2', 'y': '0'}))
 def sigmoid_chain(x, w, y, depth) -> Solution:
     if isinstance(w, list):
         if depth is not None and depth != len(w):

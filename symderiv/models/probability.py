@@ -12,13 +12,16 @@ from ..errors import ParameterError
 from ..printing import latex
 from ..record import Maths, Remark, Section, SectionKind, Solution, Step, Title
 from ..writers import SHOW_TERMS, Derivation, shown_number, written_sum
-from .registry import Param, register
+from .registry import Param, Setup, register
 
 # ----------------------------------------------------------------------------------------- dropout
 
 @register("dropout", "Dropout: standard (scale by p at test time) vs inverted (scale by 1/p while training)",
           Param("p", sp.Rational(1, 2), "keep probability, 0 < p <= 1"),
-          Param("outputs", [2, 2, 2, 2], "the activations a_i of the units", kind="array", shape=(None,)))
+          Param("outputs", [2, 2, 2, 2], "the activations a_i of the units", kind="array", shape=(None,)),
+          number=7, exercise=Setup({"p": "{1/2, 1/4, 3/4, 1/5, 4/5}", "outputs": "int(1..6)"},
+                     ("S", "E[T_train]", "T_test(standard)", "E[T_train(inverted)]"), places=2, forward_gives_answer=True),
+          examples=({'p': '0.8'}, {'p': '1/3', 'outputs': '[1, 2, 3]'}))
 def dropout(p, outputs) -> Solution:
     if not 0 < p <= 1:
         raise ParameterError(f"dropout: p: expected a keep probability with 0 < p <= 1, got {p}")
@@ -145,7 +148,10 @@ def _kl(first: str, second: str, xs: list, ys: list, term: str, derivation: Deri
           Param("P", [sp.Rational(9, 25), sp.Rational(12, 25), sp.Rational(4, 25)],
                 "a probability vector (default Binomial(2, 0.4))", kind="array", shape=(None,)),
           Param("Q", [sp.Rational(1, 3)] * 3, "a probability vector of the same length (default uniform)",
-                kind="array", shape=(None,)))
+                kind="array", shape=(None,)),
+          number=18, exercise=Setup({"P": "normalized(int(1..6))", "Q": "normalized(int(1..6))"},
+                           ("D_KL(P‖Q)", "D_KL(Q‖P)"), places=6),
+          examples=({'P': '[0.5, 0.5]', 'Q': '[0.9, 0.1]'}, {'P': '[0.2, 0.3, 0.5]', 'Q': '[1/3, 1/3, 1/3]'}))
 def kl_divergence(P, Q) -> Solution:
     if len(P) != len(Q):
         raise ParameterError(f"kl-divergence: P and Q: expected the same length, got {len(P)} and {len(Q)}")
@@ -189,7 +195,9 @@ _DATA = {"bernoulli": [1, 0, 1, 1, 0, 1, 1, 1], "gaussian": [2, 3, 5, 6]}
           Param("family", "bernoulli", "the model of the data", kind="choice", choices=("bernoulli", "gaussian")),
           Param("data", None, "the sample (default: 1,0,1,1,0,1,1,1 for bernoulli; 2,3,5,6 for gaussian)",
                 kind="array", shape=(None,)),
-          alternatives=(("a Gaussian model of 2, 3, 5, 6: the mean and the variance", {"family": "gaussian"}),))
+          alternatives=(("a Gaussian model of 2, 3, 5, 6: the mean and the variance", {"family": "gaussian"}),),
+          number=19, exercise=Setup({"family": "bernoulli", "data": "int(0..1)[8]"}, ("θ̂", "L(θ̂)"), places=3, forward_gives_answer=True),
+          examples=({'family': 'gaussian'}, {'family': 'bernoulli', 'data': '[1, 1, 0]'}))
 def mle(family, data) -> Solution:
     if data is None:
         data = [sp.Integer(x) for x in _DATA[family]]

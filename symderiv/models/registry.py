@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass
 from importlib import resources
@@ -84,16 +84,41 @@ CONVENTION = Param("convention", "pytorch", "derivative used at non-differentiab
 
 
 @dataclass(frozen=True)
+class Setup:
+    """A model's exercise defaults: ``ranges`` (parameter -> range text), the names ``ask``ed,
+    the asked names allowed to be zero, how many decimal places an exact rational intermediate
+    may have (``places``) and how small an asked gradient may be (``min_asked``) in a nice
+    variant; ``forward_gives_answer``: the forward pass's formulas are the answer itself (the
+    statement leaves them out)."""
+
+    ranges: Mapping[str, str]
+    ask: tuple[str, ...]
+    zero_ok: tuple[str, ...] = ()
+    places: int = 0
+    min_asked: float = 1e-3
+    forward_gives_answer: bool = False
+
+
+NO_EXERCISE = Setup({}, ())
+
+
+@dataclass(frozen=True)
 class Model:
-    """A catalogue entry: id, title, parameters, and the builder that returns its Solution."""
+    """A catalogue entry, with every fact about it: its id, its number in the catalogue
+    (``../shared/CATALOGUE.md``, which ``symderiv list`` follows), title, parameters, the builder
+    that returns its Solution, the catalogue's other versions (``alternatives``: (heading,
+    settings) pairs the book shows after the default), its exercise defaults (``exercise``) and
+    ``examples``: settings (CLI text, as ``--set`` takes them) the tests and docs show besides the
+    defaults."""
 
     id: str
+    number: int
     title: str
     params: tuple[Param, ...]
     build: Callable[..., Solution]
-    #: the catalogue's other versions of the example, as (heading, settings): the book shows them
-    #: after the default (the sigmoid neuron's stagings, the max gate at a tie, ...)
     alternatives: tuple[tuple[str, dict[str, str]], ...] = ()
+    exercise: Setup = NO_EXERCISE
+    examples: tuple[dict[str, str], ...] = ()
 
     def solve(self, **params: Any) -> Solution:
         """The worked solution for these parameters (the catalogue's defaults for the rest)."""
@@ -119,12 +144,17 @@ class Model:
 MODELS: dict[str, Model] = {}
 
 
-def register(id: str, title: str, *params: Param, alternatives: tuple[tuple[str, dict[str, str]], ...] = ()
-             ) -> Callable[[Callable[..., Solution]], Callable[..., Solution]]:
-    """Register a builder as the model ``id`` (with the catalogue's ``alternatives``: (heading,
-    settings) pairs)."""
+def register(id: str, title: str, *params: Param, number: int,
+             alternatives: tuple[tuple[str, dict[str, str]], ...] = (), exercise: Setup = NO_EXERCISE,
+             examples: tuple[dict[str, str], ...] = ()) -> Callable[[Callable[..., Solution]], Callable[..., Solution]]:
+    """Register a builder as the model ``id``, with its facts (see :class:`Model`); :data:`MODELS`
+    stays in catalogue order (by ``number``; a model added later with a number already taken goes
+    after it)."""
     def wrap(build: Callable[..., Solution]) -> Callable[..., Solution]:
-        MODELS[id] = Model(id, title, params, build, alternatives)
+        MODELS[id] = Model(id, number, title, params, build, alternatives, exercise, examples)
+        ordered = sorted(MODELS.values(), key=lambda m: m.number)  # stable: registration order breaks ties
+        MODELS.clear()
+        MODELS.update((m.id, m) for m in ordered)
         return build
     return wrap
 
@@ -150,16 +180,3 @@ def solve(model_id: str, **params: Any) -> Solution:
     -4
     """
     return get_model(model_id).solve(**params)
-
-
-#: The catalogue's order (../shared/CATALOGUE.md), which ``symderiv list`` follows.
-ORDER = ("graph-add-mul", "graph-mul-add", "sigmoid-neuron", "max-gate", "xor-mlp", "sigmoid-chain", "dropout",
-         "conv2d", "conv2d-padding", "conv-volume", "pooling", "rnn", "lstm-step", "autoencoder",
-         "dot-attention", "self-attention", "positional-encoding", "kl-divergence", "mle")
-
-
-def sort_catalogue() -> None:
-    """Put :data:`MODELS` in the catalogue's order (models outside it last, as registered)."""
-    ordered = sorted(MODELS.items(), key=lambda kv: ORDER.index(kv[0]) if kv[0] in ORDER else len(ORDER))
-    MODELS.clear()
-    MODELS.update(ordered)

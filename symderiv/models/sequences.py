@@ -12,7 +12,7 @@ from ..record import Maths, Remark, Section, SectionKind, Solution, Step, Title
 from ..tensor import add, elementwise, hadamard, matmul, scale, softmax, solution, tensor, total
 from ..values import format_shape
 from ..writers import Derivation
-from .registry import Param, register
+from .registry import Param, Setup, register
 
 
 def _check(model: str, name: str, got: tuple[int, ...], want: tuple[int, ...], why: str) -> None:
@@ -41,7 +41,10 @@ def _shape(v) -> tuple[int, ...]:
           Param("h0", [0, 0, 0], "initial hidden state", kind="array", shape=(None,)),
           Param("xs", [[1, 2], [-1, 1]], "inputs x_1 … x_T, one per row", kind="array", shape=(None, None)),
           Param("upstream", None, "∂L/∂y_t, one row per step: L = Σ_t upstream_t·y_t (default: ones, "
-                "L = the sum of the outputs)", kind="array", shape=(None, None)))
+                "L = the sum of the outputs)", kind="array", shape=(None, None)),
+          number=12, exercise=Setup({"W_xh": "int(-5..5)/10", "W_hh": "int(-2..2)/10", "W_hy": "int(-5..5)/10", "xs": "int(-2..2)"},
+                 ("y1", "y2", "∂L/∂W_hh", "∂L/∂W_hy"), places=2),
+          examples=({'xs': '[[1,2],[-1,1],[0,1]]'}, {'upstream': '[[1,0],[0,2]]', 'h0': '[0.1,-0.2,0.3]'}))
 def rnn(W_xh, W_hh, W_hy, h0, xs, upstream) -> Solution:
     m, n = _shape(W_xh)
     _check("rnn", "W_hh", _shape(W_hh), (m, m), "hidden×hidden")
@@ -85,7 +88,11 @@ _LSTM_W = {
           Param("upstream_c", None, "∂L/∂c_t, for a loss on the cell state too: L = upstream·h_t + "
                 "upstream_c·c_t (default: none, L on h_t only)", kind="array", shape=(None,)),
           alternatives=((Title("a loss on both ", Maths("h_{t}", "h_t"), " and ", Maths("c_{t}", "c_t"), ": ",
-                               Maths(r"L = \sum h_{t} + \sum c_{t}", "L = Σ h_t + Σ c_t")), {"upstream_c": "[1, 1]"}),))
+                               Maths(r"L = \sum h_{t} + \sum c_{t}", "L = Σ h_t + Σ c_t")), {"upstream_c": "[1, 1]"}),),
+          number=13, exercise=Setup({"x": "int(-2..2)/2", "h_prev": "int(-2..2)/2", "c_prev": "int(-2..2)/2",
+                        **{f"W_{a}{g}": "int(-5..5)/10" for a in "xh" for g in "ifog"}},
+                       ("c_t", "h_t", "∂L/∂x", "∂L/∂c_prev"), places=3),
+          examples=({'x': '[1, 1]'}, {'upstream': '[1, -1]', 'c_prev': '[0.5, 0]'}))
 def lstm_step(x, h_prev, c_prev, upstream, upstream_c, **W) -> Solution:
     m, n = len(h_prev), len(x)
     _check("lstm-step", "c_prev", (len(c_prev),), (m,), "the hidden size")
@@ -121,7 +128,10 @@ def lstm_step(x, h_prev, c_prev, upstream, upstream_c, **W) -> Solution:
 @register("autoencoder", "A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²",
           Param("x", [2, 0], "input (n)", kind="array", shape=(None,)),
           Param("w_e", [[0.5, -1.0]], "encoder weights (k×n)", kind="array", shape=(None, None)),
-          Param("w_d", [[1.0], [0.5]], "decoder weights (n×k)", kind="array", shape=(None, None)))
+          Param("w_d", [[1.0], [0.5]], "decoder weights (n×k)", kind="array", shape=(None, None)),
+          number=14, exercise=Setup({"x": "int(-2..2)", "w_e": "int(-2..2)/2", "w_d": "int(-2..2)/2"},
+                         ("L", "∂L/∂w_e", "∂L/∂w_d"), places=4),
+          examples=({'x': '[1, -1]'}, {'w_e': '[[0.5, 0.5]]', 'w_d': '[[1], [-1]]'}))
 def autoencoder(x, w_e, w_d) -> Solution:
     n, k = len(x), len(w_e)
     _check("autoencoder", "w_e", _shape(w_e), (k, n), f"it maps x in R^{n} to h in R^{k}")
@@ -146,7 +156,9 @@ def autoencoder(x, w_e, w_d) -> Solution:
                 shape=(None, None)),
           Param("s", [1, 0, 1], "decoder state", kind="array", shape=(None,)),
           Param("upstream", None, "∂L/∂c: L = upstream·c (default: ones, L = sum(c))", kind="array",
-                shape=(None,)))
+                shape=(None,)),
+          number=15, exercise=Setup({"hs": "int(-1..2)", "s": "int(-1..1)"}, ("alpha", "c", "∂L/∂s")),
+          examples=({'s': '[1, 0, 0]'}, {'upstream': '[1, -1, 2]', 'hs': '[[1, 0, 0], [0, 1, 2], [1, 1, 0]]'}))
 def dot_attention(hs, s, upstream) -> Solution:
     _check("dot-attention", "s", (len(s),), (len(hs[0]),), "the width of each hidden state")
     g = Graph("Dot-product attention")
@@ -181,7 +193,10 @@ def dot_attention(hs, s, upstream) -> Solution:
           Param("V", [[0.36, 0.83, 0.1, 0.35], [0.31, 0.36, 0.19, 0.72]], "values, one row per token",
                 kind="array", shape=(None, None)),
           Param("upstream", None, "∂L/∂Z: L = Σ upstream ⊙ Z (default: ones, L = sum(Z))", kind="array",
-                shape=(None, None)))
+                shape=(None, None)),
+          number=16, exercise=Setup({"Q": "int(-5..5)/10", "K": "int(-5..5)/10", "V": "int(-5..5)/10"},
+                            ("Z", "∂L/∂Q"), places=3),
+          examples=({'upstream': '[[1, 0, 0, 0], [0, 1, 0, 0]]'}, {'Q': '[[1, 0], [0, 1]]', 'K': '[[1, 1], [0, 1]]', 'V': '[[2, 0], [0, 2]]'}))
 def self_attention(Q, K, V, upstream) -> Solution:
     _check("self-attention", "K", _shape(K), _shape(Q), "as many keys as queries, of the same width")
     if len(V) != len(K):
@@ -214,7 +229,9 @@ def self_attention(Q, K, V, upstream) -> Solution:
           Param("tokens", "I am a robot", "the sentence (its words give the positions)", kind="text"),
           Param("length", None, "number of positions, instead of tokens", kind="int", high=512),
           Param("d", 4, "encoding width", kind="int", high=512),
-          Param("n", 100, "the base (10000 in the original transformer)", kind="int", high=10**9))
+          Param("n", 100, "the base (10000 in the original transformer)", kind="int", high=10**9),
+          number=17, exercise=Setup({"d": "{2, 4, 6}", "n": "int(10..100)"}, ("PE[1] (am)", "PE[2] (a)"), forward_gives_answer=True),
+          examples=({'d': '6'}, {'tokens': 'a b', 'n': '10000'}))
 def positional_encoding(tokens, length, d, n) -> Solution:
     words = tokens.split() if length is None else [f"position {p}" for p in range(length)]
     if not words:

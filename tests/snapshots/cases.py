@@ -1,4 +1,5 @@
-"""The cases the refactor snapshot covers: every model with its defaults and two overrides, and the
+"""The cases the refactor snapshot covers: every model with its defaults and the examples its
+registration names (``Model.examples``: two settings each), and the
 README's own-formula and traced examples. ``generate.py`` writes their output; ``test_snapshots.py``
 checks that the code still prints exactly that.
 
@@ -11,33 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-
-#: model id -> two overrides (CLI-style text values, as ``--set`` takes them).
-OVERRIDES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "graph-add-mul": ({"x": "3", "y": "-1/2", "z": "0.25"}, {"x": "0", "y": "0", "z": "7"}),
-    "graph-mul-add": ({"x": "1", "y": "2", "z": "3"}, {"x": "-1/3", "y": "0.5", "z": "-4"}),
-    "sigmoid-neuron": ({"staging": "sigmoid"}, {"w0": "0.5", "x0": "1/3", "staging": "sum3"}),
-    "max-gate": ({"z": "2", "w": "2"}, {"first": "add8", "convention": "tensorflow", "z": "-1"}),
-    "xor-mlp": ({"row": "2"}, {"W1": "[[1,2],[1,1]]", "b1": "[0,-1/2]", "row": "3", "convention": "half"}),
-    "sigmoid-chain": ({"depth": "5"}, {"w": "[1, -2, 0.5, 3]", "x": "2", "y": "0"}),
-    "dropout": ({"p": "0.8"}, {"p": "1/3", "outputs": "[1, 2, 3]"}),
-    "conv2d": ({"kernel": "[[1,0],[0,-1]]"}, {"stride": "2", "padding": "1", "kernel": "[[1,2],[3,4]]"}),
-    "conv2d-padding": ({"padding": "0", "stride": "1"},
-                       {"upstream": "[[1,2,3],[0,-1,1],[2,2,2]]"}),
-    "conv-volume": ({"height": "32", "width": "32", "filters": "6", "kernel_size": "5"},
-                    {"volume": "[[[1,2],[3,4]],[[0,1],[1,0]]]", "filter": "[[[1]],[[-1]]]", "bias": "1/2"}),
-    "pooling": ({"mode": "max", "input": "[[1,3,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]]"},
-                {"size": "3", "stride": "1", "mode": "average"}),
-    "rnn": ({"xs": "[[1,2],[-1,1],[0,1]]"}, {"upstream": "[[1,0],[0,2]]", "h0": "[0.1,-0.2,0.3]"}),
-    "lstm-step": ({"x": "[1, 1]"}, {"upstream": "[1, -1]", "c_prev": "[0.5, 0]"}),
-    "autoencoder": ({"x": "[1, -1]"}, {"w_e": "[[0.5, 0.5]]", "w_d": "[[1], [-1]]"}),
-    "dot-attention": ({"s": "[1, 0, 0]"}, {"upstream": "[1, -1, 2]", "hs": "[[1, 0, 0], [0, 1, 2], [1, 1, 0]]"}),
-    "self-attention": ({"upstream": "[[1, 0, 0, 0], [0, 1, 0, 0]]"},
-                       {"Q": "[[1, 0], [0, 1]]", "K": "[[1, 1], [0, 1]]", "V": "[[2, 0], [0, 2]]"}),
-    "positional-encoding": ({"d": "6"}, {"tokens": "a b", "n": "10000"}),
-    "kl-divergence": ({"P": "[0.5, 0.5]", "Q": "[0.9, 0.1]"}, {"P": "[0.2, 0.3, 0.5]", "Q": "[1/3, 1/3, 1/3]"}),
-    "mle": ({"family": "gaussian"}, {"family": "bernoulli", "data": "[1, 1, 0]"}),
-}
 
 #: Formats written for every case (svg is Graphviz's drawing of dot, not ours).
 FORMATS = ("text", "latex", "standalone", "mathml", "html", "json", "markdown", "dot")
@@ -95,7 +69,7 @@ def cases() -> dict[str, Callable]:
     out: dict[str, Callable] = {}
     for model in symderiv.models():
         out[f"{model}-defaults"] = lambda m=model: symderiv.solve(m)
-        for k, settings in enumerate(OVERRIDES[model], 1):
+        for k, settings in enumerate(symderiv.get_model(model).examples, 1):
             out[f"{model}-override{k}"] = lambda m=model, s=settings: symderiv.solve(m, **s)
     out.update(_formula_cases())
     return out
