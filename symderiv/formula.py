@@ -20,7 +20,7 @@ import sympy as sp
 from .engine.gates import functions, sympy_gates
 from .errors import FormulaError, ParameterError
 from .graph import Graph, Node
-from .record import Section, Solution
+from .record import Section, SectionKind, Solution
 from .values import MAX_DIGITS, exact_size_refusal, power_refusal, quote
 
 MAX_LENGTH = 10_000
@@ -251,12 +251,10 @@ def derive(formula: str | sp.Expr, values: dict[str, Any] | None = None, *, wrt:
         missing = [w for w in wrt if w not in sol.results]
         if missing:
             raise FormulaError(f"--wrt {missing[0]}: not an input of the formula")
-        wanted = {f"df/d{w}" for w in wrt}  # the gradient steps' names (see Graph.backward)
-
         def kept(s: Section) -> Section:
-            return dataclasses.replace(s, items=tuple(i for i in s.items if str(i.lhs) in wanted))
+            return dataclasses.replace(s, items=tuple(i for i in s.items if i.quantity.node in wrt))
 
-        sections = tuple(kept(s) if s.kind == "results" else s for s in sol.sections)
+        sections = tuple(kept(s) if s.kind is SectionKind.RESULTS else s for s in sol.sections)
         sol = dataclasses.replace(sol, sections=sections,
                                   results={k: v for k, v in sol.results.items() if k in wrt})
     return sol
