@@ -322,6 +322,13 @@ class TextFormulaPrinter(_ValueMixin, StrPrinter):
     def _print_Exp1(self, expr):
         return "exp(1)" if _names_e(self.names) else "e"
 
+    def _print_Mul(self, expr):
+        """SymPy's, but a written negation (-1)·2 of a number, as a subtraction gate writes it, is -2,
+        not -1·2 (only an unevaluated product has these two factors)."""
+        if len(expr.args) == 2 and expr.args[0] == -1 and expr.args[1].is_Number:
+            return "-" + self.parenthesize(expr.args[1], PRECEDENCE["Mul"])
+        return super()._print_Mul(expr)
+
     def _print_Add(self, expr, order=None):
         parts = []
         for i, term in enumerate(expr.args):

@@ -38,7 +38,8 @@ def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> t
     value joined by ``=``; a substitution that shows rounded floats, and the float, by ``≈``
     (after the exact value). A link that repeats the one before it or the left-hand side is
     dropped; an exact value longer than :data:`MAX_EXACT` characters is left out where a float
-    follows (the formula, over names defined earlier, is the exact value)."""
+    follows (the formula, over names defined earlier, is the exact value), never where none does
+    (a matrix of whole numbers is shown whole)."""
     links: list[tuple[str, str]] = []
     rounded_substitution = None
     if step.formula is not None:
@@ -51,7 +52,7 @@ def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> t
                 links.append(("=", substitution))
     if step.exact is not None:
         written = text(step.exact, sol.names) if printer is text else None  # printed once, not twice
-        if step.approx is None or fits(step.exact, sol.names, written):
+        if step.approx is None or _all_integers(step.exact) or fits(step.exact, sol.names, written):
             links.append(("=", written if written is not None else printer(step.exact, sol.names)))
     if rounded_substitution is not None:
         links.append(("≈", rounded_substitution))
