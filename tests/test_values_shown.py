@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import re
+
+import mpmath
 import pytest
+import sympy as sp
 
 import symderiv
 from symderiv.printing import latex, text
@@ -37,3 +41,35 @@ def test_a_given_image_and_the_inputs_gradient_are_printed_whole():
 def test_subtracting_a_number_reads_as_a_subtraction():
     out = symderiv.derive("x - 2", x=3).to_text()
     assert "f1 = x - 2 = 3 - 2 = 1" in out and "1·2" not in out
+
+
+def test_the_staged_sigmoid_names_its_shortcut_with_the_numbers():
+    # by hand at the defaults: z = f4 = 2·(-1) + (-3)·(-2) - 3 = 1, σ(1) = 1/(1 + e^-1) ≈ 0.7311,
+    # σ(1)(1 - σ(1)) ≈ 0.1966, and the staged locals are -1/f7² ≈ -0.5344, 1, e^-1 ≈ 0.3679, -1
+    out = symderiv.solve("sigmoid-neuron").to_text()
+    assert "(-0.5344)·1·0.3679·(-1) ≈ 0.1966" in out.replace("\n", " ")
+    assert "≈ 0.7311·0.2689" in out.replace("\n", " ")
+    assert "shortcut" not in symderiv.solve("sigmoid-neuron", staging="sigmoid").to_text()
+
+
+@pytest.mark.parametrize("model", ["graph-add-mul", "graph-mul-add", "sigmoid-neuron", "max-gate"])
+def test_what_a_gradient_means_is_a_finite_difference(model):
+    """The sensitivity line's prediction against a central finite difference of the model itself
+    (solved again with the input moved by ±0.01: an independent route, no gradient involved)."""
+    sol = symderiv.solve(model)
+    line = next(r for s in sol.sections for r in s.items if not isinstance(r, Step)
+                and "What a gradient means" in sol.note_text(r.note))
+    text_ = sol.note_text(line.note)
+    name, predicted = re.search(r"raising (\w+) by 0\.01 .* ≈ (-?[\d.e-]+),", text_).groups()
+    params = {p.name: p.default for p in symderiv.get_model(model).params}
+
+    def output(delta):
+        s = symderiv.solve(model, **{name: sympy_add(params[name], delta)})
+        last = [st for sec in s.sections if sec.kind == "forward" for st in sec.items if isinstance(st, Step)][-1]
+        return mpmath.mpf(last.approx) if last.approx is not None else mpmath.mpf(str(last.exact))
+
+    def sympy_add(value, delta):
+        return sp.nsimplify(value) + sp.Rational(delta)
+
+    difference = (output("1/100") - output("-1/100")) / 2
+    assert abs(difference - mpmath.mpf(predicted)) <= abs(difference) * 2e-3 + 1e-12

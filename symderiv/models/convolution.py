@@ -222,7 +222,7 @@ def _volume_counts(height: int, width: int, channels: int, kernel_size: int, fil
     f, c = _f, _c
     steps = (
         d.step(_PER, f * f * c, values, sp.Integer(kernel_size ** 2 * channels),
-               "one filter has a kernel_size×kernel_size slice per input channel", with_float=False),
+               "one filter has an f×f slice per input channel", with_float=False),
         d.step(_PER_FILTER, f * f * c + 1, values, sp.Integer(kernel_size ** 2 * channels + 1),
                "the channel slices' sums are added together with one bias", with_float=False),
         d.step(_TOTAL, _k * (f * f * c + 1), values, sp.Integer(filters * (kernel_size ** 2 * channels + 1)),

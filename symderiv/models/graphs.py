@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import mpmath
 import sympy as sp
 
 from ..graph import Graph
+from ..printing import format_float
 from ..record import Maths, Remark, Section, SectionKind, Solution, Title
 from .registry import CONVENTION, Param, Setup, register
 
@@ -68,9 +70,31 @@ def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
         lesson = ("f = ", out.symbol, ": the sigmoid σ(z) = 1/(1 + e^(−z)) built from neg, exp, add and "
                   "reciprocal gates.",)
     bw = g.backward(out, label="f")
+    remarks = [Remark(lesson)]
+    if staging != "sigmoid":
+        remarks.append(Remark(_shortcut(bw, out, s)))
     return g.solution_of(bw, model="sigmoid-neuron",
                          parameters=dict(w0=w0, x0=x0, w1=w1, x1=x1, w2=w2, staging=staging),
-                         extra=[Section(SectionKind.REMARKS, "Remarks", (Remark(lesson),))])
+                         extra=[Section(SectionKind.REMARKS, "Remarks", tuple(remarks))])
+
+
+def _shortcut(bw, out, z) -> tuple:
+    """The staged sigmoid's local derivatives multiplied, from the backward pass, beside σ(1 − σ)
+    from its output: the shortcut the one-gate staging uses."""
+    path, node = [], out
+    while node is not z:  # f8 ← f7 ← f6 ← f5 ← f4: each gate's one non-constant input
+        parent = next(p for p in node.parents if not p.constant)
+        path.append(bw.local(node, parent))
+        node = parent
+    product = mpmath.fprod(loc.approx for loc in path)
+    words = ("The staged sigmoid's local derivatives multiplied: ", sp.Mul(*(loc.symbol for loc in path),
+                                                                         evaluate=False))
+    floats = "·".join(f"({format_float(loc.approx, 4)})" if loc.approx < 0 else format_float(loc.approx, 4)
+                      for loc in path)
+    sigma = out.approx
+    return (*words, f" ≈ {floats} ≈ {format_float(product, 4)}, which is σ(1 − σ) = ", out.symbol, "·(1 − ",
+            out.symbol, f") ≈ {format_float(sigma, 4)}·{format_float(1 - sigma, 4)}: the one-gate staging's "
+            "shortcut σ' = σ(1 − σ).")
 
 
 @register("max-gate", "f = 2·(x·y + max(z, w))",

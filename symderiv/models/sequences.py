@@ -255,7 +255,12 @@ def positional_encoding(tokens, length, d, n) -> Solution:
     remark = Remark((f"Arguments are in radians: PE(1, 2) = sin(1/{n}^(2/{d})) ≈ "
                      f"{mpmath.nstr(mpmath.sin(mpmath.mpf(1) / mpmath.mpf(n) ** (mpmath.mpf(2) / d)), 4)}; "
                      "the notes' 0.0017 is the sine of 0.1 degrees, not of 0.1 radians (0.0998).",))
+    base, width = derivation.symbol("n", "n"), derivation.symbol("d", "d")
+    given = (derivation.step(base, None, None, sp.Integer(n), "the base", with_float=False),
+             derivation.step(width, None, None, sp.Integer(d), "the encoding's width: entries 2i (sine) and "
+                             "2i + 1 (cosine) of row pos, positions counted from 0", with_float=False))
     return derivation.solution("positional-encoding", "Sinusoidal positional encoding",
-                               (Section(SectionKind.FORWARD, f"The {len(words)}×{d} encoding, one row per token", tuple(steps)),
+                               (Section(SectionKind.GIVEN, "Given", given),
+                                Section(SectionKind.FORWARD, f"The {len(words)}×{d} encoding, one row per token", tuple(steps)),
                                 Section(SectionKind.REMARKS, "Remarks", (remark,))),
                                dict(tokens=tokens, length=len(words), d=d, n=n))

@@ -10,7 +10,7 @@ from ..engine import Backward, Graph
 from ..printing import Shown
 from ..record import Remark, Section, SectionKind, Solution, Step
 from .diagram import build
-from .steps import forward_steps, given_step, gradient_step, local_steps, result_steps, seed_step
+from .steps import forward_steps, given_step, gradient_step, local_steps, result_steps, seed_step, sensitivity
 
 
 def sections(graph: Graph, bw: Backward) -> list[Section]:
@@ -19,7 +19,8 @@ def sections(graph: Graph, bw: Backward) -> list[Section]:
     given = [given_step(n) for n in nodes if n.op is None and n.named]
     local = [step for n in nodes for step in local_steps(bw, n)]
     back: list[Step | Remark] = []
-    order = [n for n in reversed(nodes) if not n.is_input] + [n for n in nodes if n.is_input]
+    inputs = [n for n in nodes if n.is_input]
+    order = [n for n in reversed(nodes) if not n.is_input] + inputs
     for n in order:
         if n.constant or n not in bw.grads:
             continue
@@ -28,7 +29,7 @@ def sections(graph: Graph, bw: Backward) -> list[Section]:
             Section(SectionKind.FORWARD, "Forward pass", tuple(forward_steps(nodes))),
             Section(SectionKind.LOCAL, "Local derivatives", tuple(local)),
             Section(SectionKind.BACKWARD, "Backward pass (local derivative × upstream gradient)", tuple(back)),
-            Section(SectionKind.RESULTS, "Gradients", tuple(result_steps(bw, [n for n in nodes if n.is_input])))]
+            Section(SectionKind.RESULTS, "Gradients", (*result_steps(bw, inputs), *sensitivity(bw, inputs)))]
 
 
 def solution(graph: Graph, bw: Backward, *, model: str = "graph", title: str | None = None,

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import sympy as sp
 
 from ..engine import Backward, Local, Node
-from ..printing import Shown
-from ..record import Kink, Note, Quantity, Role, Step
+from ..printing import Shown, format_float
+from ..record import Kink, Note, Quantity, Remark, Role, Step
 
 
 def shown_node(node: Node) -> Shown:
@@ -101,3 +101,15 @@ def result_steps(bw: Backward, inputs: Sequence[Node]) -> list[Step]:
     """The Gradients section: each input's gradient, its closed form when it fits, and its float."""
     return [Step(bw.symbols[n], exact=bw.inline(bw.grads[n]), approx=bw.approx[n],
                  quantity=Quantity(Role.RESULT, n.name)) for n in inputs]
+
+
+def sensitivity(bw: Backward, inputs: Sequence[Node]) -> list[Remark]:
+    """What a gradient means, on the input it is largest for: raising that input by 0.01 changes
+    the output by about the gradient times 0.01 (none for symbolic or all-zero gradients)."""
+    known = [n for n in inputs if bw.approx.get(n) is not None and bw.approx[n] != 0]
+    if not known:
+        return []
+    n = max(known, key=lambda x: abs(bw.approx[x]))  # the first of the largest
+    change = bw.approx[n] / 100
+    return [Remark((f"What a gradient means: raising {n.name} by 0.01 changes {bw.label.text} by about 0.01·",
+                    bw.symbols[n], f" ≈ {format_float(change, 4)}, to first order.",))]
