@@ -87,8 +87,8 @@ def test_html_build_has_native_mathml_with_the_values_set(site):
     index = (out / "index.html").read_text()
     roots = math_blocks(index)
     assert len(roots) >= 2 and all(r.get("display") == "block" for r in roots if r.get("display") != "inline")
-    # inline maths only in the headings (the titles' maths: f = (x + y)·z)
-    outside = re.sub(r"<h([1-6])\b.*?</h\1>", "", index, flags=re.S)
+    # inline maths only in the headings (the titles' maths: f = (x + y)·z) and the notes' sentences
+    outside = re.sub(r"<h([1-6])\b.*?</h\1>|<p class=\"note\">.*?</p>", "", index, flags=re.S)
     assert not any(r.get("display") == "inline" for r in math_blocks(outside))
     # w0=3, x0=-2 (the :set: continued on a second line; w1=-3, x1=-2, w2=-3 by default): z = 3·(-2) + (-3)(-2) - 3 = -3
     z = 3 * -2 + -3 * -2 - 3
