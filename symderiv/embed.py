@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from .errors import EmbedError
 from .limits import DEFAULT_MAX_SIZE, output_format, size_limit
 from .models import get_model
-from .render import format_weight, render
+from .render import format_weight, render_solution
 from .render.mathml import EMBED_CSS as CSS, FIGURE_MAX
 from .record import SectionKind, Solution
 from .values import whole_option
@@ -195,16 +195,16 @@ def embed(block: Block) -> Embedded:
     with size_limit(block.max_size, _raise_in_block), output_format("mathml", format_weight("mathml")):
         sol = get_model(block.model).solve(**block.settings)
         shown = select(sol, block.sections)
-        body = render(replace(shown, diagram=None), "mathml", digits=block.digits)  # drawn here when asked for
+        body = render_solution(replace(shown, diagram=None), "mathml", digits=block.digits)  # drawn here when asked for
         if block.diagram:
             if sol.diagram is None:
                 raise EmbedError(f":diagram: {sol.model} has no computational graph to draw; leave :diagram: out")
             if len(sol.diagram.vertices) > FIGURE_MAX:
                 raise EmbedError(f":diagram: the graph has {len(sol.diagram.vertices):,} vertices, more than the "
                                  f"{FIGURE_MAX:,} drawn on a page; leave :diagram: out")
-            body = f'<figure class="symderiv-diagram">{render(sol, "svg", digits=block.digits)}</figure>\n' + body
-        return Embedded(shown, body, render(shown, "latex", digits=block.digits),
-                        render(shown, "text", digits=block.digits))
+            body = f'<figure class="symderiv-diagram">{render_solution(sol, "svg", digits=block.digits)}</figure>\n' + body
+        return Embedded(shown, body, render_solution(shown, "latex", digits=block.digits),
+                        render_solution(shown, "text", digits=block.digits))
 
 
 def _raise_in_block(n: int | None, limit: int) -> str:

@@ -132,3 +132,15 @@ def test_text_labels_keep_their_escaped_braces_and_specials():
     from symderiv.render.mathml import to_mathml
     assert "<mtext>a{b}</mtext>" in to_mathml(r"\text{a\{b\}} + x", "inline")
     assert "<mtext>50%\xa0a&amp;b\xa0&lt;c</mtext>" in to_mathml(r"\text{50\% a\&b <c}", "inline")  # spaces kept, as no-break
+
+
+def test_symderiv_render_is_the_module_and_the_old_call_warns():
+    import symderiv.render as R
+
+    assert R is sys.modules["symderiv.render"] and "text" in R.RENDERERS  # the module, not a function
+    sol = symderiv.solve("sigmoid-neuron")
+    assert symderiv.render_solution(sol, "latex") == sol.to_latex()
+    with pytest.warns(DeprecationWarning, match=r"symderiv\.render\(\.\.\.\) is deprecated; call "
+                                                 r"symderiv\.render_solution"):
+        old = symderiv.render(sol, "latex")
+    assert old == sol.to_latex()
