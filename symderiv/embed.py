@@ -202,7 +202,8 @@ def embed(block: Block) -> Embedded:
             if len(sol.diagram.vertices) > FIGURE_MAX:
                 raise EmbedError(f":diagram: the graph has {len(sol.diagram.vertices):,} vertices, more than the "
                                  f"{FIGURE_MAX:,} drawn on a page; leave :diagram: out")
-            body = f'<figure class="symderiv-diagram">{render_solution(sol, "svg", digits=block.digits)}</figure>\n' + body
+            figure = render_solution(sol, "svg", digits=block.digits)
+            body = f'<figure class="symderiv-diagram">{figure}</figure>\n' + body
         return Embedded(shown, body, render_solution(shown, "latex", digits=block.digits),
                         render_solution(shown, "text", digits=block.digits))
 

@@ -102,48 +102,38 @@ class AlignBlock:
     rows: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class NoteBlock:
-    """A step's note or a remark: text with inline maths."""
-
-    note: Note
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    """A table of values."""
-
-    table: Table
-
-
-Block = AlignBlock | NoteBlock | TableBlock
+#: What a section is written as: its steps grouped into :class:`AlignBlock`\ s, its remarks and
+#: tables as they are, and a step's note as a :class:`~symderiv.record.Remark` after its group.
+Block = AlignBlock | Remark | Table
 
 
 @dataclass(frozen=True)
 class BlockWriter:
-    """How one format writes each type of block, as a Sphinx builder's translator has one visit
-    function per node type: :func:`write_blocks`, the one walk, picks the function by the
-    block's type."""
+    """How one format writes a section, as a Sphinx builder's translator has a visit function per
+    node type: ``section`` opens it (its heading), one function per type of block, and
+    ``section_end`` closes it. :func:`write_sections`, the one walk, picks them by type."""
 
+    section: Callable[[Section], str]
     align: Callable[[tuple[str, ...]], str]
     note: Callable[[Note], str]
     table: Callable[[Table], str]
+    section_end: tuple[str, ...] = ()
 
     def write(self, block: Block) -> str:
         """The block as this format writes it."""
         match block:
             case AlignBlock(rows):
                 return self.align(rows)
-            case NoteBlock(note):
+            case Remark(note):
                 return self.note(note)
-            case TableBlock(table):
-                return self.table(table)
+            case Table():
+                return self.table(block)
         raise TypeError(f"not a block: {block!r}")
 
 
 def blocks(sol: Solution, section: Section, digits: int) -> list[Block]:
-    """A section as :class:`AlignBlock`, :class:`NoteBlock` and :class:`TableBlock` blocks:
-    consecutive steps share one ``align*`` so their ``=`` signs line up; a note ends it."""
+    """A section as blocks (:data:`Block`): consecutive steps share one ``align*`` so their ``=``
+    signs line up; a note ends it."""
     out: list[Block] = []
     rows: list[str] = []
     for item in section.items:
@@ -156,17 +146,23 @@ def blocks(sol: Solution, section: Section, digits: int) -> list[Block]:
             out.append(AlignBlock(tuple(rows)))
             rows = []
         if note:
-            out.append(NoteBlock(note))
+            out.append(item if isinstance(item, Remark) else Remark(note))
         if isinstance(item, Table):
-            out.append(TableBlock(item))
+            out.append(item)
     if rows:
         out.append(AlignBlock(tuple(rows)))
     return out
 
 
-def write_blocks(sol: Solution, section: Section, digits: int, writer: BlockWriter) -> list[str]:
-    """The section's blocks, each as ``writer`` writes its type."""
-    return [writer.write(block) for block in blocks(sol, section, digits)]
+def write_sections(sol: Solution, digits: int, writer: BlockWriter) -> list[str]:
+    """Every section of the solution as ``writer`` writes it: its opening, each of its blocks as
+    ``writer`` writes that type, its end."""
+    out: list[str] = []
+    for section in sol.sections:
+        out.append(writer.section(section))
+        out += [writer.write(block) for block in blocks(sol, section, digits)]
+        out += writer.section_end
+    return out
 
 
 def align(rows: Sequence[str]) -> str:
@@ -177,12 +173,9 @@ def align(rows: Sequence[str]) -> str:
 def render_latex(sol: Solution, digits: int, standalone: bool = False, numbered: bool = False) -> str:
     """The solution as LaTeX: ``\\subsection*`` per section, steps in ``align*``; with
     ``numbered`` its title is a numbered ``\\section`` (an entry of the table of contents)."""
-    writer = BlockWriter(align=align, note=lambda note: note_latex(sol, note) + "\n",
-                         table=lambda table: _table(sol, table, digits))
-    out = [f"\\section{'' if numbered else '*'}{{{title_latex(sol.title)}}}"]
-    for section in sol.sections:
-        out.append(f"\\subsection*{{{title_latex(section.title)}}}")
-        out += write_blocks(sol, section, digits, writer)
+    writer = BlockWriter(section=lambda section: f"\\subsection*{{{title_latex(section.title)}}}", align=align,
+                         note=lambda note: note_latex(sol, note) + "\n", table=lambda table: _table(sol, table, digits))
+    out = [f"\\section{'' if numbered else '*'}{{{title_latex(sol.title)}}}", *write_sections(sol, digits, writer)]
     body = "\n".join(out) + "\n"
     return document(body) if standalone else body
 

@@ -28,7 +28,7 @@ from ..record import Note, Solution, Table, written_title
 from .chain import cell_text
 from ..values import quote, shorten
 from .dot import check_drawable, svg_of_dot, to_dot
-from .latex import BlockWriter, align, write_blocks
+from .latex import BlockWriter, align, write_sections
 
 NS = "http://www.w3.org/1998/Math/MathML"
 ET.register_namespace("", NS)
@@ -482,14 +482,13 @@ def render_mathml(sol: Solution, digits: int) -> str:
             limits.progress("MathML blocks", count)
         return block
 
-    writer = BlockWriter(align=align_mathml, note=lambda note: f'<p class="note">{_note(sol, note)}</p>',
-                         table=lambda table: table_html(sol, table, digits))
-    out = ['<section class="symderiv">', f"<h2>{heading_html(sol.title)}</h2>"]
-    for section in sol.sections:
-        out.append(f'<section class="symderiv-{html.escape(section.kind)}"><h3>{heading_html(section.title)}</h3>')
-        out += write_blocks(sol, section, digits, writer)
-        out.append("</section>")
-    out.append("</section>")
+    writer = BlockWriter(
+        section=lambda section: (f'<section class="symderiv-{html.escape(section.kind)}">'
+                                 f"<h3>{heading_html(section.title)}</h3>"),
+        align=align_mathml, note=lambda note: f'<p class="note">{_note(sol, note)}</p>',
+        table=lambda table: table_html(sol, table, digits), section_end=("</section>",))
+    out = ['<section class="symderiv">', f"<h2>{heading_html(sol.title)}</h2>", *write_sections(sol, digits, writer),
+           "</section>"]
     out[2:2] = figure()
     return "\n".join(out) + "\n"
 
