@@ -63,6 +63,5 @@ __all__ = [
     "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table", "Title",
     "TorchError", "TorchSolution", "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "derive",
     "exercises", "from_torch", "get_model", "models", "notebook_output", "parse_value", "render_solution", "reset",
-    "size_limit",
-    "solution", "solve", "var",
+    "size_limit", "solution", "solve", "var",
 ]

@@ -55,9 +55,9 @@ LATEX = Printer(printing.latex, r"\approx", tex_floats=True)
 def chain(sol: Solution, step: Step, digits: int, printer: Printer = TEXT) -> tuple[str, list[tuple[str, str]]]:
     """``(lhs, [(relation, link), ...])`` of a step: the formula, the substitution and the exact
     value joined by ``=``; a substitution that shows rounded floats, and the float, by
-    ``printer.approx`` (after the exact value). A link that repeats the one before it or the left-hand side is
-    dropped; an exact value longer than :data:`MAX_EXACT` characters is left out where a float
-    follows (the formula, over names defined earlier, is the exact value)."""
+    ``printer.approx`` (after the exact value). A link that repeats the one before it or the
+    left-hand side is dropped; an exact value longer than :data:`MAX_EXACT` characters is left out
+    where a float follows (the formula, over names defined earlier, is the exact value)."""
     links: list[tuple[str, str]] = []
     rounded_substitution = None
     if step.formula is not None:
