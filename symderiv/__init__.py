@@ -40,7 +40,7 @@ from .graph import Backward, Graph, Node
 from .limits import size_limit
 from .models import get_model, models, solve
 from .pytorch import TorchSolution, from_torch
-from .render import FORMATS, notebook_output, render
+from .render import FORMATS, notebook_output, render_solution
 from .record import Maths, Remark, Section, Solution, Step, Table, Title
 from .traced import reset, solution, var
 from .values import parse_value
@@ -62,6 +62,6 @@ __all__ = [
     "Graph", "GraphError", "InternalError", "MATRIX_GATES", "Maths", "MathMLError", "MatrixGate", "Node", "NotReal",
     "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table", "Title",
     "TorchError", "TorchSolution", "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "derive",
-    "exercises", "from_torch", "get_model", "models", "notebook_output", "parse_value", "render", "reset", "size_limit",
-    "solution", "solve", "var",
+    "exercises", "from_torch", "get_model", "models", "notebook_output", "parse_value", "render_solution", "reset",
+    "size_limit", "solution", "solve", "var",
 ]

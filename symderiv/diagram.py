@@ -7,11 +7,21 @@ Built from a graph and its backward pass when the solution is made
 from __future__ import annotations
 
 from collections.abc import Iterable
+import enum
 from dataclasses import dataclass, replace
 
 import sympy as sp
 
 from .printing import Shown
+
+
+class VertexKind(enum.StrEnum):
+    """What a vertex is drawn as."""
+
+    INPUT = "input"  # a leaf the gradient is taken with respect to
+    DATA = "data"  # a value that gets no gradient
+    GATE = "gate"
+    OUTPUT = "output"
 
 
 @dataclass(frozen=True)
@@ -24,7 +34,7 @@ class Vertex:
     """
 
     id: str
-    kind: str  # input | data | gate | output
+    kind: VertexKind
     name: str
     op: str = ""
     formula: sp.Basic | None = None

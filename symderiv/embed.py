@@ -24,9 +24,9 @@ from dataclasses import dataclass, field, replace
 from .errors import EmbedError
 from .limits import DEFAULT_MAX_SIZE, output_format, size_limit
 from .models import get_model
-from .render import format_weight, render
+from .render import format_weight, render_solution
 from .render.mathml import EMBED_CSS as CSS, FIGURE_MAX
-from .record import Solution
+from .record import SectionKind, Solution
 from .values import whole_option
 
 #: The options a block takes.
@@ -44,7 +44,7 @@ class Block:
     model: str
     settings: Mapping[str, str] = field(default_factory=dict)
     digits: int = 4
-    sections: tuple[str, ...] | None = None  # None: every section
+    sections: tuple[SectionKind, ...] | None = None  # None: every section
     diagram: bool = False
     max_size: int = DEFAULT_MAX_SIZE  # the size a request may have (symderiv.limits)
 
@@ -128,7 +128,7 @@ def parse_options(model: str, options: Mapping[str, str | None]) -> Block:
                          + ", ".join(f":{o}:" for o in OPTIONS))
     sections = None
     if "sections" in options:
-        sections = tuple(k for k in re.split(r"[\s,]+", options["sections"] or "") if k)
+        sections = tuple(section_kind(k) for k in re.split(r"[\s,]+", options["sections"] or "") if k)
         if not sections:
             raise EmbedError(":sections: name at least one section (like forward backward results)")
     return Block(model=model,
@@ -138,6 +138,15 @@ def parse_options(model: str, options: Mapping[str, str | None]) -> Block:
                  diagram=_yes(options["diagram"], "diagram") if "diagram" in options else False,
                  max_size=(_whole("max-size", options["max-size"] or "", 1, 10**9) if "max-size" in options
                            else DEFAULT_MAX_SIZE))
+
+
+def section_kind(word: str) -> SectionKind:
+    """The section kind a ``:sections:`` word names, or an :class:`EmbedError` listing the kinds."""
+    try:
+        return SectionKind(word)
+    except ValueError:
+        raise EmbedError(f":sections: no section kind is called {word!r}; the kinds are "
+                         f"{' '.join(SectionKind)}") from None
 
 
 def parse_block(text: str) -> Block:
@@ -167,14 +176,14 @@ def parse_block(text: str) -> Block:
     return parse_options(model, options)
 
 
-def select(sol: Solution, kinds: tuple[str, ...] | None) -> Solution:
+def select(sol: Solution, kinds: tuple[SectionKind, ...] | None) -> Solution:
     """The solution with only the sections of these kinds, in the solution's own order."""
     if kinds is None:
         return sol
     have = list(dict.fromkeys(s.kind for s in sol.sections))
     missing = [k for k in kinds if k not in have]
     if missing:
-        raise EmbedError(f":sections: {sol.model} has no section {missing[0]!r}; "
+        raise EmbedError(f":sections: {sol.model} has no section {missing[0].value!r}; "
                          f"its sections are {' '.join(have)}")
     return replace(sol, sections=tuple(s for s in sol.sections if s.kind in kinds))
 
@@ -186,16 +195,17 @@ def embed(block: Block) -> Embedded:
     with size_limit(block.max_size, _raise_in_block), output_format("mathml", format_weight("mathml")):
         sol = get_model(block.model).solve(**block.settings)
         shown = select(sol, block.sections)
-        body = render(replace(shown, diagram=None), "mathml", digits=block.digits)  # drawn here when asked for
+        body = render_solution(replace(shown, diagram=None), "mathml", digits=block.digits)  # drawn here when asked for
         if block.diagram:
             if sol.diagram is None:
                 raise EmbedError(f":diagram: {sol.model} has no computational graph to draw; leave :diagram: out")
             if len(sol.diagram.vertices) > FIGURE_MAX:
                 raise EmbedError(f":diagram: the graph has {len(sol.diagram.vertices):,} vertices, more than the "
                                  f"{FIGURE_MAX:,} drawn on a page; leave :diagram: out")
-            body = f'<figure class="symderiv-diagram">{render(sol, "svg", digits=block.digits)}</figure>\n' + body
-        return Embedded(shown, body, render(shown, "latex", digits=block.digits),
-                        render(shown, "text", digits=block.digits))
+            figure = render_solution(sol, "svg", digits=block.digits)
+            body = f'<figure class="symderiv-diagram">{figure}</figure>\n' + body
+        return Embedded(shown, body, render_solution(shown, "latex", digits=block.digits),
+                        render_solution(shown, "text", digits=block.digits))
 
 
 def _raise_in_block(n: int | None, limit: int) -> str:

@@ -1,9 +1,11 @@
 """The structure a newcomer relies on: one-way layers, one row per gate, a traced tape per thread,
 and the engine's backward pass as a record that leaves the graph as it was."""
 
+import pathlib
 import shutil
 import subprocess
 import threading
+import tomllib
 
 import mpmath
 import pytest
@@ -21,7 +23,11 @@ def test_the_layers_contract_holds():
         pytest.skip("import-linter is not installed (pip install -e '.[test]')")
     done = subprocess.run([exe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 kept, 0 broken" in done.stdout
+    contracts = tomllib.loads((pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text())["tool"][
+        "importlinter"]["contracts"]
+    # the layers, and the renderers kept apart from the engine, the writers and the models
+    assert {"layers", "forbidden"} <= {c["type"] for c in contracts}
+    assert f"{len(contracts)} kept, 0 broken" in done.stdout
 
 
 def test_no_module_imports_another_in_a_circle():

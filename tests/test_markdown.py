@@ -84,6 +84,8 @@ def test_the_values_set_are_in_the_mathml():
     ("sigmoid-neuron\n:digits: 31", EmbedError, ":digits: expected a whole number from 1 to 30"),
     ("sigmoid-neuron\n:sections:", EmbedError, "name at least one section"),
     ("conv2d\n:sections: forward local", EmbedError, "conv2d has no section 'local'"),
+    ("sigmoid-neuron\n:sections: forward backwards", EmbedError,
+     ":sections: no section kind is called 'backwards'; the kinds are given forward local backward results"),
     ("sigmoid-neuron\n:diagram: maybe", EmbedError, ":diagram: expected yes or no"),
     ("dropout\n:diagram:", EmbedError, "dropout has no computational graph"),
     ("no-such-model", UnknownModelError, "unknown model 'no-such-model'"),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import symderiv
 from symderiv.printing import latex
-from symderiv.render.latex import align, blocks
+from symderiv.render.latex import AlignBlock, align, blocks
 from symderiv.render.mathml import block_mathml, convert_whole, to_mathml
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent / "snapshots"))
@@ -24,7 +24,8 @@ CASES = cases()
 
 
 def _align_blocks(sol):
-    return [block for section in sol.sections for kind, block in blocks(sol, section, 4) if kind == "align"]
+    return [block.rows for section in sol.sections for block in blocks(sol, section, 4)
+            if isinstance(block, AlignBlock)]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -32,7 +33,8 @@ def test_every_block_and_note_of_every_case_is_the_whole_conversion(name):
     sol = CASES[name]()
     for rows in _align_blocks(sol):
         assert block_mathml(rows) == convert_whole(align(rows))
-    notes = [block for section in sol.sections for kind, block in blocks(sol, section, 4) if kind == "note"]
+    notes = [block.note for section in sol.sections for block in blocks(sol, section, 4)
+             if isinstance(block, symderiv.Remark)]
     for tex in {latex(p, sol.names) for note in notes for p in note if not isinstance(p, str)}:
         assert to_mathml(tex, "inline") == convert_whole(tex, "inline")
 

@@ -132,3 +132,83 @@ def test_text_labels_keep_their_escaped_braces_and_specials():
     from symderiv.render.mathml import to_mathml
     assert "<mtext>a{b}</mtext>" in to_mathml(r"\text{a\{b\}} + x", "inline")
     assert "<mtext>50%\xa0a&amp;b\xa0&lt;c</mtext>" in to_mathml(r"\text{50\% a\&b <c}", "inline")  # spaces kept, as no-break
+
+
+def test_symderiv_render_is_the_module_and_the_old_call_warns():
+    import symderiv.render as R
+
+    assert R is sys.modules["symderiv.render"] and "text" in R.RENDERERS  # the module, not a function
+    sol = symderiv.solve("sigmoid-neuron")
+    assert symderiv.render_solution(sol, "latex") == sol.to_latex()
+    with pytest.warns(DeprecationWarning, match=r"symderiv\.render\(\.\.\.\) is deprecated; call "
+                                                 r"symderiv\.render_solution"):
+        old = symderiv.render(sol, "latex")
+    assert old == sol.to_latex()
+
+
+@pytest.mark.parametrize("model", ["xor-mlp", "sigmoid-neuron", "dropout"])
+def test_the_walk_writes_each_item_of_the_record_by_its_type(model):
+    """Every section's heading, then its items in the record's order: a run of steps as one
+    aligned group (one row per step at least), each remark and each step's note as a note, each
+    table as a table; and the section's end. Read from the record's items, not from blocks()."""
+    from symderiv.render.latex import BlockWriter, write_sections
+
+    sol = symderiv.solve(model)
+    writer = BlockWriter(section=lambda s: f"section {s.kind}", align=lambda rows: f"align {len(rows)}",
+                         note=lambda note: f"note {sol.note_text(note)}", table=lambda t: f"table {t.caption}",
+                         section_end=("end",))
+    want = []
+    for section in sol.sections:
+        want.append(f"section {section.kind}")
+        steps = 0
+        for item in section.items:
+            if isinstance(item, symderiv.Step):
+                steps += 1
+                if not item.note:
+                    continue
+            if steps:
+                want.append(("align", steps))
+                steps = 0
+            is_table = isinstance(item, symderiv.Table)
+            want.append(f"table {item.caption}" if is_table else f"note {sol.note_text(item.note)}")
+        if steps:
+            want.append(("align", steps))
+        want.append("end")
+    got = write_sections(sol, 4, writer)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        if isinstance(w, tuple):  # a group of steps: at least a row a step (a wide step takes several)
+            assert g.startswith("align ") and int(g.split()[1]) >= w[1]
+        else:
+            assert g == w
+    assert any(isinstance(i, symderiv.Table) for s in sol.sections for i in s.items) == (model == "xor-mlp")
+
+
+def test_the_printer_spells_approx_as_its_format_does():
+    from symderiv.render.chain import LATEX, TEXT, chain
+
+    sol = symderiv.solve("sigmoid-neuron")
+    step = next(i for s in sol.sections for i in s.items if isinstance(i, symderiv.Step) and i.approx is not None
+                and not i.exact.is_Integer)
+    _, text_links = chain(sol, step, 4, TEXT)
+    _, latex_links = chain(sol, step, 4, LATEX)
+    assert text_links[-1][0] == "≈" and latex_links[-1][0] == r"\approx"
+    assert {r for r, _ in text_links} <= {"=", "≈"} and {r for r, _ in latex_links} <= {"=", r"\approx"}
+    assert len(text_links) == len(latex_links)
+
+
+def test_node_and_vertex_kinds_are_enums_that_print_as_before():
+    from symderiv.diagram import VertexKind
+    from symderiv.engine import NodeKind
+
+    g = symderiv.Graph()
+    x, t = g.input("x", 2), g.data("t", 1)
+    f = g.mul(g.add(x, 3), t, name="f")
+    kinds = {n.name: n.kind for n in g.nodes}
+    assert kinds["x"] is NodeKind.INPUT and kinds["t"] is NodeKind.DATA and kinds["f"] is NodeKind.GATE
+    assert [n.kind for n in g.nodes if not n.named] == [NodeKind.CONST] and str(NodeKind.CONST) == "const"
+    diagram = g.solution(f).diagram
+    assert sorted(v.kind for v in diagram.vertices) == sorted(
+        [VertexKind.INPUT, VertexKind.DATA, VertexKind.GATE, VertexKind.GATE, VertexKind.OUTPUT])  # x, t, f1, f, out
+    assert {v.name: v.kind for v in diagram.vertices if v.kind is not VertexKind.OUTPUT} == \
+        {"x": "input", "t": "data", "f1": "gate", "f": "gate"}

@@ -10,9 +10,8 @@ import pytest
 import sympy as sp
 
 import symderiv
-from symderiv.printing import latex, text
 from symderiv.record import Step
-from symderiv.render import chain
+from symderiv.render.chain import LATEX, TEXT, chain
 
 CASES = [(m, {}) for m in symderiv.models()] + \
     [(m, s) for m in symderiv.models() for s in symderiv.get_model(m).examples]
@@ -24,7 +23,7 @@ def test_every_step_with_a_value_prints_one(model, settings):
     for section in sol.sections:
         for step in section.items:
             if isinstance(step, Step) and (step.exact is not None or step.approx is not None):
-                for printer in (text, latex):
+                for printer in (TEXT, LATEX):
                     lhs, links = chain(sol, step, 4, printer)
                     assert links, f"{section.title}: {lhs} is printed without its value"
 

@@ -7,7 +7,7 @@ the table of matrix gates). Nothing here writes a worked solution: :mod:`symderi
 
 from .backward import INLINE, Backward, Local, backward, closed_form, composed, gradients
 from .gates import CONVENTIONS, GATES, Convention, Gate, Passing, add_gate, get_convention, get_gate
-from .graph import SHORT, Graph, Node, expr_size, is_short
+from .graph import SHORT, Graph, Node, NodeKind, expr_size, is_short
 from .tensor import MATRIX_GATES, MatrixGate, Tensor, add_matrix_gate, make_tensor
 
 __all__ = ["CONVENTIONS", "GATES", "INLINE", "MATRIX_GATES", "SHORT", "Backward", "Convention", "Gate", "Graph",

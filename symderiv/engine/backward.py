@@ -306,7 +306,7 @@ def composed(graph: Graph, output: Node) -> dict[Node, sp.Expr]:
     only: composing is what let-binding avoids)."""
     comp: dict[Node, sp.Expr] = {}
     for n in graph.ancestors(output):
-        if n.kind == "const":
+        if not n.named:  # a bare constant
             comp[n] = n.value
         elif n.op is None:
             comp[n] = n.symbol

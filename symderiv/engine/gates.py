@@ -322,7 +322,7 @@ def _with_constants(symbol: str):
     """``+1``, ``×2``: an add or mul gate with a constant input is drawn as the lecture does; a
     sum of more than two is Σ."""
     def glyph(node: Any) -> str:
-        consts = [p.value for p in node.parents if p.kind == "const"]
+        consts = [p.value for p in node.parents if not p.named]
         if consts and len(consts) < len(node.parents):
             return symbol + "".join(f"({c})" if c < 0 else str(c) for c in consts)
         if symbol == "+" and len(node.parents) > 2:

@@ -9,6 +9,7 @@ same name, ``g.mul(x, y)``, which the table provides. The backward pass is
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 from collections.abc import Callable, Sequence
@@ -44,6 +45,15 @@ def is_short(expr: sp.Basic) -> bool:
     return expr_size(expr, SHORT) <= SHORT
 
 
+class NodeKind(enum.StrEnum):
+    """What a graph node is."""
+
+    GATE = "gate"  # a gate applied to its parents
+    INPUT = "input"  # a leaf the gradient is taken with respect to
+    DATA = "data"  # a named leaf that gets no gradient
+    CONST = "const"  # a bare number, shown as itself
+
+
 @dataclass(eq=False)
 class Node:
     """A named value of the graph: an input, a constant, or a gate applied to earlier nodes."""
@@ -55,33 +65,33 @@ class Node:
     parents: tuple[Node, ...]
     value: sp.Expr
     approx: mpmath.mpf | None
-    kind: str = "gate"  # gate | input | data (named, no gradient) | const (a bare number)
+    kind: NodeKind = NodeKind.GATE
     index: int = 0
 
     @functools.cached_property
     def ref(self) -> sp.Expr:
         """What consumers write for this node: its value when short, else its name."""
-        return self.value if self.kind == "const" or is_short(self.value) else self.symbol
+        return self.value if self.kind is NodeKind.CONST or is_short(self.value) else self.symbol
 
     @property
     def display(self) -> sp.Expr:
         """How this node appears in a consumer's formula: a constant as its number, else its name."""
-        return self.value if self.kind == "const" else self.symbol
+        return self.value if self.kind is NodeKind.CONST else self.symbol
 
     @property
     def is_input(self) -> bool:
         """A leaf the gradient is taken with respect to."""
-        return self.kind == "input"
+        return self.kind is NodeKind.INPUT
 
     @property
     def named(self) -> bool:
         """False for a bare constant, which formulas show as its number."""
-        return self.kind != "const"
+        return self.kind is not NodeKind.CONST
 
     @property
     def constant(self) -> bool:
         """True for data and constants: they get no gradient."""
-        return self.kind in ("data", "const")
+        return self.kind in (NodeKind.DATA, NodeKind.CONST)
 
     @property
     def formula(self) -> sp.Expr:
@@ -146,14 +156,14 @@ class Graph:
 
     # ----- building -------------------------------------------------------------------------
     def _add_node(self, name: str | None, op: Gate | None, parents: tuple[Node, ...], value: sp.Expr,
-                  latex: str | None = None, kind: str = "gate") -> Node:
+                  latex: str | None = None, kind: NodeKind = NodeKind.GATE) -> Node:
         if name is None:
             self._unnamed += 1
             name = f"f{self._unnamed}"
             while name in self._by_name:
                 self._unnamed += 1
                 name = f"f{self._unnamed}"
-        if kind != "const" and (not isinstance(name, str) or not _NAME.match(name)):
+        if kind is not NodeKind.CONST and (not isinstance(name, str) or not _NAME.match(name)):
             raise GraphError(f"node name {name!r} is not a name (letters, digits and _, starting with a letter)")
         if name in self._by_name:
             raise GraphError(f"a node named {name!r} exists already")
@@ -189,14 +199,14 @@ class Graph:
     def input(self, name: str, value: Any = None, *, latex: str | None = None) -> Node:
         """An input (a leaf the gradient is taken with respect to). ``value``: a number, or None
         to leave it a symbol."""
-        return self._leaf(name, value, latex, "input")
+        return self._leaf(name, value, latex, NodeKind.INPUT)
 
     def data(self, name: str, value: Any = None, *, latex: str | None = None) -> Node:
         """A named value that is not differentiated (a data point, a target): it appears by name
         in formulas and gets no gradient."""
-        return self._leaf(name, value, latex, "data")
+        return self._leaf(name, value, latex, NodeKind.DATA)
 
-    def _leaf(self, name: str, value: Any, latex: str | None, kind: str) -> Node:
+    def _leaf(self, name: str, value: Any, latex: str | None, kind: NodeKind) -> Node:
         exact = sp.Symbol(name, real=True) if value is None else to_exact(value, name)
         if isinstance(exact, list):
             raise GraphError(f"{name}: a graph input is a scalar; got a list")
@@ -204,7 +214,7 @@ class Graph:
 
     def const(self, value: Any) -> Node:
         """A constant: it appears in formulas as its number and gets no gradient."""
-        return self._add_node(f"_c{len(self.nodes)}", None, (), to_exact(value), kind="const")
+        return self._add_node(f"_c{len(self.nodes)}", None, (), to_exact(value), kind=NodeKind.CONST)
 
     def node(self, name: str) -> Node:
         """The node called ``name``."""

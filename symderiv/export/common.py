@@ -14,7 +14,7 @@ from ..exercise import Asked, Exercise, Plan, Record
 from ..models import get_model
 from ..printing import format_float, latex
 from ..quantities import Matrix, SolutionIndex, Value
-from ..render.latex import blocks, escape
+from ..render.latex import BlockWriter, escape, write_sections
 from ..record import SectionKind, Solution, Step, written_title
 from ..render.mathml import table_html
 
@@ -122,18 +122,16 @@ def _formula_rows(sol: Solution, items: Sequence[Any]) -> list[str]:
 # ----- the worked solution as HTML with TeX maths (Moodle's MathJax filter, PrairieLearn) ----
 def tex_html(sol: Solution, digits: int) -> str:
     """The worked solution as HTML whose maths is TeX in ``\\( … \\)`` and ``\\[ … \\]``."""
-    out = []
-    for section in sol.sections:
-        out.append(f"<h4>{title_html(section.title)}</h4>")
-        for kind, block in blocks(sol, section, digits):
-            if kind == "align":
-                body = " \\\\\n".join(block)
-                out.append(f"<p>\\[\\begin{{aligned}}\n{html.escape(body)}\n\\end{{aligned}}\\]</p>")
-            elif kind == "note":
-                out.append(f"<p>{note_html(sol, block)}</p>")
-            else:
-                out.append(table_html(sol, block, digits, lambda tex: f"\\({html.escape(tex)}\\)", ""))
-    return "\n".join(out) + "\n"
+    writer = BlockWriter(
+        section=lambda section: f"<h4>{title_html(section.title)}</h4>", align=_aligned_html,
+        note=lambda note: f"<p>{note_html(sol, note)}</p>",
+        table=lambda table: table_html(sol, table, digits, lambda tex: f"\\({html.escape(tex)}\\)", ""))
+    return "\n".join(write_sections(sol, digits, writer)) + "\n"
+
+
+def _aligned_html(rows: Sequence[str]) -> str:
+    body = " \\\\\n".join(rows)
+    return f"<p>\\[\\begin{{aligned}}\n{html.escape(body)}\n\\end{{aligned}}\\]</p>"
 
 
 def title_html(title: str) -> str:

@@ -1,6 +1,9 @@
 """Renderers: pure functions from a :class:`~symderiv.record.Solution` to text, one row per
 format in :data:`RENDERERS` (one solution, and several in one output).
 
+:func:`render_solution` renders one solution (``symderiv.render_solution``); ``symderiv.render``
+is this module (calling it, the old spelling, still renders, with a DeprecationWarning).
+
 Several solutions in one output are each rendered into a part and the parts joined; the parts
 may be rendered apart, in worker processes (:func:`render_part`, then :func:`join_parts`: the
 same output as :func:`render_many`)."""
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import limits
+from ..deprecation import callable_module
 from ..errors import SymderivError
 from ..record import Solution, use_renderers
 from .chain import cell_text, chain
@@ -81,7 +85,7 @@ def _check_size(models: Sequence[str], sizes: Sequence[int], fmt: str, renderer:
     limits.check(sum(sizes), f"{what}: the worked solution", output=(fmt, renderer.weight))
 
 
-def render(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
+def render_solution(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
     """The solution in ``fmt`` (one of :data:`FORMATS`), values shown to ``digits`` significant
     digits; a :class:`~symderiv.errors.SizeError` when that would pass the size limit."""
     renderer = _renderer(fmt, digits)
@@ -130,7 +134,7 @@ def join_parts(parts: Sequence[Part], fmt: str = "text", *, digits: int = 4, sta
     their order, with its errors (the size limit, then a diagram of no graph, then the first
     part's error)."""
     if len(parts) < 2:
-        raise ValueError("join_parts joins two or more parts; render one solution with render()")
+        raise ValueError("join_parts joins two or more parts; render one solution with render_solution()")
     renderer = _renderer(fmt, digits)
     _check_many(renderer, fmt, [(p.model, p.size, p.drawn) for p in parts])
     for p in parts:
@@ -155,7 +159,8 @@ def _join(renderer: Renderer, parts: Sequence[Any], standalone: bool) -> str:
     return renderer.join(parts, standalone) if renderer.join is not None else "\n".join(parts)
 
 
-use_renderers(render, mimebundle)
+use_renderers(render_solution, mimebundle)
+callable_module(__name__, render_solution, "symderiv.render_solution")
 
 __all__ = ["FORMATS", "RENDERERS", "Part", "Renderer", "cell_text", "chain", "join_parts", "mimebundle",
-           "notebook_output", "render", "render_part", "format_weight", "render_many"]
+           "notebook_output", "render_solution", "render_part", "format_weight", "render_many"]

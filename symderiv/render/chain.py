@@ -7,6 +7,7 @@ an integer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -33,32 +34,50 @@ def fits(exact: sp.Basic, names, written: str | None = None) -> bool:
     return _nesting(exact) <= 1 and len(written if written is not None else text(exact, names)) <= MAX_EXACT
 
 
-def chain(sol: Solution, step: Step, digits: int, printer: Callable = text) -> tuple[str, list[tuple[str, str]]]:
+@dataclass(frozen=True)
+class Printer:
+    """What a format prints a step's chain with: ``expression(expr, names[, values, digits])``
+    prints a formula, ``approx`` spells the relation to a rounded value, ``tex_floats`` writes
+    floats (and their matrices) as TeX; ``plain``: its print is the plain text that
+    :func:`fits` measures (so an exact value is printed once, not twice)."""
+
+    expression: Callable[..., str]
+    approx: str
+    tex_floats: bool = False
+    plain: bool = False
+
+
+#: The plain-text printer (the terminal's chains) and the LaTeX one (``align*`` rows).
+TEXT = Printer(printing.text, "≈", plain=True)
+LATEX = Printer(printing.latex, r"\approx", tex_floats=True)
+
+
+def chain(sol: Solution, step: Step, digits: int, printer: Printer = TEXT) -> tuple[str, list[tuple[str, str]]]:
     """``(lhs, [(relation, link), ...])`` of a step: the formula, the substitution and the exact
-    value joined by ``=``; a substitution that shows rounded floats, and the float, by ``≈``
-    (after the exact value). A link that repeats the one before it or the left-hand side is
-    dropped; an exact value longer than :data:`MAX_EXACT` characters is left out where a float
-    follows (the formula, over names defined earlier, is the exact value), never where none does
-    (a matrix of whole numbers is shown whole)."""
+    value joined by ``=``; a substitution that shows rounded floats, and the float, by
+    ``printer.approx`` (after the exact value). A link that repeats the one before it or the
+    left-hand side is dropped; an exact value longer than :data:`MAX_EXACT` characters is left out
+    where a float follows (the formula, over names defined earlier, is the exact value), never
+    where none does (a matrix of whole numbers is shown whole)."""
     links: list[tuple[str, str]] = []
     rounded_substitution = None
     if step.formula is not None:
-        links.append(("=", printer(step.formula, sol.names)))
+        links.append(("=", printer.expression(step.formula, sol.names)))
         if step.values:
-            substitution = printer(step.formula, sol.names, step.values, digits)
+            substitution = printer.expression(step.formula, sol.names, step.values, digits)
             if printing.shows_rounded(step.values, step.formula, digits):
                 rounded_substitution = substitution
             else:
                 links.append(("=", substitution))
     if step.exact is not None:
-        written = text(step.exact, sol.names) if printer is text else None  # printed once, not twice
+        written = printer.expression(step.exact, sol.names) if printer.plain else None
         if step.approx is None or _all_integers(step.exact) or fits(step.exact, sol.names, written):
-            links.append(("=", written if written is not None else printer(step.exact, sol.names)))
+            links.append(("=", written if written is not None else printer.expression(step.exact, sol.names)))
     if rounded_substitution is not None:
-        links.append(("≈", rounded_substitution))
+        links.append((printer.approx, rounded_substitution))
     if step.approx is not None and not (step.exact is not None and _all_integers(step.exact)):
-        links.append(("≈", format_approx(step.approx, digits, printer is printing.latex)))
-    lhs = printer(step.lhs, sol.names)
+        links.append((printer.approx, format_approx(step.approx, digits, printer.tex_floats)))
+    lhs = printer.expression(step.lhs, sol.names)
     kept: list[tuple[str, str]] = []
     seen = {lhs.replace(" ", "")}
     for relation, link in links:

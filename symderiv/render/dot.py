@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import sympy as sp
 
 from .. import limits
-from ..diagram import Diagram, Vertex, Wire
+from ..diagram import Diagram, Vertex, VertexKind, Wire
 from ..errors import DiagramError
 from ..printing import Name, Shown, format_float, is_plain_number, text
 from ..record import Solution
@@ -96,7 +96,7 @@ def _shape(shape: tuple[int, int]) -> str:
 
 def _vertex(v: Vertex, d: Diagram, names: Mapping[sp.Symbol, Name], digits: int) -> str:
     lines: list[str] = []
-    if v.kind == "gate":
+    if v.kind is VertexKind.GATE:
         lines.append(_font(_minus(v.op), size=16))
         caption = v.name
         if v.formula is not None:
@@ -105,7 +105,7 @@ def _vertex(v: Vertex, d: Diagram, names: Mapping[sp.Symbol, Name], digits: int)
                 caption = f"{v.name} = {_minus(formula)}"
         lines.append(_font(caption, QUIET, 10))
         attrs = "shape=ellipse, margin=0.05"
-    elif v.kind == "data":
+    elif v.kind is VertexKind.DATA:
         lines.append(f'<I><FONT COLOR="{QUIET}">{_name(v.name)}</FONT></I>')
         attrs = "shape=plaintext"
     else:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from ..printing import latex
 from ..record import Note, Remark, Section, Solution, Step, Table, written_title
-from .chain import cell_text, chain
+from .chain import LATEX, cell_text, chain
 
 #: A row with more visible characters than this is broken after each ``=``.
 WIDE = 45
@@ -74,8 +75,7 @@ def _terms(link: str) -> list[str]:
 def step_rows(sol: Solution, step: Step, digits: int) -> list[str]:
     """The ``align*`` rows of one step: one row, or one per relation when it is wide, a long sum
     one term a row."""
-    lhs, links = chain(sol, step, digits, latex)
-    links = [(r"\approx" if relation == "≈" else "=", link) for relation, link in links]
+    lhs, links = chain(sol, step, digits, LATEX)
     if not links:
         return [f"{lhs} &"]
     wide = sum(_visible(s) for _, s in links) > WIDE
@@ -95,10 +95,46 @@ def step_rows(sol: Solution, step: Step, digits: int) -> list[str]:
     return rows
 
 
-def blocks(sol: Solution, section: Section, digits: int) -> list[tuple[str, object]]:
-    """A section as ``("align", rows)``, ``("note", Note)`` and ``("table", Table)`` blocks:
-    consecutive steps share one ``align*`` so their ``=`` signs line up; a note ends it."""
-    out: list[tuple[str, object]] = []
+@dataclass(frozen=True)
+class AlignBlock:
+    """Consecutive steps' ``align*`` rows: one group, its ``=`` signs lined up."""
+
+    rows: tuple[str, ...]
+
+
+#: What a section is written as: its steps grouped into :class:`AlignBlock`\ s, its remarks and
+#: tables as they are, and a step's note as a :class:`~symderiv.record.Remark` after its group.
+Block = AlignBlock | Remark | Table
+
+
+@dataclass(frozen=True)
+class BlockWriter:
+    """How one format writes a section, as a Sphinx builder's translator has a visit function per
+    node type: ``section`` opens it (its heading), one function per type of block, and
+    ``section_end`` closes it. :func:`write_sections`, the one walk, picks them by type."""
+
+    section: Callable[[Section], str]
+    align: Callable[[tuple[str, ...]], str]
+    note: Callable[[Note], str]
+    table: Callable[[Table], str]
+    section_end: tuple[str, ...] = ()
+
+    def write(self, block: Block) -> str:
+        """The block as this format writes it."""
+        match block:
+            case AlignBlock(rows):
+                return self.align(rows)
+            case Remark(note):
+                return self.note(note)
+            case Table():
+                return self.table(block)
+        raise TypeError(f"not a block: {block!r}")
+
+
+def blocks(sol: Solution, section: Section, digits: int) -> list[Block]:
+    """A section as blocks (:data:`Block`): consecutive steps share one ``align*`` so their ``=``
+    signs line up; a note ends it."""
+    out: list[Block] = []
     rows: list[str] = []
     for item in section.items:
         if isinstance(item, Step):
@@ -107,18 +143,29 @@ def blocks(sol: Solution, section: Section, digits: int) -> list[tuple[str, obje
         else:
             note = item.note if isinstance(item, Remark) else None
         if rows and (note or not isinstance(item, Step)):
-            out.append(("align", rows))
+            out.append(AlignBlock(tuple(rows)))
             rows = []
         if note:
-            out.append(("note", note))
+            out.append(item if isinstance(item, Remark) else Remark(note))
         if isinstance(item, Table):
-            out.append(("table", item))
+            out.append(item)
     if rows:
-        out.append(("align", rows))
+        out.append(AlignBlock(tuple(rows)))
     return out
 
 
-def align(rows: list[str]) -> str:
+def write_sections(sol: Solution, digits: int, writer: BlockWriter) -> list[str]:
+    """Every section of the solution as ``writer`` writes it: its opening, each of its blocks as
+    ``writer`` writes that type, its end."""
+    out: list[str] = []
+    for section in sol.sections:
+        out.append(writer.section(section))
+        out += [writer.write(block) for block in blocks(sol, section, digits)]
+        out += writer.section_end
+    return out
+
+
+def align(rows: Sequence[str]) -> str:
     """An ``align*`` environment of the given rows."""
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
@@ -126,16 +173,9 @@ def align(rows: list[str]) -> str:
 def render_latex(sol: Solution, digits: int, standalone: bool = False, numbered: bool = False) -> str:
     """The solution as LaTeX: ``\\subsection*`` per section, steps in ``align*``; with
     ``numbered`` its title is a numbered ``\\section`` (an entry of the table of contents)."""
-    out = [f"\\section{'' if numbered else '*'}{{{title_latex(sol.title)}}}"]
-    for section in sol.sections:
-        out.append(f"\\subsection*{{{title_latex(section.title)}}}")
-        for kind, block in blocks(sol, section, digits):
-            if kind == "align":
-                out.append(align(block))
-            elif kind == "note":
-                out.append(note_latex(sol, block) + "\n")
-            else:
-                out.append(_table(sol, block, digits))
+    writer = BlockWriter(section=lambda section: f"\\subsection*{{{title_latex(section.title)}}}", align=align,
+                         note=lambda note: note_latex(sol, note) + "\n", table=lambda table: _table(sol, table, digits))
+    out = [f"\\section{'' if numbered else '*'}{{{title_latex(sol.title)}}}", *write_sections(sol, digits, writer)]
     body = "\n".join(out) + "\n"
     return document(body) if standalone else body
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..printing import latex
 from ..record import Note, Solution, Table, written_title
 from .chain import cell_text
-from .latex import align, blocks
+from .latex import BlockWriter, align, write_sections
 
 
 def _note(sol: Solution, note: Note) -> str:
@@ -32,14 +32,7 @@ def _table(sol: Solution, table: Table, digits: int) -> str:
 
 def render_markdown(sol: Solution, digits: int) -> str:
     """The solution as Markdown: headings, notes, and one ``$$ align* $$`` block per group of steps."""
-    out = [f"## {_title(sol.title)}"]
-    for section in sol.sections:
-        out.append(f"### {_title(section.title)}")
-        for kind, block in blocks(sol, section, digits):
-            if kind == "align":
-                out.append("$$\n" + align(block) + "\n$$")
-            elif kind == "note":
-                out.append(_note(sol, block))
-            else:
-                out.append(_table(sol, block, digits))
-    return "\n\n".join(out) + "\n"
+    writer = BlockWriter(section=lambda section: f"### {_title(section.title)}",
+                         align=lambda rows: "$$\n" + align(rows) + "\n$$", note=lambda note: _note(sol, note),
+                         table=lambda table: _table(sol, table, digits))
+    return "\n\n".join([f"## {_title(sol.title)}", *write_sections(sol, digits, writer)]) + "\n"

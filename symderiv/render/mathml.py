@@ -12,8 +12,9 @@ import concurrent.futures
 import contextvars
 import functools
 import html
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import unescape
 
@@ -27,7 +28,7 @@ from ..record import Note, Solution, Table, written_title
 from .chain import cell_text
 from ..values import quote, shorten
 from .dot import check_drawable, svg_of_dot, to_dot
-from .latex import align, blocks
+from .latex import BlockWriter, align, write_sections
 
 NS = "http://www.w3.org/1998/Math/MathML"
 ET.register_namespace("", NS)
@@ -390,7 +391,7 @@ def _cell(parts: list[str], column: str, lead: str = "") -> str:
     return f'<mtd columnalign="{column}">{content}</mtd>' if content else f'<mtd columnalign="{column}" />'
 
 
-def block_mathml(rows: list[str]) -> str:
+def block_mathml(rows: Sequence[str]) -> str:
     """One block ``<math>`` of ``align*`` rows, the same as ``convert_whole(align(rows))``, built
     from its parts: each distinct part (a name, a repeated substitution or value) is converted
     once, the parts are joined into rows and the block is checked to be well-formed XML."""
@@ -473,22 +474,21 @@ def _figure(sol: Solution, digits: int) -> Callable[[], list[str]]:
 def render_mathml(sol: Solution, digits: int) -> str:
     """An HTML fragment: headings, notes, tables, and one block ``<math>`` per group of steps."""
     figure = _figure(sol, digits)
-    out = ['<section class="symderiv">', f"<h2>{heading_html(sol.title)}</h2>"]
-    count = 0
-    for section in sol.sections:
-        out.append(f'<section class="symderiv-{html.escape(section.kind)}"><h3>{heading_html(section.title)}</h3>')
-        for kind, block in blocks(sol, section, digits):
-            if kind == "align":
-                out.append(block_mathml(block))
-                count += 1
-                if count % 50 == 0:
-                    limits.progress("MathML blocks", count)
-            elif kind == "note":
-                out.append(f'<p class="note">{_note(sol, block)}</p>')
-            else:
-                out.append(table_html(sol, block, digits))
-        out.append("</section>")
-    out.append("</section>")
+    converted = itertools.count(1)
+
+    def align_mathml(rows: Sequence[str]) -> str:
+        block, count = block_mathml(rows), next(converted)
+        if count % 50 == 0:
+            limits.progress("MathML blocks", count)
+        return block
+
+    writer = BlockWriter(
+        section=lambda section: (f'<section class="symderiv-{html.escape(section.kind)}">'
+                                 f"<h3>{heading_html(section.title)}</h3>"),
+        align=align_mathml, note=lambda note: f'<p class="note">{_note(sol, note)}</p>',
+        table=lambda table: table_html(sol, table, digits), section_end=("</section>",))
+    out = ['<section class="symderiv">', f"<h2>{heading_html(sol.title)}</h2>", *write_sections(sol, digits, writer),
+           "</section>"]
     out[2:2] = figure()
     return "\n".join(out) + "\n"
 

@@ -17,7 +17,7 @@ import mpmath
 import sympy as sp
 
 from .. import numeric
-from ..diagram import Diagram, Vertex, Wire
+from ..diagram import Diagram, Vertex, VertexKind, Wire
 from ..engine import Backward, Graph, Node
 from ..printing import Shown
 
@@ -36,7 +36,7 @@ def build(g: Graph, bw: Backward) -> Diagram:
         for n in t.entries:
             owner.setdefault(n, t)
     units: list[tuple[int, int, Any]] = [(max(n.index for n in t.entries), k, t) for k, t in enumerate(live)]
-    units += [(n.index, len(live), n) for n in nodes if n not in owner and n.kind != "const"]
+    units += [(n.index, len(live), n) for n in nodes if n not in owner and n.named]
     units.sort(key=lambda u: u[:2])
     ids = {id(u): f"n{k}" for k, (_, _, u) in enumerate(units)}
 
@@ -47,16 +47,16 @@ def build(g: Graph, bw: Backward) -> Diagram:
     for _, _, u in units:
         if _is_matrix(u):
             sources = list(u.parents) + [unit_of(p) for n in u.entries if n.op is not None
-                                          for p in n.parents if p.kind != "const" and p not in owner]
+                                          for p in n.parents if p.named and p not in owner]
         else:
-            sources = [unit_of(p) for p in u.parents if p.kind != "const"]
+            sources = [unit_of(p) for p in u.parents if p.named]
         edges += [(s, u) for s in _unique(sources) if id(s) in ids]
     fan = Counter(id(s) for s, _ in edges)
 
     vertices = [_vertex(g, bw, u, ids[id(u)], fan[id(u)] > 1) for _, _, u in units]
     wires = [Wire(ids[id(s)], ids[id(u)], _value(bw, s), _through(bw, s, u), _shape(s)) for s, u in edges]
     out = bw.output
-    vertices.append(Vertex("out", "output", bw.label.text))
+    vertices.append(Vertex("out", VertexKind.OUTPUT, bw.label.text))
     wires.append(Wire(ids[id(unit_of(out))], "out", _value(bw, out),
                       Shown(bw.grads[out], bw.approx[out]), None))
     return Diagram(bw.label.text, tuple(vertices), tuple(wires))
@@ -82,13 +82,13 @@ def _vertex(g: Graph, bw: Backward, u: Any, vid: str, fans_out: bool) -> Vertex:
     grad = _total(bw, u) if fans_out else None
     if _is_matrix(u):
         if u.gate is None:
-            kind = "data" if all(n.constant for n in u.entries) else "input"
+            kind = VertexKind.DATA if all(n.constant for n in u.entries) else VertexKind.INPUT
             return Vertex(vid, kind, u.name, shape=u.shape, grad=grad)
-        return Vertex(vid, "gate", u.name, u.gate.glyph_of(u), u.formula, u.shape, grad)
+        return Vertex(vid, VertexKind.GATE, u.name, u.gate.glyph_of(u), u.formula, u.shape, grad)
     name = g.names[u.symbol].text
     if u.op is None:
-        return Vertex(vid, "data" if u.constant else "input", name, grad=grad)
-    return Vertex(vid, "gate", name, u.op.glyph_of(u), u.formula, None, grad)
+        return Vertex(vid, VertexKind.DATA if u.constant else VertexKind.INPUT, name, grad=grad)
+    return Vertex(vid, VertexKind.GATE, name, u.op.glyph_of(u), u.formula, None, grad)
 
 
 def _value(bw: Backward, u: Any) -> Shown | None:
