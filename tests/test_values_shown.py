@@ -72,3 +72,30 @@ def test_what_a_gradient_means_is_a_finite_difference(model):
 
     difference = (output("1/100") - output("-1/100")) / 2
     assert abs(difference - mpmath.mpf(predicted)) <= abs(difference) * 2e-3 + 1e-12
+
+
+@pytest.mark.parametrize("model", [m for m in symderiv.models() if m in ("rnn", "lstm-step", "autoencoder",
+                                                                          "dot-attention", "self-attention")])
+def test_every_matrix_product_rule_states_shapes_that_conform(model):
+    sol = symderiv.solve(model)
+    stated = 0
+    for section in sol.sections:
+        for step in section.items:
+            if not isinstance(step, Step) or step.formula is None or not step.formula.has(sp.MatMul):
+                continue
+            if step.quantity.role.value != "gradient":
+                continue
+            note = sol.note_text(step.note)
+            m = re.search(r"shapes: (\d+)×(\d+) = ([^;]+)", note)
+            assert m, f"{sol.note_text((step.lhs,))} states no shapes"
+            stated += 1
+            whole = (int(m.group(1)), int(m.group(2)))
+            assert whole == step.quantity.shape
+            for term in m.group(3).split(" + "):
+                dims = [tuple(map(int, f.split("×"))) for f in re.findall(r"\((\d+×\d+)\)", term)]
+                if len(dims) < 2:
+                    continue
+                for (_, inner), (rows, _) in zip(dims, dims[1:]):
+                    assert inner == rows, term  # the product conforms
+                assert (dims[0][0], dims[-1][1]) == whole, term
+    assert stated

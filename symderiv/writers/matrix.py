@@ -56,6 +56,20 @@ def _forward(live: Sequence[Tensor]) -> list[tuple[Tensor, list[Step | Remark]]]
     return forward
 
 
+def _shape(shape: tuple[int, int]) -> str:
+    return f"{shape[0]}×{shape[1]}"
+
+
+def _shapes(e: sp.Basic) -> str:
+    """The shapes of a matrix rule's factors, as the rule writes them: (3×1)·(1×2) + ..."""
+    if isinstance(e, (sp.MatAdd, Terms)):
+        return " + ".join(_shapes(a) for a in e.args)
+    if isinstance(e, sp.MatMul):
+        return "·".join(_shapes(a) for a in e.args)
+    shape = getattr(e, "shape", None)
+    return f"({_shape(shape)})" if shape is not None and len(shape) == 2 else "(…)"
+
+
 def _by_layer(groups: Sequence[tuple[Tensor, list]], kind: SectionKind, heading: str,
               layer_of: Callable[[Tensor], str]) -> list[Section]:
     """One section per layer, titled ``heading`` and the layer's title, in the order first met."""
@@ -131,6 +145,8 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
         formula = None if not terms else terms[0] if len(terms) == 1 else \
             sp.MatAdd(*terms, evaluate=False) if all(isinstance(x, sp.MatrixExpr) for x in terms) else Terms(*terms)
         notes.append(fan_out_note(t.symbol, len(terms), f"the {len(terms)} terms"))
+        if formula is not None and formula.has(sp.MatMul):
+            notes.insert(0, (f"shapes: {_shape(t.shape)} = {_shapes(formula)}",))
         back.append((owner, [*remarks, Step(deltas[t], formula, values or None, exact_of(t), grad(t).approx,
                                             join_notes(notes), Quantity(Role.GRADIENT, t.name, t.shape, kinks=met))]))
 
