@@ -99,3 +99,15 @@ def test_every_matrix_product_rule_states_shapes_that_conform(model):
                     assert inner == rows, term  # the product conforms
                 assert (dims[0][0], dims[-1][1]) == whole, term
     assert stated
+
+
+def test_the_matrix_models_show_their_element_wise_local_derivatives_with_numbers():
+    # by hand: tanh'(z) = 1 - tanh(z)², applied to the forward pass's h2 (the rnn's second hidden state)
+    sol = symderiv.solve("rnn")
+    index = symderiv.quantities.SolutionIndex(sol)
+    h2 = [float(v.approx) for v in index.find("h2").values()]
+    step = index.find("∂L/∂z2").steps[0]
+    note = sol.note_text(step.note)
+    assert "∂h2_1/∂z2_1 = 1 - h2_1^2" in note
+    shown = [float(x) for x in re.search(r"all of them ≈ \[([^\]]+)\]", note).group(1).split(",")]
+    assert shown == pytest.approx([1 - h * h for h in h2], abs=6e-5)

@@ -10,10 +10,10 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from ..engine import Node, Tensor, backward
+from ..engine import Backward, Node, Tensor, backward, is_short
 from ..notation import infix
 from ..printing import Name, Shown
-from ..record import Kink, Quantity, Remark, Role, Section, SectionKind, Solution, Step
+from ..record import Kink, Note, Quantity, Remark, Role, Section, SectionKind, Solution, Step
 from .diagram import build
 from .steps import fan_out_note, forward_steps, join_notes, local_steps, seed_step
 
@@ -54,6 +54,24 @@ def _forward(live: Sequence[Tensor]) -> list[tuple[Tensor, list[Step | Remark]]]
                           quantity=Quantity(Role.FORWARD, t.name, t.shape, gate=t.op)))
         forward.append((t, items))
     return forward
+
+
+def _elementwise_locals(bw: Backward, c: Tensor, t: Tensor) -> Note:
+    """For a gate that maps each entry of ``t`` to the same entry of ``c`` alone (tanh, σ, ReLU):
+    its local derivatives, the first as its gate row writes it and all of them as numbers (the
+    values the rule's element-wise factor stands for); nothing for any other gate."""
+    pairs = list(zip(c.entries, t.entries))
+    if c.shape != t.shape or any(cn.parents != (tn,) or (cn, tn) not in bw.locals for cn, tn in pairs):
+        return ()
+    locs = [bw.locals[pair] for pair in pairs]
+    if any(loc.approx is None for loc in locs):
+        return ()
+    exact = all(is_short(loc.value) and loc.value.is_Rational for loc in locs)
+    shown = sp.ImmutableMatrix(t.shape[0], t.shape[1], [loc.value if exact else sp.Float(loc.approx, 4)
+                                                       for loc in locs])
+    first = locs[0]
+    return ("its local derivatives, entry by entry: ", first.symbol, " = ", first.formula,
+            f", …; all of them {'=' if exact else '≈'} ", shown)
 
 
 def _shape(shape: tuple[int, int]) -> str:
@@ -140,6 +158,7 @@ def solution(loss: Node, *, model: str, title: str | None = None, parameters: Ma
                     values[deltas[c]] = grad(c)
                     values.update({q.symbol: shown_tensor(q) for q in c.parents})
                     values[c.symbol] = shown_tensor(c)
+                    notes.append(_elementwise_locals(bw, c, t))
         if any(loss in bw.consumers.get(n, ()) for n in t.entries):
             notes.append(("entry by entry from ", loss.symbol, " (its local derivatives above)",))
         formula = None if not terms else terms[0] if len(terms) == 1 else \
