@@ -111,3 +111,18 @@ def test_the_matrix_models_show_their_element_wise_local_derivatives_with_number
     assert "∂h2_1/∂z2_1 = 1 - h2_1^2" in note
     shown = [float(x) for x in re.search(r"all of them ≈ \[([^\]]+)\]", note).group(1).split(",")]
     assert shown == pytest.approx([1 - h * h for h in h2], abs=6e-5)
+
+
+@pytest.mark.parametrize("model, settings", CASES, ids=[f"{m}-{i}" for i, (m, _) in enumerate(CASES)])
+def test_no_exact_slot_restates_names_where_a_float_follows(model, settings):
+    sol = symderiv.solve(model, **settings)
+    for section in sol.sections:
+        for step in section.items:
+            if not isinstance(step, Step) or step.approx is None or step.exact is None:
+                continue
+            if not step.exact.free_symbols:
+                continue
+            lhs, links = chain(sol, step, 4, TEXT)
+            restated = TEXT.expression(step.exact, sol.names).replace(" ", "")
+            later = [link.replace(" ", "") for _, link in links[1:]]  # the formula itself may be it
+            assert restated not in later, f"{lhs}: the exact slot restates {restated}"

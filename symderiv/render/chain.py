@@ -58,7 +58,8 @@ def chain(sol: Solution, step: Step, digits: int, printer: Printer = TEXT) -> tu
     ``printer.approx`` (after the exact value). A link that repeats the one before it or the
     left-hand side is dropped; an exact value longer than :data:`MAX_EXACT` characters is left out
     where a float follows (the formula, over names defined earlier, is the exact value), never
-    where none does (a matrix of whole numbers is shown whole)."""
+    where none does (a matrix of whole numbers is shown whole); so is an exact value over the
+    names of other steps (a let-bound value restates the formula: the float is its value)."""
     links: list[tuple[str, str]] = []
     rounded_substitution = None
     if step.formula is not None:
@@ -71,7 +72,8 @@ def chain(sol: Solution, step: Step, digits: int, printer: Printer = TEXT) -> tu
                 links.append(("=", substitution))
     if step.exact is not None:
         written = printer.expression(step.exact, sol.names) if printer.plain else None
-        if step.approx is None or _all_integers(step.exact) or fits(step.exact, sol.names, written):
+        if step.approx is None or _all_integers(step.exact) or (
+                not step.exact.free_symbols and fits(step.exact, sol.names, written)):
             links.append(("=", written if written is not None else printer.expression(step.exact, sol.names)))
     if rounded_substitution is not None:
         links.append((printer.approx, rounded_substitution))
