@@ -1,0 +1,128 @@
+"""What a command costs to start (issue 28): CPU time and peak memory of short commands, and the ratios
+the issue's goals name, measured in one run.
+
+    python3 benchmarks/startup.py [--runs N] [--html]
+
+Each round runs every command once, one after another (paired runs: a busy moment of the shared
+machine slows a whole round, not one command), as a child process whose own CPU time (user +
+system) and peak resident memory come from ``os.wait4``'s resource usage. The table gives the
+minimum, median and maximum CPU seconds over the rounds and the largest peak; the ratios compare
+medians. ``--html`` also times graph-add-mul's HTML page in this process, with and without its
+Graphviz figure. Nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+#: Ten answer lines of the sigmoid neuron, as a student hands them in (values from the notes).
+ANSWERS = """\
+f1 = -2
+f2 = 6
+f3 = 4
+f4 = 1
+f5 = -1
+f6 = 0.3679
+f7 = 1.368
+f8 = 0.7311
+∂f/∂w0 = -0.3932
+∂f/∂x0 = 0.3932
+"""
+
+
+def commands(answers: str) -> dict[str, list[str]]:
+    """The measured commands, by the name the table shows."""
+    cli = [sys.executable, "-m", "symderiv"]
+    return {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -c 'import sympy'": [sys.executable, "-c", "import sympy"],
+        "symderiv --version": [*cli, "--version"],
+        "symderiv --help": [*cli, "--help"],
+        "symderiv list": [*cli, "list"],
+        "symderiv solve graph-add-mul": [*cli, "solve", "graph-add-mul"],
+        "symderiv check sigmoid-neuron (10 lines)": [*cli, "check", "sigmoid-neuron", answers],
+    }
+
+
+#: The goals: (command, baseline, at most this many times the baseline's median CPU time).
+GOALS = [
+    ("symderiv --version", "python -c pass", 3.0),
+    ("symderiv --help", "python -c pass", 3.0),
+    ("symderiv list", "python -c pass", 3.0),
+    ("symderiv solve graph-add-mul", "python -c 'import sympy'", 1.1),
+    ("symderiv check sigmoid-neuron (10 lines)", "python -c 'import sympy'", 1.1),
+]
+
+
+def run_once(argv: list[str]) -> tuple[float, float, int]:
+    """CPU seconds, peak MiB and exit status of one run of ``argv`` (its output discarded)."""
+    with open(os.devnull, "wb") as null:
+        child = subprocess.Popen(argv, stdout=null, stderr=null)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode
+
+
+def html_figure_cost(rounds: int) -> None:
+    """graph-add-mul as an HTML page, with and without its computational graph (Graphviz)."""
+    import dataclasses
+    import symderiv
+    sol = symderiv.solve("graph-add-mul")
+    bare = dataclasses.replace(sol, diagram=None)
+    for name, s in (("to_html with the figure", sol), ("to_html without it", bare)):
+        s.to_html()  # warm: imports, caches
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            s.to_html()
+            times.append(time.perf_counter() - t0)
+        print(f"{name:<44} wall ms min/median/max {min(times) * 1e3:7.1f} {statistics.median(times) * 1e3:7.1f} "
+              f"{max(times) * 1e3:7.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="rounds of paired runs (default 7)")
+    parser.add_argument("--html", action="store_true", help="also time graph-add-mul's HTML with and without dot")
+    args = parser.parse_args()
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
+        f.write(ANSWERS)
+    try:
+        cmds = commands(f.name)
+        cpu: dict[str, list[float]] = {name: [] for name in cmds}
+        peak: dict[str, float] = dict.fromkeys(cmds, 0.0)
+        statuses: dict[str, set[int]] = {name: set() for name in cmds}
+        for name, argv in cmds.items():  # one unmeasured run each: the file cache, .pyc files
+            run_once(argv)
+        for _ in range(args.runs):
+            for name, argv in cmds.items():
+                seconds, mib, status = run_once(argv)
+                cpu[name].append(seconds)
+                peak[name] = max(peak[name], mib)
+                statuses[name].add(status)
+    finally:
+        os.unlink(f.name)
+    print(f"{args.runs} paired runs; CPU seconds of the child (user + system), peak resident MiB")
+    print(f"{'| command':<46} | {'CPU s min / median / max':<26} | {'peak MiB':>8} | status")
+    print(f"|{'-' * 45}|{'-' * 28}|{'-' * 10}|-------")
+    for name in cmds:
+        t = cpu[name]
+        print(f"| {name:<44} | {min(t):.2f} / {statistics.median(t):.2f} / {max(t):.2f}{'':8} | {peak[name]:8.0f} | "
+              f"{','.join(map(str, sorted(statuses[name])))}")
+    print("\ngoals (ratio of medians):")
+    for name, base, bound in GOALS:
+        ratio = statistics.median(cpu[name]) / statistics.median(cpu[base])
+        print(f"  {name:<42} / {base:<26} = {ratio:5.2f}  (goal <= {bound}: {'met' if ratio <= bound else 'NOT met'})")
+    if args.html:
+        print()
+        html_figure_cost(max(args.runs, 5))
+
+
+if __name__ == "__main__":
+    main()
