@@ -90,7 +90,7 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
 _IMAGE_P = [[2, 3, 7, 4, 6], [6, 6, 9, 8, 7], [3, 4, 8, 3, 8], [7, 8, 3, 6, 6], [4, 2, 1, 8, 3]]
 
 
-@register("conv2d", "Cross-correlation of a 6×6 image with a 3×3 vertical edge detector",
+@register("conv2d",
           Param("image", IMAGE, "the image (rows)", kind="array", shape=(None, None)),
           Param("kernel", EDGE, "the filter (rows)", kind="array", shape=(None, None)),
           Param("stride", 1, "stride", kind="int", high=100),
@@ -101,7 +101,7 @@ def conv2d(image, kernel, stride, padding, upstream) -> Solution:
     return _conv(image, kernel, stride, padding, "conv2d", upstream)
 
 
-@register("conv2d-padding", "Zero padding and stride: a 5×5 image, p = 1, a 2×2 filter, s = 2",
+@register("conv2d-padding",
           Param("image", _IMAGE_P, "the image (rows)", kind="array", shape=(None, None)),
           Param("kernel", [[1, -1], [0, -1]], "the filter (rows)", kind="array", shape=(None, None)),
           Param("padding", 1, "zero padding", kind="int", low=0, high=100),
@@ -126,7 +126,7 @@ def _pool(inp, size: int, stride: int, mode: str) -> Solution:
                     parameters={})
 
 
-@register("pooling", "Max and average pooling (2×2 windows, stride 2) of the conv2d feature map",
+@register("pooling",
           Param("input", _feature_map(), "the input (rows)", kind="array", shape=(None, None)),
           Param("size", 2, "window size", kind="int", high=100),
           Param("stride", 2, "stride", kind="int", high=100),
@@ -146,7 +146,7 @@ def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue
                    dict(input=input, size=size, stride=stride, mode=mode), [remark])
 
 
-@register("conv-volume", "Convolution over a volume: one filter slice per channel, summed, plus a bias",
+@register("conv-volume",
           Param("height", 4, "input height", kind="int", high=10_000),
           Param("width", 4, "input width", kind="int", high=10_000),
           Param("channels", 3, "input channels", kind="int", high=10_000),

@@ -11,7 +11,7 @@ from .registry import CONVENTION, Param, register
 _XYZ = (Param("x", -2, "input x"), Param("y", 5, "input y"), Param("z", -4, "input z"))
 
 
-@register("graph-add-mul", "f = (x + y)·z, with q = x + y", *_XYZ)
+@register("graph-add-mul", *_XYZ)
 def graph_add_mul(x, y, z) -> Solution:
     g = Graph(Title(Maths(r"f = (x + y) \cdot z", "f = (x + y)·z"), ", with ", Maths("q = x + y", "q = x + y")))
     xs = [g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z))]
@@ -19,7 +19,7 @@ def graph_add_mul(x, y, z) -> Solution:
     return g.solution(f, model="graph-add-mul", parameters=dict(x=x, y=y, z=z))
 
 
-@register("graph-mul-add", "f = x + y·z, with q = y·z", *_XYZ)
+@register("graph-mul-add", *_XYZ)
 def graph_mul_add(x, y, z) -> Solution:
     g = Graph(Title(Maths(r"f = x + y \cdot z", "f = x + y·z"), ", with ", Maths(r"q = y \cdot z", "q = y·z")))
     xs = [g.input(n, v) for n, v in (("x", x), ("y", y), ("z", z))]
@@ -34,7 +34,7 @@ def graph_mul_add(x, y, z) -> Solution:
 _STAGINGS = ("gates", "sum3", "sigmoid")
 
 
-@register("sigmoid-neuron", "A sigmoid neuron f = 1/(1 + e^{-(w0·x0 + w1·x1 + w2)})",
+@register("sigmoid-neuron",
           Param("w0", 2, "weight of x0"), Param("x0", -1, "input"), Param("w1", -3, "weight of x1"),
           Param("x1", -2, "input"), Param("w2", -3, "bias"),
           Param("staging", "gates", "gates: two-input gates f1..f8; sum3: a three-input sum gate; "
@@ -65,7 +65,7 @@ def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
                          extra=[Section("remarks", "Remarks", (Remark(lesson),))])
 
 
-@register("max-gate", "f = 2·(x·y + max(z, w))",
+@register("max-gate",
           Param("x", 3, "input x"), Param("y", -4, "input y"), Param("z", 2, "input z"),
           Param("w", -1, "input w"),
           Param("first", "mul", "the first gate: mul (x·y, the lecture) or add8 (x + 8y, the OCR's "

@@ -36,7 +36,7 @@ def _xor_graph(W1, b1, w2, b2, x1, x2, y) -> tuple[Graph, list, object]:
     return g, nodes, L
 
 
-@register("xor-mlp", "A ReLU network that computes XOR",
+@register("xor-mlp",
           Param("W1", [[1, 1], [1, 1]], "hidden weights (2x2)", kind="array", shape=(2, 2)),
           Param("b1", [0, -1], "hidden biases (2)", kind="array", shape=(2,)),
           Param("w2", [1, -2], "output weights (2)", kind="array", shape=(2,)),
@@ -73,7 +73,7 @@ def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
                          before=[table], extra=extra)
 
 
-@register("sigmoid-chain", "Vanishing gradients through a chain of sigmoid layers",
+@register("sigmoid-chain",
           Param("x", 1, "input"),
           Param("w", sp.Rational(1, 2), "weight of every layer, or a list of one weight per layer",
                 kind="number-or-array", shape=(None,)),

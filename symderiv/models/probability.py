@@ -16,7 +16,7 @@ from .registry import Param, register
 
 # ----------------------------------------------------------------------------------------- dropout
 
-@register("dropout", "Dropout: standard (scale by p at test time) vs inverted (scale by 1/p while training)",
+@register("dropout",
           Param("p", sp.Rational(1, 2), "keep probability, 0 < p <= 1"),
           Param("outputs", [2, 2, 2, 2], "the activations a_i of the units", kind="array", shape=(None,)))
 def dropout(p, outputs) -> Solution:
@@ -141,7 +141,7 @@ def _kl(first: str, second: str, xs: list, ys: list, term: str, derivation: Deri
     return steps, total, D
 
 
-@register("kl-divergence", "The Kullback-Leibler divergence D_KL(P‖Q) = Σ p(x) ln(p(x)/q(x))",
+@register("kl-divergence",
           Param("P", [sp.Rational(9, 25), sp.Rational(12, 25), sp.Rational(4, 25)],
                 "a probability vector (default Binomial(2, 0.4))", kind="array", shape=(None,)),
           Param("Q", [sp.Rational(1, 3)] * 3, "a probability vector of the same length (default uniform)",
@@ -185,7 +185,7 @@ def kl_divergence(P, Q) -> Solution:
 _DATA = {"bernoulli": [1, 0, 1, 1, 0, 1, 1, 1], "gaussian": [2, 3, 5, 6]}
 
 
-@register("mle", "Maximum likelihood: θ̂ = argmin_θ of the negative log-likelihood of the data",
+@register("mle",
           Param("family", "bernoulli", "the model of the data", kind="choice", choices=("bernoulli", "gaussian")),
           Param("data", None, "the sample (default: 1,0,1,1,0,1,1,1 for bernoulli; 2,3,5,6 for gaussian)",
                 kind="array", shape=(None,)),

@@ -31,7 +31,7 @@ def _shape(v) -> tuple[int, ...]:
     return (len(v), len(v[0])) if isinstance(v[0], list) else (len(v),)
 
 
-@register("rnn", "A recurrent network over time: h_t = tanh(W_hh·h_(t−1) + W_xh·x_t), y_t = W_hy·h_t",
+@register("rnn",
           Param("W_xh", [[0.5, -0.3], [0.8, 0.2], [0.1, 0.4]], "input weights (hidden×input)", kind="array",
                 shape=(None, None)),
           Param("W_hh", [[0.1, 0.4, 0.0], [-0.2, 0.3, 0.2], [0.05, -0.1, 0.2]], "recurrent weights", kind="array",
@@ -75,7 +75,7 @@ _LSTM_W = {
 }
 
 
-@register("lstm-step", "One LSTM step: gates i, f, o, g; c_t = f⊙c_(t−1) + i⊙g; h_t = o⊙tanh(c_t)",
+@register("lstm-step",
           Param("x", [0.5, -0.1], "input", kind="array", shape=(None,)),
           Param("h_prev", [0.0, 0.1], "previous hidden state", kind="array", shape=(None,)),
           Param("c_prev", [0.2, -0.2], "previous cell state", kind="array", shape=(None,)),
@@ -118,7 +118,7 @@ def lstm_step(x, h_prev, c_prev, upstream, upstream_c, **W) -> Solution:
                     extra=[Section("remarks", "Remarks", (Remark((loss,)),))])
 
 
-@register("autoencoder", "A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²",
+@register("autoencoder",
           Param("x", [2, 0], "input (n)", kind="array", shape=(None,)),
           Param("w_e", [[0.5, -1.0]], "encoder weights (k×n)", kind="array", shape=(None, None)),
           Param("w_d", [[1.0], [0.5]], "decoder weights (n×k)", kind="array", shape=(None, None)))
@@ -141,7 +141,7 @@ def autoencoder(x, w_e, w_d) -> Solution:
                     before=[Section("shapes", "Shapes", (shapes,))])
 
 
-@register("dot-attention", "Dot-product attention: scores s·h_j, α = softmax, context c = Σ α_j h_j",
+@register("dot-attention",
           Param("hs", [[1, 0, 1], [0, 1, 1], [1, 1, 0]], "hidden states h_j, one per row", kind="array",
                 shape=(None, None)),
           Param("s", [1, 0, 1], "decoder state", kind="array", shape=(None,)),
@@ -173,7 +173,7 @@ def dot_attention(hs, s, upstream) -> Solution:
                     extra=[Section("remarks", "Remarks", tuple(remarks))])
 
 
-@register("self-attention", "Scaled dot-product self-attention: softmax(Q·Kᵀ/√d_k)·V",
+@register("self-attention",
           Param("Q", [[0.212, 0.04, 0.63, 0.36], [0.1, 0.14, 0.86, 0.77]], "queries, one row per token",
                 kind="array", shape=(None, None)),
           Param("K", [[0.31, 0.84, 0.963, 0.57], [0.45, 0.94, 0.73, 0.58]], "keys, one row per token",
@@ -209,8 +209,7 @@ def self_attention(Q, K, V, upstream) -> Solution:
                         Remark((_loss_text(upstream, "all entries of Z"),))))])
 
 
-@register("positional-encoding", "Sinusoidal positional encoding PE(pos, 2i) = sin(pos/n^(2i/d)), "
-          "PE(pos, 2i+1) = cos(pos/n^(2i/d))",
+@register("positional-encoding",
           Param("tokens", "I am a robot", "the sentence (its words give the positions)", kind="text"),
           Param("length", None, "number of positions, instead of tokens", kind="int", high=512),
           Param("d", 4, "encoding width", kind="int", high=512),
