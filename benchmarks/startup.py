@@ -21,8 +21,10 @@ import sys
 import tempfile
 import time
 
-#: Ten answer lines of the sigmoid neuron, as a student hands them in (values from the notes).
-ANSWERS = """\
+#: Ten answer lines of the sigmoid neuron (forward pass and two gradients, worked by hand: f8 = σ(1),
+#: ∂f/∂w0 = x0·σ(1)(1 − σ(1)) = -0.1966, ∂f/∂x0 = w0·σ(1)(1 − σ(1)) = 0.3932), all right; the
+#: second file has one wrong line (∂f/∂w0 doubled), which check diagnoses.
+RIGHT = """\
 f1 = -2
 f2 = 6
 f3 = 4
@@ -31,22 +33,27 @@ f5 = -1
 f6 = 0.3679
 f7 = 1.368
 f8 = 0.7311
-∂f/∂w0 = -0.3932
+∂f/∂w0 = -0.1966
 ∂f/∂x0 = 0.3932
 """
+ONE_WRONG = RIGHT.replace("∂f/∂w0 = -0.1966", "∂f/∂w0 = -0.3932")
 
 
-def commands(answers: str) -> dict[str, list[str]]:
+def commands(right: str, one_wrong: str) -> dict[str, list[str]]:
     """The measured commands, by the name the table shows."""
     cli = [sys.executable, "-m", "symderiv"]
     return {
         "python -c pass": [sys.executable, "-c", "pass"],
         "python -c 'import sympy'": [sys.executable, "-c", "import sympy"],
+        # SymPy's first sum imports sympy.tensor.tensor and sympy.combinatorics (Add.flatten)
+        "python -c 'import sympy; x + y'": [sys.executable, "-c",
+                                            "import sympy; sympy.Symbol('x') + sympy.Symbol('y')"],
         "symderiv --version": [*cli, "--version"],
         "symderiv --help": [*cli, "--help"],
         "symderiv list": [*cli, "list"],
         "symderiv solve graph-add-mul": [*cli, "solve", "graph-add-mul"],
-        "symderiv check sigmoid-neuron (10 lines)": [*cli, "check", "sigmoid-neuron", answers],
+        "symderiv check sigmoid-neuron (10 right)": [*cli, "check", "sigmoid-neuron", right],
+        "symderiv check sigmoid-neuron (1 of 10 wrong)": [*cli, "check", "sigmoid-neuron", one_wrong],
     }
 
 
@@ -56,8 +63,11 @@ GOALS = [
     ("symderiv --help", "python -c pass", 3.0),
     ("symderiv list", "python -c pass", 3.0),
     ("symderiv solve graph-add-mul", "python -c 'import sympy'", 1.1),
-    ("symderiv check sigmoid-neuron (10 lines)", "python -c 'import sympy'", 1.1),
+    ("symderiv check sigmoid-neuron (10 right)", "python -c 'import sympy'", 1.1),
+    ("symderiv check sigmoid-neuron (1 of 10 wrong)", "python -c 'import sympy'", 1.1),
 ]
+#: The same commands against SymPy's import with its first sum (which any worked solution builds).
+REFERENCE = [(name, "python -c 'import sympy; x + y'") for name, base, _ in GOALS if "sympy" in base]
 
 
 def run_once(argv: list[str]) -> tuple[float, float, int]:
@@ -82,7 +92,7 @@ def html_figure_cost(rounds: int) -> None:
             t0 = time.perf_counter()
             s.to_html()
             times.append(time.perf_counter() - t0)
-        print(f"{name:<44} wall ms min/median/max {min(times) * 1e3:7.1f} {statistics.median(times) * 1e3:7.1f} "
+        print(f"{name:<46} wall ms min/median/max {min(times) * 1e3:7.1f} {statistics.median(times) * 1e3:7.1f} "
               f"{max(times) * 1e3:7.1f}")
 
 
@@ -91,10 +101,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="rounds of paired runs (default 7)")
     parser.add_argument("--html", action="store_true", help="also time graph-add-mul's HTML with and without dot")
     args = parser.parse_args()
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
-        f.write(ANSWERS)
+    files = []
+    for text in (RIGHT, ONE_WRONG):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
+            f.write(text)
+        files.append(f.name)
     try:
-        cmds = commands(f.name)
+        cmds = commands(*files)
         cpu: dict[str, list[float]] = {name: [] for name in cmds}
         peak: dict[str, float] = dict.fromkeys(cmds, 0.0)
         statuses: dict[str, set[int]] = {name: set() for name in cmds}
@@ -107,18 +120,23 @@ def main() -> None:
                 peak[name] = max(peak[name], mib)
                 statuses[name].add(status)
     finally:
-        os.unlink(f.name)
+        for name in files:
+            os.unlink(name)
     print(f"{args.runs} paired runs; CPU seconds of the child (user + system), peak resident MiB")
-    print(f"{'| command':<46} | {'CPU s min / median / max':<26} | {'peak MiB':>8} | status")
-    print(f"|{'-' * 45}|{'-' * 28}|{'-' * 10}|-------")
+    print(f"{'| command':<48} | {'CPU s min / median / max':<26} | {'peak MiB':>8} | status")
+    print(f"|{'-' * 47}|{'-' * 28}|{'-' * 10}|-------")
     for name in cmds:
         t = cpu[name]
-        print(f"| {name:<44} | {min(t):.2f} / {statistics.median(t):.2f} / {max(t):.2f}{'':8} | {peak[name]:8.0f} | "
+        print(f"| {name:<46} | {min(t):.2f} / {statistics.median(t):.2f} / {max(t):.2f}{'':8} | {peak[name]:8.0f} | "
               f"{','.join(map(str, sorted(statuses[name])))}")
     print("\ngoals (ratio of medians):")
     for name, base, bound in GOALS:
         ratio = statistics.median(cpu[name]) / statistics.median(cpu[base])
-        print(f"  {name:<42} / {base:<26} = {ratio:5.2f}  (goal <= {bound}: {'met' if ratio <= bound else 'NOT met'})")
+        print(f"  {name:<46} / {base:<26} = {ratio:5.2f}  (goal <= {bound}: {'met' if ratio <= bound else 'NOT met'})")
+    print("against SymPy imported with its first sum built (not a goal; what any solution must pay):")
+    for name, base in REFERENCE:
+        ratio = statistics.median(cpu[name]) / statistics.median(cpu[base])
+        print(f"  {name:<46} / {base:<26} = {ratio:5.2f}")
     if args.html:
         print()
         html_figure_cost(max(args.runs, 5))

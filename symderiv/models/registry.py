@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 import dataclasses
 from dataclasses import dataclass
 import functools
-from importlib import import_module, resources
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ParameterError, UnknownModelError
@@ -167,6 +167,7 @@ class Model:
                   None if p.default is None else p.convert(p.default, self.id)
                   for name, p in known.items()}
         sol = self.build(**values)
+        from importlib import resources
         from ..record import Remark, Section
         if params:
             return sol
