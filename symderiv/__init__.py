@@ -50,7 +50,8 @@ __version__ = "0.1.0"
 _FROM_MODULES = {
     **dict.fromkeys(("CONVENTIONS", "GATES", "MATRIX_GATES", "Convention", "Gate", "MatrixGate", "add_gate",
                      "add_matrix_gate"), "engine"),
-    "check": "check", "exercises": "exercise", "derive": "formula", "Backward": "graph", "Graph": "graph", "Node": "graph",
+    "check": "check", "exercises": "exercise", "derive": "formula",
+    **dict.fromkeys(("Backward", "Graph", "Node"), "graph"),
     "TorchSolution": "pytorch", "from_torch": "pytorch", "notebook_output": "render",
     **dict.fromkeys(("Maths", "Remark", "Section", "Solution", "Step", "Table", "Title"), "record"),
     "reset": "traced", "solution": "traced", "var": "traced", "parse_value": "values",
@@ -63,8 +64,9 @@ def __getattr__(attr: str) -> Any:
     module = _FROM_MODULES.get(attr)
     if module is not None:
         return getattr(import_module(f"{__name__}.{module}"), attr)
-    if attr.startswith("__") or any(os.path.exists(os.path.join(__path__[0], attr + suffix)) for suffix in ("", ".py")):
-        raise AttributeError(f"module 'symderiv' has no attribute {attr!r}")  # a module not imported yet
+    submodule = any(os.path.exists(os.path.join(__path__[0], attr + suffix)) for suffix in ("", ".py"))
+    if attr.startswith("__") or submodule:  # a module of the package not imported yet: the import system imports it
+        raise AttributeError(f"module 'symderiv' has no attribute {attr!r}")
     try:
         return getattr(import_module(f"{__name__}.traced"), attr)
     except AttributeError:

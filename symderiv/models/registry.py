@@ -8,7 +8,7 @@ builds SymPy expressions) is imported when the model is first looked up in :data
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, MutableMapping
 import dataclasses
 from dataclasses import dataclass
 import functools
@@ -44,8 +44,10 @@ CATALOGUE: dict[str, Entry] = {
     "conv2d-padding": Entry("convolution", "Zero padding and stride: a 5×5 image, p = 1, a 2×2 filter, s = 2"),
     "conv-volume": Entry("convolution", "Convolution over a volume: one filter slice per channel, summed, plus a bias"),
     "pooling": Entry("convolution", "Max and average pooling (2×2 windows, stride 2) of the conv2d feature map"),
-    "rnn": Entry("sequences", "A recurrent network over time: h_t = tanh(W_hh·h_(t−1) + W_xh·x_t), y_t = W_hy·h_t"),
-    "lstm-step": Entry("sequences", "One LSTM step: gates i, f, o, g; c_t = f⊙c_(t−1) + i⊙g; h_t = o⊙tanh(c_t)"),
+    "rnn": Entry("sequences", "A recurrent network over time: h_t = tanh(W_hh·h_(t−1) + W_xh·x_t), "
+                 "y_t = W_hy·h_t"),
+    "lstm-step": Entry("sequences", "One LSTM step: gates i, f, o, g; c_t = f⊙c_(t−1) + i⊙g; "
+                       "h_t = o⊙tanh(c_t)"),
     "autoencoder": Entry("sequences", "A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²"),
     "dot-attention": Entry("sequences", "Dot-product attention: scores s·h_j, α = softmax, context c = Σ α_j h_j"),
     "self-attention": Entry("sequences", "Scaled dot-product self-attention: softmax(Q·Kᵀ/√d_k)·V"),
@@ -179,7 +181,7 @@ class Model:
         return dataclasses.replace(sol, sections=(*sol.sections, Section("errata", title, slips)))
 
 
-class Registered(Mapping[str, "Model"]):
+class Registered(MutableMapping[str, "Model"]):
     """The registered models by id, in the catalogue's order (others after it, as registered). Looking
     up a catalogue model imports its module (which registers it); going through them all imports
     every model module."""
@@ -187,14 +189,16 @@ class Registered(Mapping[str, "Model"]):
     def __init__(self) -> None:
         self._models: dict[str, Model] = {}
 
-    def add(self, model: Model) -> None:
-        """Register ``model`` under its id."""
-        self._models[model.id] = model
-
     def __getitem__(self, model_id: str) -> Model:
         if model_id not in self._models and model_id in CATALOGUE:
             import_module(f"{__package__}.{CATALOGUE[model_id].family}")
         return self._models[model_id]
+
+    def __setitem__(self, model_id: str, model: Model) -> None:
+        self._models[model_id] = model
+
+    def __delitem__(self, model_id: str) -> None:
+        del self._models[model_id]
 
     def _all(self) -> dict[str, Model]:
         for family in dict.fromkeys(entry.family for entry in CATALOGUE.values()):
@@ -224,7 +228,7 @@ def register(id: str, *params: Param, title: str | None = None,
         title = CATALOGUE[id].title
 
     def wrap(build: Callable[..., Solution]) -> Callable[..., Solution]:
-        MODELS.add(Model(id, title, params, build, alternatives))
+        MODELS[id] = Model(id, title, params, build, alternatives)
         return build
     return wrap
 

@@ -69,16 +69,18 @@ def _latex_join(parts: Sequence[str], standalone: bool) -> str:
     return latex_document(body) if standalone else body
 
 
-#: Every output format: its renderer of one solution and of several, and its weight (MathML,
-#: through latex2mathml, costs two to three times text, ``benchmarks/render.py``; JSON, which
-#: holds text and LaTeX, twice).
+#: Every output format: its renderer of one solution and of several, and its weight, measured by
+#: ``benchmarks/costs.py`` at the largest request each admits (sigmoid-chain of depth 1990 as
+#: text, 990 as LaTeX, Markdown or JSON, 660 as MathML or HTML: each within 30 s of CPU on one
+#: core). LaTeX and Markdown print every formula with SymPy's LaTeX printer, about twice what text
+#: costs; JSON holds text and LaTeX; MathML goes through latex2mathml too.
 RENDERERS: dict[str, Renderer] = {
     "text": Renderer(lambda s, d, _: render_text(s, d)),
-    "latex": Renderer(render_latex, render_latex, _latex_join),
+    "latex": Renderer(render_latex, render_latex, _latex_join, weight=2),
     "mathml": Renderer(lambda s, d, _: render_mathml(s, d), weight=3),
     "html": Renderer(lambda s, d, _: render_html(s, d), render_mathml,
                      lambda parts, _: html_page("symderiv worked solutions", "".join(parts)), weight=3),
-    "markdown": Renderer(lambda s, d, _: render_markdown(s, d)),
+    "markdown": Renderer(lambda s, d, _: render_markdown(s, d), weight=2),
     "json": Renderer(lambda s, d, _: render_json(s, d), solution_data, lambda parts, _: join_json(parts), weight=2),
     "dot": Renderer(lambda s, d, _: to_dot(s, d), dot_part, lambda parts, _: "".join(parts), graphs=True),
     "svg": Renderer(lambda s, d, _: to_svg(s, d), svg_part, lambda parts, _: join_svgs(parts), graphs=True),
