@@ -1,14 +1,14 @@
 """What a command costs to start (issue 28): CPU time and peak memory of short commands, and the ratios
 the issue's goals name, measured in one run.
 
-    python3 benchmarks/startup.py [--runs N] [--html]
+    python3 benchmarks/startup.py [--runs N] [--html] [--torch]
 
 Each round runs every command once, one after another (paired runs: a busy moment of the shared
 machine slows a whole round, not one command), as a child process whose own CPU time (user +
 system) and peak resident memory come from ``os.wait4``'s resource usage. The table gives the
 minimum, median and maximum CPU seconds over the rounds and the largest peak; the ratios compare
 medians. ``--html`` also times graph-add-mul's HTML page in this process, with and without its
-Graphviz figure. Nothing here is asserted.
+Graphviz figure; ``--torch`` the first ``from_torch`` call of a process. Nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -37,6 +37,15 @@ f8 = 0.7311
 ∂f/∂x0 = 0.3932
 """
 ONE_WRONG = RIGHT.replace("∂f/∂w0 = -0.1966", "∂f/∂w0 = -0.3932")
+
+
+#: The first from_torch call of a process (nn.Linear(1, 1), MSE loss), and torch's import alone.
+TORCH = {
+    "python -c 'import torch'": "import torch",
+    "from_torch(nn.Linear(1, 1)), first call": "import torch, symderiv; torch.manual_seed(0); "
+    "symderiv.from_torch(torch.nn.Linear(1, 1), torch.tensor([[1.0]]), loss=torch.nn.MSELoss(), "
+    "target=torch.tensor([[0.5]]))",
+}
 
 
 def commands(right: str, one_wrong: str) -> dict[str, list[str]]:
@@ -107,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="rounds of paired runs (default 7)")
     parser.add_argument("--html", action="store_true", help="also time graph-add-mul's HTML with and without dot")
+    parser.add_argument("--torch", action="store_true", help="also time the first from_torch call of a process")
     args = parser.parse_args()
     files = []
     for text in (RIGHT, ONE_WRONG):
@@ -115,6 +125,8 @@ def main() -> None:
         files.append(f.name)
     try:
         cmds = commands(*files)
+        if args.torch:
+            cmds.update({name: [sys.executable, "-c", code] for name, code in TORCH.items()})
         cpu: dict[str, list[float]] = {name: [] for name in cmds}
         peak: dict[str, float] = dict.fromkeys(cmds, 0.0)
         statuses: dict[str, set[int]] = {name: set() for name in cmds}
@@ -140,6 +152,9 @@ def main() -> None:
     for name, base, bound in GOALS:
         ratio = statistics.median(cpu[name]) / statistics.median(cpu[base])
         print(f"  {name:<46} / {base:<26} = {ratio:5.2f}  (goal <= {bound}: {'met' if ratio <= bound else 'NOT met'})")
+    if args.torch:
+        alone, first = (statistics.median(cpu[name]) for name in TORCH)
+        print(f"  the first from_torch call costs {first - alone:.2f} s CPU beyond importing torch (median)")
     print("against SymPy imported with its first sum built (not a goal; what any solution must pay):")
     for name, base in REFERENCE:
         ratio = statistics.median(cpu[name]) / statistics.median(cpu[base])

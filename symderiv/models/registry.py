@@ -169,10 +169,10 @@ class Model:
                   None if p.default is None else p.convert(p.default, self.id)
                   for name, p in known.items()}
         sol = self.build(**values)
-        from importlib import resources
-        from ..record import Remark, Section
         if params:
             return sol
+        from importlib import resources
+        from ..record import Remark, Section  # here, not at the top: the record imports SymPy
         errata = resources.files("symderiv") / "notes" / "errata" / f"{self.id}.txt"
         if not errata.is_file():
             return sol
