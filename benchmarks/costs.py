@@ -56,10 +56,14 @@ CASES: dict[str, list[str]] = {
     "self-attention 16 tokens": _solve("self-attention", f"Q={matrix(16, 8)}", f"K={matrix(16, 8, 5)}",
                                        f"V={matrix(16, 8, 3)}"),
     "conv2d 28x28, 3x3 kernel": _solve("conv2d", f"image={matrix(28, 28)}", f"kernel={matrix(3, 3)}"),
-    # near the default limit of each kind: the worst that is accepted
-    "sigmoid-chain depth 1990, latex": _solve("sigmoid-chain", "depth=1990", fmt="latex"),
+    # near the default limit of each kind: the worst that is accepted (sigmoid-chain's size is
+    # 100·depth + 142, times the format's weight: 1 text, 2 LaTeX, Markdown and JSON, 3 MathML, HTML)
+    "sigmoid-chain depth 1990, text": _solve("sigmoid-chain", "depth=1990"),
+    "sigmoid-chain depth 990, latex": _solve("sigmoid-chain", "depth=990", fmt="latex"),
+    "sigmoid-chain depth 990, markdown": _solve("sigmoid-chain", "depth=990", fmt="markdown"),
     "sigmoid-chain depth 990, json": _solve("sigmoid-chain", "depth=990", fmt="json"),
-    "sigmoid-chain depth 390, html": _solve("sigmoid-chain", "depth=390", fmt="html"),
+    "sigmoid-chain depth 660, html": _solve("sigmoid-chain", "depth=660", fmt="html"),
+    "sigmoid-chain depth 1990, latex (refused)": _solve("sigmoid-chain", "depth=1990", fmt="latex"),
     "conv2d 100x100, 3x3 kernel": _solve("conv2d", f"image={matrix(100, 100)}", f"kernel={matrix(3, 3)}"),
     "rnn (3 hidden) T = 22, svg": _solve("rnn", "xs=[" + ",".join(["[1,2]"] * 22) + "]", fmt="svg"),
     "self-attention 10 tokens, html": _solve("self-attention", f"Q={matrix(10, 8)}", f"K={matrix(10, 8, 5)}",

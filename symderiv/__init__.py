@@ -30,31 +30,66 @@ The package is layered (each layer imports only those below it; ``lint-imports``
 ``formula``, ``traced``, ``pytorch``; ``models``; ``render``; ``embed``; and ``cli``, ``sphinx``, ``markdown``.
 """
 
-from .engine import CONVENTIONS, GATES, MATRIX_GATES, Convention, Gate, MatrixGate, add_gate, add_matrix_gate
+import os
+import sys
+import types
+from importlib import import_module
+from typing import Any
+
 from .errors import (DiagramError, EmbedError, FormulaError, GraphError, InternalError, MathMLError, NotReal,
                      ParameterError, SizeError, SymderivError, TorchError, UnknownModelError, UsageError)
-from .exercise import exercises
-from .check import check
-from .formula import derive
-from .graph import Backward, Graph, Node
 from .limits import size_limit
 from .models import get_model, models, solve
-from .pytorch import TorchSolution, from_torch
-from .render import FORMATS, notebook_output, render_solution
-from .record import Maths, Remark, Section, Solution, Step, Table, Title
-from .traced import reset, solution, var
-from .values import parse_value
-from . import traced as _traced
+from .render import FORMATS, render_solution
 
 __version__ = "0.1.0"
 
+#: The rest of the API, by the module that defines it: imported when first asked for, so that
+#: ``import symderiv`` (and the command line's ``--version``, ``--help`` and ``list``) costs no
+#: SymPy import, and a command imports what it runs.
+_FROM_MODULES = {
+    **dict.fromkeys(("CONVENTIONS", "GATES", "MATRIX_GATES", "Convention", "Gate", "MatrixGate", "add_gate",
+                     "add_matrix_gate"), "engine"),
+    "check": "check", "exercises": "exercise", "derive": "formula",
+    **dict.fromkeys(("Backward", "Graph", "Node"), "graph"),
+    "TorchSolution": "pytorch", "from_torch": "pytorch", "notebook_output": "render",
+    **dict.fromkeys(("Maths", "Remark", "Section", "Solution", "Step", "Table", "Title"), "record"),
+    "reset": "traced", "solution": "traced", "var": "traced", "parse_value": "values",
+}
 
-def __getattr__(attr: str):
-    """The traced API's gate functions (``symderiv.relu``, ``symderiv.tanh``, ...), from the gate table."""
+
+def __getattr__(attr: str) -> Any:
+    """The names of :data:`_FROM_MODULES`, and the traced API's gate functions (``symderiv.relu``,
+    ``symderiv.tanh``, ...) from the gate table."""
+    module = _FROM_MODULES.get(attr)
+    if module is not None:
+        return getattr(import_module(f"{__name__}.{module}"), attr)
+    submodule = any(os.path.exists(os.path.join(__path__[0], attr + suffix)) for suffix in ("", ".py"))
+    if attr.startswith("__") or submodule:  # a module of the package not imported yet: the import system imports it
+        raise AttributeError(f"module 'symderiv' has no attribute {attr!r}")
     try:
-        return getattr(_traced, attr)
+        return getattr(import_module(f"{__name__}.traced"), attr)
     except AttributeError:
         raise AttributeError(f"module 'symderiv' has no attribute {attr!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """The package, whose functions ``check`` and ``models`` keep their names when the modules of
+    the same names are imported (Python binds a submodule to its package's attribute; ``check`` is
+    then looked up by :func:`__getattr__`). ``render`` is the module (calling it still renders,
+    deprecated: the function is :func:`render_solution`)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("check", "models") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import json
 import pathlib
 import re
@@ -509,8 +510,8 @@ class _MatrixEvaluator:
         if isinstance(e, Hadamard):
             a, b = (self._eval(x) for x in e.args)
             return [[x * y for x, y in zip(r, s)] for r, s in zip(a, b)]
-        if len(e.args) == 1 and type(e) in _ELEMENTWISE:
-            fn = _ELEMENTWISE[type(e)]
+        if len(e.args) == 1 and type(e) in _elementwise():
+            fn = _elementwise()[type(e)]
             flip = self.flip and type(e) is exp_
             return [[fn(-x if flip else x) for x in row] for row in self._eval(e.args[0])]
         if isinstance(e, softmax_):
@@ -529,11 +530,15 @@ def _float_function(expr: sp.Expr) -> Callable[[Any], Any]:
 
 
 _X = sp.Symbol("x", real=True)
-#: Element-wise written functions and their derivatives f'(A), from the gate table's rows.
-_ELEMENTWISE = {form: _float_function(gate.forward(_X)) for form, gate in written_forms().items()
-                if gate.elementwise is form}
-_ELEMENTWISE.update({prime(form): _float_function(sp.diff(gate.forward(_X), _X))
-                     for form, gate in written_forms().items() if gate.elementwise is form})
+
+
+@functools.cache
+def _elementwise() -> dict[type, Callable[[Any], Any]]:
+    """Element-wise written functions and their derivatives f'(A), from the gate table's rows (built
+    when first needed, not at import)."""
+    forms = {form: gate for form, gate in written_forms().items() if gate.elementwise is form}
+    return {**{form: _float_function(gate.forward(_X)) for form, gate in forms.items()},
+            **{prime(form): _float_function(sp.diff(gate.forward(_X), _X)) for form, gate in forms.items()}}
 
 
 def _product(a: Any, b: Any) -> Any:

@@ -23,10 +23,8 @@ from typing import Any, TextIO
 from . import __version__, limits
 from .errors import REPORT_BUGS, SymderivError, UsageError
 from .limits import DEFAULT_MAX_SIZE
-from .models import MODELS, get_model
-from .record import Title
+from .models import MODELS, get_model, listed
 from .render import FORMATS, Part, format_weight, join_parts, render_many, render_part
-from .values import whole_option
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -123,6 +121,7 @@ def _settings(pairs: Sequence[str], option: str = "--set") -> dict[str, str]:
 
 
 def _whole(option: str, text: str, low: int, high: int) -> int:
+    from .values import whole_option  # here, not at the top: it imports SymPy
     return whole_option(option, text, low, high, UsageError)
 
 
@@ -252,8 +251,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; raises SymderivError on bad input."""
     args = _parser().parse_args(argv)
     if args.command == "list":
-        width = max(map(len, MODELS))
-        _write("".join(f"{m.id.ljust(width)}  {m.title}\n" for m in MODELS.values()), None)
+        titles = listed()
+        width = max(map(len, titles))
+        _write("".join(f"{model_id.ljust(width)}  {title}\n" for model_id, title in titles.items()), None)
         return 0
     if args.command == "exercise":
         return _exercise(args)
@@ -307,6 +307,7 @@ def _book_chapter(task: tuple[str, int]) -> tuple[str | None, Exception | None]:
     """A model's chapter of ``book``: its default solution and the catalogue's other versions.
     An error rendering it is returned, to be raised once every model is solved, as when the
     models are all solved before the first is rendered."""
+    from .record import Title
     from .render.latex import book_chapter
     model_id, digits = task
     model = get_model(model_id)

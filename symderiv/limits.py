@@ -20,8 +20,6 @@ returns their results in order, as one process would.
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
 import os
 import sys
 import time
@@ -166,6 +164,8 @@ def run_jobs(work: Callable[[Task], Result], tasks: Sequence[Task], jobs: int, s
     the results received, as ``stage``."""
     if jobs <= 1 or len(tasks) <= 1:
         return [work(task) for task in tasks]
+    import concurrent.futures  # here, not at the top: a command that runs no pool does not pay for them
+    import multiprocessing
     caller = _max_size.get(), _advice.get(), _format.get()
     # Forked on Linux (whatever Python's default): a worker starts with symderiv imported and its
     # caches warm, where a spawned one would spend a second importing SymPy.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -215,7 +216,7 @@ class Solution:
     def render(self, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
         """The solution as ``text``, ``latex``, ``mathml``, ``html``, ``json``, ``markdown``, ``dot``
         or ``svg`` (:data:`symderiv.render.RENDERERS`)."""
-        return _RENDERING["render"](self, fmt, digits=digits, standalone=standalone)
+        return _renderers().render_solution(self, fmt, digits=digits, standalone=standalone)
 
     def to_text(self, digits: int = 4) -> str:
         """Plain text for a terminal."""
@@ -255,7 +256,7 @@ class Solution:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """What Jupyter shows: native MathML (unless :func:`symderiv.notebook_output` chose
         ``"latex"``), Markdown with TeX maths, the LaTeX fragment (for nbconvert's PDF) and plain text."""
-        return _RENDERING["notebook"](self)
+        return _renderers().mimebundle(self)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -279,13 +280,8 @@ def _shape(step: Step) -> tuple[int, ...]:
     return ()
 
 
-#: The renderers the methods above print with. The record sits below its renderers and does not
-#: import them: :mod:`symderiv.render` hands them over with :func:`use_renderers` when it loads
-#: (``import symderiv`` loads it).
-_RENDERING: dict[str, Callable] = {}
-
-
-def use_renderers(render: Callable[..., str], notebook: Callable[[Solution], dict[str, str]]) -> None:
-    """Make :meth:`Solution.render` call ``render(sol, fmt, digits=, standalone=)`` and
-    ``_repr_mimebundle_`` call ``notebook(sol)``."""
-    _RENDERING.update(render=render, notebook=notebook)
+def _renderers() -> Any:
+    """:mod:`symderiv.render`, whose ``render`` and ``mimebundle`` the methods above print with. The
+    record sits below its renderers and does not import them as a module: the package is looked
+    up by name when a solution is first rendered (``import symderiv`` does not load it)."""
+    return importlib.import_module(f"{__package__}.render")

@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 import symderiv
+from symderiv.quantities import SolutionIndex
 from symderiv.record import Step
 from symderiv.render.chain import LATEX, TEXT, chain
 
@@ -104,7 +105,7 @@ def test_every_matrix_product_rule_states_shapes_that_conform(model):
 def test_the_matrix_models_show_their_element_wise_local_derivatives_with_numbers():
     # by hand: tanh'(z) = 1 - tanh(z)², applied to the forward pass's h2 (the rnn's second hidden state)
     sol = symderiv.solve("rnn")
-    index = symderiv.quantities.SolutionIndex(sol)
+    index = SolutionIndex(sol)
     h2 = [float(v.approx) for v in index.find("h2").values()]
     step = index.find("∂L/∂z2").steps[0]
     note = sol.note_text(step.note)

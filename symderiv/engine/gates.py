@@ -385,6 +385,25 @@ def elementwise_gates() -> dict[str, Gate]:
     return {g.name: g for g in GATES.values() if g.elementwise is not None}
 
 
+#: What could make ``exp`` of a product evaluate to something else: a log factor, ``I`` (e^{iπk}),
+#: an infinity, a float (evaluated numerically), a set or interval.
+_EXP_CHANGERS = (sp.log, sp.I, sp.oo, sp.zoo, sp.nan, sp.Float, sp.AccumBounds)
+
+
+def _sigmoid_value(a: sp.Expr) -> sp.Expr:
+    """σ(a) = 1/(1 + e^{−a}): the expression SymPy's evaluation builds, without the assumption
+    queries it would make on ``a``'s inside (a let-bound value: a real, finite number or real
+    symbol) that cannot change it. ``exp`` of a product with none of :data:`_EXP_CHANGERS` only
+    looks for a log factor (through ``logcombine`` and comparisons) and returns it unchanged; and
+    ``1/(1 + e^{…})`` of a finite exponent is the power ``(1 + e^{…})^{-1}`` (SymPy asks whether
+    e^{…} is infinite, and whether the sum is a complex number written out)."""
+    arg = -a
+    if not arg.is_Mul or sp.core.parameters.global_parameters.exp_is_pow or \
+            arg.has(*_EXP_CHANGERS, -sp.oo) or arg.atoms(sp.Float):
+        return 1 / (1 + sp.exp(arg))
+    return sp.Pow(1 + sp.exp(arg, evaluate=False), -1, evaluate=False)
+
+
 for _row in [
     Gate(name="add", rational=True, arity=None, forward=sp.Add, written=_nary(sp.Add), local=_one(1),
          lesson=_distributes, glyph=_with_constants("+"),
@@ -444,7 +463,7 @@ for _row in [
     Gate(name="tanh", activation=True, forward=sp.tanh, written=lambda a: sp.tanh(a, evaluate=False),
          local=lambda a, o, c: (1 - o ** 2,), glyph="tanh", function="tanh", sympy=sp.tanh, elementwise=tanh_,
          doc="tanh(a), with tanh' = 1 − tanh²."),
-    Gate(name="sigmoid", activation=True, forward=lambda a: 1 / (1 + sp.exp(-a)), written=sigma,
+    Gate(name="sigmoid", activation=True, forward=_sigmoid_value, written=sigma,
          local=lambda a, o, c: (o * (1 - o),), glyph="σ", function="sigmoid", elementwise=sigma,
          doc="σ(a) = 1/(1 + e^{−a}) as one gate, with σ' = σ(1 − σ)."),
     Gate(name="relu", activation=True, rational=True, forward=lambda a: sp.Max(0, a), written=ReLU,

@@ -90,26 +90,26 @@ def _conv(image, kernel, stride: int, padding: int, model: str, upstream=None,
 _IMAGE_P = [[2, 3, 7, 4, 6], [6, 6, 9, 8, 7], [3, 4, 8, 3, 8], [7, 8, 3, 6, 6], [4, 2, 1, 8, 3]]
 
 
-@register("conv2d", "Cross-correlation of a 6×6 image with a 3×3 vertical edge detector",
+@register("conv2d",
           Param("image", IMAGE, "the image (rows)", kind="array", shape=(None, None)),
           Param("kernel", EDGE, "the filter (rows)", kind="array", shape=(None, None)),
           Param("stride", 1, "stride", kind="int", high=100),
           Param("padding", 0, "zero padding", kind="int", low=0, high=100),
           Param("upstream", None, "∂L/∂output (default: ones, L = the sum of the map)", kind="array",
                 shape=(None, None)),
-          number=8, exercise=Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
+          exercise=Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
           examples=({'kernel': '[[1,0],[0,-1]]'}, {'stride': '2', 'padding': '1', 'kernel': '[[1,2],[3,4]]'}))
 def conv2d(image, kernel, stride, padding, upstream) -> Solution:
     return _conv(image, kernel, stride, padding, "conv2d", upstream)
 
 
-@register("conv2d-padding", "Zero padding and stride: a 5×5 image, p = 1, a 2×2 filter, s = 2",
+@register("conv2d-padding",
           Param("image", _IMAGE_P, "the image (rows)", kind="array", shape=(None, None)),
           Param("kernel", [[1, -1], [0, -1]], "the filter (rows)", kind="array", shape=(None, None)),
           Param("padding", 1, "zero padding", kind="int", low=0, high=100),
           Param("stride", 2, "stride", kind="int", high=100),
           Param("upstream", None, "∂L/∂output (default: ones)", kind="array", shape=(None, None)),
-          number=9, exercise=Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
+          exercise=Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
           examples=({'padding': '0', 'stride': '1'}, {'upstream': '[[1,2,3],[0,-1,1],[2,2,2]]'}))
 def conv2d_padding(image, kernel, padding, stride, upstream) -> Solution:
     return _conv(image, kernel, stride, padding, "conv2d-padding", upstream,
@@ -130,12 +130,12 @@ def _pool(inp, size: int, stride: int, mode: str) -> Solution:
                     parameters={})
 
 
-@register("pooling", "Max and average pooling (2×2 windows, stride 2) of the conv2d feature map",
+@register("pooling",
           Param("input", _feature_map(), "the input (rows)", kind="array", shape=(None, None)),
           Param("size", 2, "window size", kind="int", high=100),
           Param("stride", 2, "stride", kind="int", high=100),
           Param("mode", "both", "max, average or both", kind="choice", choices=("both", "max", "average")),
-          number=11, exercise=Setup({"input": "int(-9..9)", "mode": "max"}, ("Y", "∂L/∂X"), zero_ok=("∂L/∂X",)),
+          exercise=Setup({"input": "int(-9..9)", "mode": "max"}, ("Y", "∂L/∂X"), zero_ok=("∂L/∂X",)),
           examples=({'mode': 'max', 'input': '[[1,3,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]]'}, {'size': '3', 'stride': '1', 'mode': 'average'}))
 def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue's name)
     if size > len(input) or size > len(input[0]):
@@ -152,7 +152,7 @@ def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue
                    dict(input=input, size=size, stride=stride, mode=mode), [remark])
 
 
-@register("conv-volume", "Convolution over a volume: one filter slice per channel, summed, plus a bias",
+@register("conv-volume",
           Param("height", 4, "input height", kind="int", high=10_000),
           Param("width", 4, "input width", kind="int", high=10_000),
           Param("channels", 3, "input channels", kind="int", high=10_000),
@@ -163,7 +163,7 @@ def pooling(input, size, stride, mode) -> Solution:  # noqa: A002 (the catalogue
           Param("filter", None, "optional values of one filter: one kernel_size×kernel_size slice per channel",
                 kind="array", shape=(None, None, None)),
           Param("bias", 0, "that filter's bias"),
-          number=10, exercise=Setup({"height": "int(4..8)", "width": "int(4..8)", "channels": "{1, 3}",
+          exercise=Setup({"height": "int(4..8)", "width": "int(4..8)", "channels": "{1, 3}",
                           "kernel_size": "{1, 3, 5}", "filters": "int(2..16)"},
                          ("parameters per filter", "parameters of the layer", "h_out", "w_out"), forward_gives_answer=True),
           examples=({'height': '32', 'width': '32', 'filters': '6', 'kernel_size': '5'}, {'volume': '[[[1,2],[3,4]],[[0,1],[1,0]]]', 'filter': '[[[1]],[[-1]]]', 'bias': '1/2'}))

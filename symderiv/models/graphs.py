@@ -13,8 +13,8 @@ from .registry import CONVENTION, Param, Setup, register
 _XYZ = (Param("x", -2, "input x"), Param("y", 5, "input y"), Param("z", -4, "input z"))
 
 
-@register("graph-add-mul", "f = (x + y)·z, with q = x + y", *_XYZ,
-          number=1, exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
+@register("graph-add-mul", *_XYZ,
+          exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
           examples=({'x': '3', 'y': '-1/2', 'z': '0.25'}, {'x': '0', 'y': '0', 'z': '7'}))
 def graph_add_mul(x, y, z) -> Solution:
     g = Graph(Title(Maths(r"f = (x + y) \cdot z", "f = (x + y)·z"), ", with ", Maths("q = x + y", "q = x + y")))
@@ -23,8 +23,8 @@ def graph_add_mul(x, y, z) -> Solution:
     return g.solution(f, model="graph-add-mul", parameters=dict(x=x, y=y, z=z))
 
 
-@register("graph-mul-add", "f = x + y·z, with q = y·z", *_XYZ,
-          number=2, exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
+@register("graph-mul-add", *_XYZ,
+          exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
           examples=({'x': '1', 'y': '2', 'z': '3'}, {'x': '-1/3', 'y': '0.5', 'z': '-4'}))
 def graph_mul_add(x, y, z) -> Solution:
     g = Graph(Title(Maths(r"f = x + y \cdot z", "f = x + y·z"), ", with ", Maths(r"q = y \cdot z", "q = y·z")))
@@ -40,7 +40,7 @@ def graph_mul_add(x, y, z) -> Solution:
 _STAGINGS = ("gates", "sum3", "sigmoid")
 
 
-@register("sigmoid-neuron", "A sigmoid neuron f = 1/(1 + e^{-(w0·x0 + w1·x1 + w2)})",
+@register("sigmoid-neuron",
           Param("w0", 2, "weight of x0"), Param("x0", -1, "input"), Param("w1", -3, "weight of x1"),
           Param("x1", -2, "input"), Param("w2", -3, "bias"),
           Param("staging", "gates", "gates: two-input gates f1..f8; sum3: a three-input sum gate; "
@@ -48,7 +48,7 @@ _STAGINGS = ("gates", "sum3", "sigmoid")
           alternatives=(("the same neuron with a three-input sum gate", {"staging": "sum3"}),
                         (Title("the same neuron with the sigmoid as one gate, ",
                                Maths(r"\sigma' = \sigma (1 - \sigma)", "σ' = σ(1 − σ)")), {"staging": "sigmoid"})),
-          number=3, exercise=Setup({"w0": "int(-3..3)", "x0": "int(-2..2)", "w1": "int(-3..3)", "x1": "int(-2..2)",
+          exercise=Setup({"w0": "int(-3..3)", "x0": "int(-2..2)", "w1": "int(-3..3)", "x1": "int(-2..2)",
                              "w2": "int(-3..3)"},
                             ("f8", "∂f/∂w0", "∂f/∂x0", "∂f/∂w1", "∂f/∂x1", "∂f/∂w2"), min_asked=0.02),
           examples=({'staging': 'sigmoid'}, {'w0': '0.5', 'x0': '1/3', 'staging': 'sum3'}))
@@ -97,7 +97,7 @@ def _shortcut(bw, out, z) -> tuple:
             "shortcut σ' = σ(1 − σ).")
 
 
-@register("max-gate", "f = 2·(x·y + max(z, w))",
+@register("max-gate",
           Param("x", 3, "input x"), Param("y", -4, "input y"), Param("z", 2, "input z"),
           Param("w", -1, "input w"),
           Param("first", "mul", "the first gate: mul (x·y, the lecture) or add8 (x + 8y, the OCR's "
@@ -106,7 +106,7 @@ def _shortcut(bw, out, z) -> tuple:
           CONVENTION,
           alternatives=((Title("at a tie, ", Maths("z = w = 2", "z = w = 2"), ": the derivative of max is a convention there"),
                          {"z": "2", "w": "2"}),),
-          number=4, exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)", "w": "int(-5..5)"},
+          exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)", "w": "int(-5..5)"},
                       ("f4", "∂f/∂x", "∂f/∂y", "∂f/∂z", "∂f/∂w"), zero_ok=("∂f/∂z", "∂f/∂w"), places=1),
           examples=({'z': '2', 'w': '2'}, {'first': 'add8', 'convention': 'tensorflow', 'z': '-1'}))
 def max_gate(x, y, z, w, first, convention) -> Solution:

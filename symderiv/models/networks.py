@@ -36,7 +36,7 @@ def _xor_graph(W1, b1, w2, b2, x1, x2, y) -> tuple[Graph, list, object]:
     return g, nodes, L
 
 
-@register("xor-mlp", "A ReLU network that computes XOR",
+@register("xor-mlp",
           Param("W1", [[1, 1], [1, 1]], "hidden weights (2x2)", kind="array", shape=(2, 2)),
           Param("b1", [0, -1], "hidden biases (2)", kind="array", shape=(2,)),
           Param("w2", [1, -2], "output weights (2)", kind="array", shape=(2,)),
@@ -44,7 +44,7 @@ def _xor_graph(W1, b1, w2, b2, x1, x2, y) -> tuple[Graph, list, object]:
           Param("row", 0, "truth-table row (0-3) for the backward pass of L = (y_hat - y)^2 / 2",
                 kind="int", low=0, high=3),
           CONVENTION,
-          number=5, exercise=Setup({"W1": "int(-2..2)", "b1": "int(-1..1)", "w2": "int(-2..2)", "b2": "int(-1..1)",
+          exercise=Setup({"W1": "int(-2..2)", "b1": "int(-1..1)", "w2": "int(-2..2)", "b2": "int(-1..1)",
                       "row": "int(0..3)"},
                      ("yhat", "L", "∂L/∂b2", "∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"),
                      zero_ok=("∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"), places=1),
@@ -78,13 +78,13 @@ def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
                          before=[table], extra=extra)
 
 
-@register("sigmoid-chain", "Vanishing gradients through a chain of sigmoid layers",
+@register("sigmoid-chain",
           Param("x", 1, "input"),
           Param("w", sp.Rational(1, 2), "weight of every layer, or a list of one weight per layer",
                 kind="number-or-array", shape=(None,)),
           Param("y", 1, "target of L = (a_n - y)^2 / 2"),
           Param("depth", None, "number of layers (default 3, or the length of w)", kind="int", high=5000),
-          number=6, exercise=Setup({"x": "int(-2..2)", "w": "int(-4..4)/2", "y": "{0, 1}"},
+          exercise=Setup({"x": "int(-2..2)", "w": "int(-4..4)/2", "y": "{0, 1}"},
                            ("L", "∂L/∂x", "∂L/∂w1", "∂L/∂w2", "∂L/∂w3"), places=1),
           examples=({'depth': '5'}, {'w': '[1, -2, 0.5, 3]', 'x': '2', 'y': '0'}))
 def sigmoid_chain(x, w, y, depth) -> Solution:

@@ -16,10 +16,10 @@ from .registry import Param, Setup, register
 
 # ----------------------------------------------------------------------------------------- dropout
 
-@register("dropout", "Dropout: standard (scale by p at test time) vs inverted (scale by 1/p while training)",
+@register("dropout",
           Param("p", sp.Rational(1, 2), "keep probability, 0 < p <= 1"),
           Param("outputs", [2, 2, 2, 2], "the activations a_i of the units", kind="array", shape=(None,)),
-          number=7, exercise=Setup({"p": "{1/2, 1/4, 3/4, 1/5, 4/5}", "outputs": "int(1..6)"},
+          exercise=Setup({"p": "{1/2, 1/4, 3/4, 1/5, 4/5}", "outputs": "int(1..6)"},
                      ("S", "E[T_train]", "T_test(standard)", "E[T_train(inverted)]"), places=2, forward_gives_answer=True),
           examples=({'p': '0.8'}, {'p': '1/3', 'outputs': '[1, 2, 3]'}))
 def dropout(p, outputs) -> Solution:
@@ -144,12 +144,12 @@ def _kl(first: str, second: str, xs: list, ys: list, term: str, derivation: Deri
     return steps, total, D
 
 
-@register("kl-divergence", "The Kullback-Leibler divergence D_KL(P‖Q) = Σ p(x) ln(p(x)/q(x))",
+@register("kl-divergence",
           Param("P", [sp.Rational(9, 25), sp.Rational(12, 25), sp.Rational(4, 25)],
                 "a probability vector (default Binomial(2, 0.4))", kind="array", shape=(None,)),
           Param("Q", [sp.Rational(1, 3)] * 3, "a probability vector of the same length (default uniform)",
                 kind="array", shape=(None,)),
-          number=18, exercise=Setup({"P": "normalized(int(1..6))", "Q": "normalized(int(1..6))"},
+          exercise=Setup({"P": "normalized(int(1..6))", "Q": "normalized(int(1..6))"},
                            ("D_KL(P‖Q)", "D_KL(Q‖P)"), places=6),
           examples=({'P': '[0.5, 0.5]', 'Q': '[0.9, 0.1]'}, {'P': '[0.2, 0.3, 0.5]', 'Q': '[1/3, 1/3, 1/3]'}))
 def kl_divergence(P, Q) -> Solution:
@@ -191,12 +191,12 @@ def kl_divergence(P, Q) -> Solution:
 _DATA = {"bernoulli": [1, 0, 1, 1, 0, 1, 1, 1], "gaussian": [2, 3, 5, 6]}
 
 
-@register("mle", "Maximum likelihood: θ̂ = argmin_θ of the negative log-likelihood of the data",
+@register("mle",
           Param("family", "bernoulli", "the model of the data", kind="choice", choices=("bernoulli", "gaussian")),
           Param("data", None, "the sample (default: 1,0,1,1,0,1,1,1 for bernoulli; 2,3,5,6 for gaussian)",
                 kind="array", shape=(None,)),
           alternatives=(("a Gaussian model of 2, 3, 5, 6: the mean and the variance", {"family": "gaussian"}),),
-          number=19, exercise=Setup({"family": "bernoulli", "data": "int(0..1)[8]"}, ("θ̂", "L(θ̂)"), places=3, forward_gives_answer=True),
+          exercise=Setup({"family": "bernoulli", "data": "int(0..1)[8]"}, ("θ̂", "L(θ̂)"), places=3, forward_gives_answer=True),
           examples=({'family': 'gaussian'}, {'family': 'bernoulli', 'data': '[1, 1, 0]'}))
 def mle(family, data) -> Solution:
     if data is None:

@@ -31,7 +31,7 @@ def _shape(v) -> tuple[int, ...]:
     return (len(v), len(v[0])) if isinstance(v[0], list) else (len(v),)
 
 
-@register("rnn", "A recurrent network over time: h_t = tanh(W_hh·h_(t−1) + W_xh·x_t), y_t = W_hy·h_t",
+@register("rnn",
           Param("W_xh", [[0.5, -0.3], [0.8, 0.2], [0.1, 0.4]], "input weights (hidden×input)", kind="array",
                 shape=(None, None)),
           Param("W_hh", [[0.1, 0.4, 0.0], [-0.2, 0.3, 0.2], [0.05, -0.1, 0.2]], "recurrent weights", kind="array",
@@ -42,7 +42,7 @@ def _shape(v) -> tuple[int, ...]:
           Param("xs", [[1, 2], [-1, 1]], "inputs x_1 … x_T, one per row", kind="array", shape=(None, None)),
           Param("upstream", None, "∂L/∂y_t, one row per step: L = Σ_t upstream_t·y_t (default: ones, "
                 "L = the sum of the outputs)", kind="array", shape=(None, None)),
-          number=12, exercise=Setup({"W_xh": "int(-5..5)/10", "W_hh": "int(-2..2)/10", "W_hy": "int(-5..5)/10", "xs": "int(-2..2)"},
+          exercise=Setup({"W_xh": "int(-5..5)/10", "W_hh": "int(-2..2)/10", "W_hy": "int(-5..5)/10", "xs": "int(-2..2)"},
                  ("y1", "y2", "∂L/∂W_hh", "∂L/∂W_hy"), places=2),
           examples=({'xs': '[[1,2],[-1,1],[0,1]]'}, {'upstream': '[[1,0],[0,2]]', 'h0': '[0.1,-0.2,0.3]'}))
 def rnn(W_xh, W_hh, W_hy, h0, xs, upstream) -> Solution:
@@ -78,7 +78,7 @@ _LSTM_W = {
 }
 
 
-@register("lstm-step", "One LSTM step: gates i, f, o, g; c_t = f⊙c_(t−1) + i⊙g; h_t = o⊙tanh(c_t)",
+@register("lstm-step",
           Param("x", [0.5, -0.1], "input", kind="array", shape=(None,)),
           Param("h_prev", [0.0, 0.1], "previous hidden state", kind="array", shape=(None,)),
           Param("c_prev", [0.2, -0.2], "previous cell state", kind="array", shape=(None,)),
@@ -89,7 +89,7 @@ _LSTM_W = {
                 "upstream_c·c_t (default: none, L on h_t only)", kind="array", shape=(None,)),
           alternatives=((Title("a loss on both ", Maths("h_{t}", "h_t"), " and ", Maths("c_{t}", "c_t"), ": ",
                                Maths(r"L = \sum h_{t} + \sum c_{t}", "L = Σ h_t + Σ c_t")), {"upstream_c": "[1, 1]"}),),
-          number=13, exercise=Setup({"x": "int(-2..2)/2", "h_prev": "int(-2..2)/2", "c_prev": "int(-2..2)/2",
+          exercise=Setup({"x": "int(-2..2)/2", "h_prev": "int(-2..2)/2", "c_prev": "int(-2..2)/2",
                         **{f"W_{a}{g}": "int(-5..5)/10" for a in "xh" for g in "ifog"}},
                        ("c_t", "h_t", "∂L/∂x", "∂L/∂c_prev"), places=3),
           examples=({'x': '[1, 1]'}, {'upstream': '[1, -1]', 'c_prev': '[0.5, 0]'}))
@@ -125,11 +125,11 @@ def lstm_step(x, h_prev, c_prev, upstream, upstream_c, **W) -> Solution:
                     extra=[Section(SectionKind.REMARKS, "Remarks", (Remark((loss,)),))])
 
 
-@register("autoencoder", "A linear autoencoder: h = w_e·x, x̂ = w_d·h, L = ½‖x̂ − x‖²",
+@register("autoencoder",
           Param("x", [2, 0], "input (n)", kind="array", shape=(None,)),
           Param("w_e", [[0.5, -1.0]], "encoder weights (k×n)", kind="array", shape=(None, None)),
           Param("w_d", [[1.0], [0.5]], "decoder weights (n×k)", kind="array", shape=(None, None)),
-          number=14, exercise=Setup({"x": "int(-2..2)", "w_e": "int(-2..2)/2", "w_d": "int(-2..2)/2"},
+          exercise=Setup({"x": "int(-2..2)", "w_e": "int(-2..2)/2", "w_d": "int(-2..2)/2"},
                          ("L", "∂L/∂w_e", "∂L/∂w_d"), places=4),
           examples=({'x': '[1, -1]'}, {'w_e': '[[0.5, 0.5]]', 'w_d': '[[1], [-1]]'}))
 def autoencoder(x, w_e, w_d) -> Solution:
@@ -151,13 +151,13 @@ def autoencoder(x, w_e, w_d) -> Solution:
                     before=[Section(SectionKind.SHAPES, "Shapes", (shapes,))])
 
 
-@register("dot-attention", "Dot-product attention: scores s·h_j, α = softmax, context c = Σ α_j h_j",
+@register("dot-attention",
           Param("hs", [[1, 0, 1], [0, 1, 1], [1, 1, 0]], "hidden states h_j, one per row", kind="array",
                 shape=(None, None)),
           Param("s", [1, 0, 1], "decoder state", kind="array", shape=(None,)),
           Param("upstream", None, "∂L/∂c: L = upstream·c (default: ones, L = sum(c))", kind="array",
                 shape=(None,)),
-          number=15, exercise=Setup({"hs": "int(-1..2)", "s": "int(-1..1)"}, ("alpha", "c", "∂L/∂s")),
+          exercise=Setup({"hs": "int(-1..2)", "s": "int(-1..1)"}, ("alpha", "c", "∂L/∂s")),
           examples=({'s': '[1, 0, 0]'}, {'upstream': '[1, -1, 2]', 'hs': '[[1, 0, 0], [0, 1, 2], [1, 1, 0]]'}))
 def dot_attention(hs, s, upstream) -> Solution:
     _check("dot-attention", "s", (len(s),), (len(hs[0]),), "the width of each hidden state")
@@ -185,7 +185,7 @@ def dot_attention(hs, s, upstream) -> Solution:
                     extra=[Section(SectionKind.REMARKS, "Remarks", tuple(remarks))])
 
 
-@register("self-attention", "Scaled dot-product self-attention: softmax(Q·Kᵀ/√d_k)·V",
+@register("self-attention",
           Param("Q", [[0.212, 0.04, 0.63, 0.36], [0.1, 0.14, 0.86, 0.77]], "queries, one row per token",
                 kind="array", shape=(None, None)),
           Param("K", [[0.31, 0.84, 0.963, 0.57], [0.45, 0.94, 0.73, 0.58]], "keys, one row per token",
@@ -194,7 +194,7 @@ def dot_attention(hs, s, upstream) -> Solution:
                 kind="array", shape=(None, None)),
           Param("upstream", None, "∂L/∂Z: L = Σ upstream ⊙ Z (default: ones, L = sum(Z))", kind="array",
                 shape=(None, None)),
-          number=16, exercise=Setup({"Q": "int(-5..5)/10", "K": "int(-5..5)/10", "V": "int(-5..5)/10"},
+          exercise=Setup({"Q": "int(-5..5)/10", "K": "int(-5..5)/10", "V": "int(-5..5)/10"},
                             ("Z", "∂L/∂Q"), places=3),
           examples=({'upstream': '[[1, 0, 0, 0], [0, 1, 0, 0]]'}, {'Q': '[[1, 0], [0, 1]]', 'K': '[[1, 1], [0, 1]]', 'V': '[[2, 0], [0, 2]]'}))
 def self_attention(Q, K, V, upstream) -> Solution:
@@ -224,13 +224,12 @@ def self_attention(Q, K, V, upstream) -> Solution:
                         Remark((_loss_text(upstream, "all entries of Z"),))))])
 
 
-@register("positional-encoding", "Sinusoidal positional encoding PE(pos, 2i) = sin(pos/n^(2i/d)), "
-          "PE(pos, 2i+1) = cos(pos/n^(2i/d))",
+@register("positional-encoding",
           Param("tokens", "I am a robot", "the sentence (its words give the positions)", kind="text"),
           Param("length", None, "number of positions, instead of tokens", kind="int", high=512),
           Param("d", 4, "encoding width", kind="int", high=512),
           Param("n", 100, "the base (10000 in the original transformer)", kind="int", high=10**9),
-          number=17, exercise=Setup({"d": "{2, 4, 6}", "n": "int(10..100)"}, ("PE[1] (am)", "PE[2] (a)"), forward_gives_answer=True),
+          exercise=Setup({"d": "{2, 4, 6}", "n": "int(10..100)"}, ("PE[1] (am)", "PE[2] (a)"), forward_gives_answer=True),
           examples=({'d': '6'}, {'tokens': 'a b', 'n': '10000'}))
 def positional_encoding(tokens, length, d, n) -> Solution:
     words = tokens.split() if length is None else [f"position {p}" for p in range(length)]

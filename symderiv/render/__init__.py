@@ -12,20 +12,45 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..deprecation import callable_module
 from ..errors import SymderivError
-from ..record import Solution, use_renderers
-from .chain import cell_text, chain
-from .dot import dot_part, join_svgs, no_graph, svg_part, to_dot, to_svg
-from .json import join_json, render_json, solution_data
-from .latex import document, render_latex
-from .markdown import render_markdown
-from .mathml import page, render_html, render_mathml
-from .notebook import mimebundle, notebook_output
-from .text import render_text
+
+if TYPE_CHECKING:
+    from ..record import Solution
+
+
+def _lazy(module: str, function: str) -> Callable[..., Any]:
+    """The function ``function`` of this package's module ``module``, which is imported when it is
+    first called: a format's renderer (and what it imports: SymPy's printers, latex2mathml)
+    loads when that format is written, not when the formats are listed."""
+    def call(*args: Any) -> Any:
+        return getattr(import_module(f"{__name__}.{module}"), function)(*args)
+    call.__name__ = call.__qualname__ = function
+    return call
+
+
+render_text, render_markdown = _lazy("text", "render_text"), _lazy("markdown", "render_markdown")
+render_latex, latex_document = _lazy("latex", "render_latex"), _lazy("latex", "document")
+render_mathml, render_html, html_page = _lazy("mathml", "render_mathml"), _lazy("mathml", "render_html"), \
+    _lazy("mathml", "page")
+render_json, solution_data, join_json = _lazy("json", "render_json"), _lazy("json", "solution_data"), \
+    _lazy("json", "join_json")
+to_dot, to_svg, dot_part, svg_part, join_svgs, no_graph = (_lazy("dot", f) for f in (
+    "to_dot", "to_svg", "dot_part", "svg_part", "join_svgs", "no_graph"))
+
+#: Names this package offers from its modules, each imported when first asked for.
+_FROM_MODULES = {"cell_text": "chain", "chain": "chain", "mimebundle": "notebook", "notebook_output": "notebook"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _FROM_MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
 
 
 @dataclass(frozen=True)
@@ -45,19 +70,21 @@ class Renderer:
 
 def _latex_join(parts: Sequence[str], standalone: bool) -> str:
     body = "\n".join(parts)
-    return document(body) if standalone else body
+    return latex_document(body) if standalone else body
 
 
-#: Every output format: its renderer of one solution and of several, and its weight (MathML,
-#: through latex2mathml, costs two to three times text, ``benchmarks/render.py``; JSON, which
-#: holds text and LaTeX, twice).
+#: Every output format: its renderer of one solution and of several, and its weight, measured by
+#: ``benchmarks/costs.py`` at the largest request each admits (sigmoid-chain of depth 1990 as
+#: text, 990 as LaTeX, Markdown or JSON, 660 as MathML or HTML: each within 30 s of CPU on one
+#: core). LaTeX and Markdown print every formula with SymPy's LaTeX printer, about twice what text
+#: costs; JSON holds text and LaTeX; MathML goes through latex2mathml too.
 RENDERERS: dict[str, Renderer] = {
     "text": Renderer(lambda s, d, _: render_text(s, d)),
-    "latex": Renderer(render_latex, render_latex, _latex_join),
+    "latex": Renderer(render_latex, render_latex, _latex_join, weight=2),
     "mathml": Renderer(lambda s, d, _: render_mathml(s, d), weight=3),
     "html": Renderer(lambda s, d, _: render_html(s, d), render_mathml,
-                     lambda parts, _: page("symderiv worked solutions", "".join(parts)), weight=3),
-    "markdown": Renderer(lambda s, d, _: render_markdown(s, d)),
+                     lambda parts, _: html_page("symderiv worked solutions", "".join(parts)), weight=3),
+    "markdown": Renderer(lambda s, d, _: render_markdown(s, d), weight=2),
     "json": Renderer(lambda s, d, _: render_json(s, d), solution_data, lambda parts, _: join_json(parts), weight=2),
     "dot": Renderer(lambda s, d, _: to_dot(s, d), dot_part, lambda parts, _: "".join(parts), graphs=True),
     "svg": Renderer(lambda s, d, _: to_svg(s, d), svg_part, lambda parts, _: join_svgs(parts), graphs=True),
@@ -159,7 +186,6 @@ def _join(renderer: Renderer, parts: Sequence[Any], standalone: bool) -> str:
     return renderer.join(parts, standalone) if renderer.join is not None else "\n".join(parts)
 
 
-use_renderers(render_solution, mimebundle)
 callable_module(__name__, render_solution, "symderiv.render_solution")
 
 __all__ = ["FORMATS", "RENDERERS", "Part", "Renderer", "cell_text", "chain", "join_parts", "mimebundle",

@@ -21,17 +21,41 @@ from ..record import Solution, Step
 MAX_EXACT = 60
 
 
-def _nesting(expr: sp.Basic) -> int:
-    """How deeply functions are nested in ``expr`` (exp(-1) is 1, exp(1/(1 + exp(-1))) is 2)."""
-    inner = max((_nesting(a) for a in expr.args), default=0)
-    return inner + 1 if isinstance(expr, sp.Function) else inner
+def _nested_function(expr: sp.Basic) -> bool:
+    """Whether a function is nested in another in ``expr`` (exp(1/(1 + exp(-1))) has one, exp(-1)
+    has not), stopping at the first such pair."""
+    stack = [(expr, False)]
+    while stack:
+        e, in_function = stack.pop()
+        if isinstance(e, sp.Function):
+            if in_function:
+                return True
+            in_function = True
+        stack.extend((a, in_function) for a in e.args)
+    return False
 
 
-def fits(exact: sp.Basic, names, written: str | None = None) -> bool:
-    """Whether an exact value is short enough to show: no function nested in another (a tower of
-    exponentials hides the arithmetic) and at most :data:`MAX_EXACT` characters of text
-    (``written``: its text, when already printed)."""
-    return _nesting(exact) <= 1 and len(written if written is not None else text(exact, names)) <= MAX_EXACT
+def _surely_longer(expr: sp.Basic, n: int) -> bool:
+    """Whether ``expr``'s text is surely longer than ``n`` characters without printing it: it has
+    more than 2n atoms (each printed as at least one character but for a coefficient -1 or an
+    exponent -1, which print as a sign or a slash: at most one in two)."""
+    atoms = 0
+    for e in sp.preorder_traversal(expr):
+        if not e.args:
+            atoms += 1
+            if atoms > 2 * n:
+                return True
+    return False
+
+
+def shown_exact(exact: sp.Basic, names) -> str | None:
+    """An exact value's text when it is short enough to show, else None: no function nested in
+    another (a tower of exponentials hides the arithmetic) and at most :data:`MAX_EXACT`
+    characters of text (printed only when it may be that short)."""
+    if _nested_function(exact) or _surely_longer(exact, MAX_EXACT):
+        return None
+    written = text(exact, names)
+    return written if len(written) <= MAX_EXACT else None
 
 
 @dataclass(frozen=True)
@@ -39,7 +63,7 @@ class Printer:
     """What a format prints a step's chain with: ``expression(expr, names[, values, digits])``
     prints a formula, ``approx`` spells the relation to a rounded value, ``tex_floats`` writes
     floats (and their matrices) as TeX; ``plain``: its print is the plain text that
-    :func:`fits` measures (so an exact value is printed once, not twice)."""
+    :func:`shown_exact` measures (so an exact value is printed once, not twice)."""
 
     expression: Callable[..., str]
     approx: str
@@ -71,10 +95,13 @@ def chain(sol: Solution, step: Step, digits: int, printer: Printer = TEXT) -> tu
             else:
                 links.append(("=", substitution))
     if step.exact is not None:
-        written = printer.expression(step.exact, sol.names) if printer.plain else None
-        if step.approx is None or _all_integers(step.exact) or (
-                not step.exact.free_symbols and fits(step.exact, sol.names, written)):
-            links.append(("=", written if written is not None else printer.expression(step.exact, sol.names)))
+        shows, written = step.approx is None or _all_integers(step.exact), None
+        if not shows and not step.exact.free_symbols:
+            written = shown_exact(step.exact, sol.names)  # plain text, printed only when it may fit
+            shows = written is not None
+        if shows:
+            links.append(("=", written if written is not None and printer.plain else
+                          printer.expression(step.exact, sol.names)))
     if rounded_substitution is not None:
         links.append((printer.approx, rounded_substitution))
     if step.approx is not None and not (step.exact is not None and _all_integers(step.exact)):

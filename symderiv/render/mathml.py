@@ -8,7 +8,6 @@ checked to be well-formed XML with no ``<merror>`` and no raw LaTeX command.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextvars
 import functools
 import html
@@ -16,7 +15,6 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import unescape
 
 from latex2mathml import commands
 from latex2mathml.converter import convert_to_element
@@ -177,6 +175,12 @@ _REFERENCE = re.compile(r"&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|amp|quot|apos));
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
+def _unescape_markup(s: str) -> str:
+    """``&lt;``, ``&gt;`` and ``&amp;`` read back (``xml.sax.saxutils.unescape`` without entities,
+    which would import urllib, http and email): what ElementTree's serializer escapes in text."""
+    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _xml_char(code: int) -> bool:
     return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
@@ -225,7 +229,7 @@ def convert_whole(tex: str, display: str = "block") -> str:
                              f"({type(e).__name__}{': ' + detail if detail else ''})") from None
     if not _read_references(root):  # as latex2mathml's convert() writes it, read by an XML parser
         try:
-            root = ET.fromstring(unescape(ET.tostring(root, encoding="unicode")))
+            root = ET.fromstring(_unescape_markup(ET.tostring(root, encoding="unicode")))
         except ET.ParseError as e:  # latex2mathml produced malformed XML
             raise MathMLError(f"MathML for {quote(tex)} is not well-formed XML: {e}") from None
     _polish(root)
@@ -456,6 +460,7 @@ def _figure(sol: Solution, digits: int) -> Callable[[], list[str]]:
         return lambda: _TOO_BIG_TO_DRAW
     except DiagramError:
         return list
+    import concurrent.futures  # here: a page with no figure, and every other format, goes without it
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="symderiv-graphviz")
     drawing = pool.submit(contextvars.copy_context().run, svg_of_dot, source)
     pool.shutdown(wait=False)  # its one thread ends with the drawing (a pool per page: fork-safe)

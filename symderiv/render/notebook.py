@@ -8,7 +8,6 @@ from ..errors import SymderivError
 from ..record import Solution
 from .latex import render_latex
 from .markdown import render_markdown
-from .mathml import EMBED_CSS, render_mathml
 from .text import render_text
 
 _OUTPUT: ContextVar[str] = ContextVar("symderiv_notebook_output", default="mathml")
@@ -30,5 +29,6 @@ def mimebundle(sol: Solution, digits: int = 4) -> dict[str, str]:
     bundle = {"text/markdown": render_markdown(sol, digits), "text/latex": render_latex(sol, digits),
               "text/plain": render_text(sol, digits)}
     if _OUTPUT.get() == "mathml":
+        from .mathml import EMBED_CSS, render_mathml  # here: latex2mathml loads when MathML is shown
         bundle["text/html"] = f"<style>\n{EMBED_CSS}</style>\n" + render_mathml(sol, digits)
     return bundle
