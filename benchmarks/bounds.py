@@ -82,6 +82,26 @@ CASES: list[tuple[str, str]] = [
     ("--set x=5e-324", f"{S} derive 'x*2' --set x=5e-324 > out"),
     ("max tie x=1/3, y=0.333...(64)", f"{S} derive 'max(x,y)' --set x=1/3 --set y=0.{'3' * 64} > out"),
     ("sqrt(x) at x=-1e-300", f"{S} derive 'sqrt(x)' --set x=-1e-300"),
+    # issue 29: data lost, exercises the size limit did not see, --jobs, bad input
+    ("29: question folder over a directory info.json",
+     f"mkdir -p q/info.json && echo mine > q/info.json/notes.txt && {S} exercise graph-add-mul "
+     "--format prairielearn -o q; s=$?; test -f q/info.json/notes.txt || echo 'notes.txt deleted' >&2; exit $s"),
+    ("29: exercise kl-divergence P=normalized({0, 1/3})", f"{S} exercise kl-divergence --vary 'P=normalized({{0, 1/3}})'"),
+    ("29: exercise conv2d image 100x100", f"{S} exercise conv2d --vary 'image=int(0..9)[100,100]' > out"),
+    ("29: exercise conv2d image 60x60", f"{S} exercise conv2d --vary 'image=int(0..9)[60,60]' > out"),
+    ("29: exercise lstm-step never nice (W_xi in sevenths)", f"{S} exercise lstm-step --vary 'W_xi=int(-5..5)/7' > out"),
+    ("29: exercise sigmoid-neuron --variants 1000", f"{S} exercise sigmoid-neuron --variants 1000 > out"),
+    ("29: exercise sigmoid-neuron --variants 100", f"{S} exercise sigmoid-neuron --variants 100 > out"),
+    ("29: exercise mle --variants 200", f"{S} exercise mle --variants 200 > out"),
+    ("29: exercise lstm-step --variants 16 --jobs 64", f"{S} exercise lstm-step --variants 16 --jobs 64 > out"),
+    ("29: solve --all --jobs 256", f"{S} solve --all --jobs 256 > out & p=$!; sleep 1; "
+                                   "echo \"$(pgrep -c -P $p) worker processes after 1 s\" >&2; wait $p"),
+    ("29: positional-encoding 512x39, n=10^9", f"{S} solve positional-encoding --set length=512 --set d=39 "
+                                                "--set n=1000000000 > out"),
+    ("29: positional-encoding 512x512, n=10^9", f"{S} solve positional-encoding --set length=512 --set d=512 "
+                                                 "--set n=1000000000 > out"),
+    ("29: API solve(w0=numpy.float64(0.5))",
+     _py("import numpy, symderiv\nsymderiv.solve('sigmoid-neuron', w0=numpy.float64(0.5))")),
 ]
 
 
@@ -118,6 +138,7 @@ def main() -> None:
     args = ap.parse_args()
     print("| case | seconds | peak MB | status | first line of stderr |")
     print("|---|---:|---:|---|---|")
+    admitted: list[tuple[float, float, str]] = []  # (seconds, peak MB, label) of each request run to the end
     for label, command in CASES:
         if args.only not in label:
             continue
@@ -129,6 +150,12 @@ def main() -> None:
             shown = f"(output {size / 1e6:.1f} MB) {shown}".strip()
         memory = f"{peak:.0f}" if status.startswith("exit") else "—"  # a killed child was not waited for
         print(f"| {label} | {seconds:.1f} | {memory} | {status} | {shown.replace('|', '¦')} |", flush=True)
+        if status == "exit 0":
+            admitted.append((seconds, peak, label))
+    if admitted:
+        slowest, largest = max(admitted), max(admitted, key=lambda row: row[1])
+        print(f"\nworst admitted time: {slowest[0]:.1f} s ({slowest[2]}); "
+              f"worst admitted memory: {largest[1]:.0f} MB ({largest[2]})")
 
 
 if __name__ == "__main__":

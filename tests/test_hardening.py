@@ -9,6 +9,7 @@ import concurrent.futures
 import contextlib
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -188,3 +189,35 @@ def test_worker_died_is_input_side_not_a_bug():
     assert issubclass(WorkerDied, Exception) and not issubclass(WorkerDied, RuntimeError)
     from symderiv.errors import SymderivError
     assert issubclass(WorkerDied, SymderivError)
+
+
+# ----- entry names with two-digit indices -------------------------------------------------------
+def _image(n: int) -> list[list[int]]:
+    return [[(3 * i + j) % 5 for j in range(n)] for i in range(n)]
+
+
+def test_entries_of_a_matrix_of_ten_or_more_rows_are_written_with_a_comma_in_every_format():
+    import symderiv
+    sol = symderiv.solve("conv2d", image=_image(13))  # a 3x3 kernel: an 11x11 output O
+    pairs = {(i, j) for i in range(1, 12) for j in range(1, 12)}
+    text = symderiv.render(sol, "text")
+    assert {(int(i), int(j)) for i, j in re.findall(r"\bO_(\d+)_(\d+)\b", text)} == pairs
+    tex = symderiv.render(sol, "latex")
+    written = set(re.findall(r"\{O\}_\{([0-9,]+)\}", tex))
+    assert written == {f"{i},{j}" for i, j in pairs}  # O_{11,1} and O_{1,11}, never O_{111}
+    page = symderiv.render(sol, "html")
+    mathml = set(re.findall(r"<msub><mrow><mi>O</mi></mrow><mrow><mn>(\d+)</mn><mo>,</mo><mn>(\d+)</mn></mrow></msub>",
+                            page))
+    assert {(int(i), int(j)) for i, j in mathml} == pairs
+    assert not re.search(r"<msub><mrow><mi>O</mi></mrow><mn>\d+</mn></msub>", page)  # no index without its comma
+
+
+def test_pooling_and_a_bias_over_ten_entries_write_commas_and_small_matrices_keep_two_digits():
+    import symderiv
+    pooled = symderiv.render(symderiv.solve("pooling", input=_image(12), size=2, stride=1), "latex")
+    assert "Y_{11,1}" in pooled and "Y_{1,11}" in pooled and not re.search(r"Y_\{\d{3}\}", pooled)
+    volume = symderiv.render(symderiv.solve("conv-volume", volume=[_image(12)], filter=[[[1, 0], [0, -1]]], bias=1),
+                             "latex")  # O = Z + b, 11x11
+    assert "O_{11,1}" in volume and "O_{1,11}" in volume and not re.search(r"O_\{\d{3}\}", volume)
+    small = symderiv.render(symderiv.solve("conv2d"), "latex")
+    assert "{O}_{12}" in small and "{O}_{1,2}" not in small
