@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import io
+import math
 import os
 import re
 import signal
@@ -221,3 +222,31 @@ def test_pooling_and_a_bias_over_ten_entries_write_commas_and_small_matrices_kee
     assert "O_{11,1}" in volume and "O_{1,11}" in volume and not re.search(r"O_\{\d{3}\}", volume)
     small = symderiv.render(symderiv.solve("conv2d"), "latex")
     assert "{O}_{12}" in small and "{O}_{1,2}" not in small
+
+
+# ----- an exercise weighs its draws --------------------------------------------------------------
+def test_many_variants_are_refused_after_the_first_batch_whatever_the_jobs():
+    one = run_cli(["exercise", "sigmoid-neuron", "--variants", "1000", "--jobs", "1"])
+    two = run_cli(["exercise", "sigmoid-neuron", "--variants", "1000", "--jobs", "2"])
+    assert one == two and one[0] == 2 and one[1] == ""
+    assert one[2].startswith("symderiv: error: sigmoid-neuron: 1,000 variants, drawn as the first 2 were")
+    assert "over the limit of 200,000; raise it with --max-size" in one[2]
+
+
+def test_a_raised_limit_admits_what_the_default_refuses(tmp_path):
+    refused = run_cli(["exercise", "sigmoid-neuron", "--variants", "40", "--max-size", "20000"])
+    assert refused[0] == 2 and "over the limit of 20,000" in refused[2]
+    needed = int(re.search(r"--max-size (\d+)", refused[2]).group(1))
+    admitted = run_cli(["exercise", "sigmoid-neuron", "--variants", "40", "--max-size", str(needed * 2),
+                        "--format", "json"])
+    assert admitted[0] == 0 and admitted[1].count('"index"') == 40
+
+
+def test_an_infinite_asked_value_is_a_draw_that_is_not_nice():
+    import symderiv
+    # P = (1/2, 1/2, 0) against Q = (1/4, 1/4, 1/2): D_KL(Q||P) is +inf (Q puts mass where P puts none)
+    vary = {"P": "[1/2, 1/2, 0]", "Q": "[1/4, 1/4, 1/2]"}
+    with pytest.raises(symderiv.ParameterError, match=r"\(the last: D_KL\(Q‖P\) is infinite\)"):
+        symderiv.exercises("kl-divergence", vary=vary)
+    ex = symderiv.exercises("kl-divergence", vary=vary, ask=["D_KL(P‖Q)"])[0]
+    assert ex.asked[0].value == pytest.approx(math.log(2), rel=1e-12)  # 2 · 1/2 · ln((1/2)/(1/4))
