@@ -14,9 +14,11 @@ import contextlib
 import errno
 import os
 import re
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -98,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
     for q in (s, b, x):
         q.add_argument("--jobs", default=None, metavar="N",
-                       help="worker processes, each working whole models or variants (default: every core)")
+                       help="worker processes, each working whole models or variants (default, and at most: "
+                       "every core this process may use)")
     for q in (s, d, b, x):
         q.add_argument("--digits", default="4", help="significant digits of floats (default 4)")
         q.add_argument("--max-size", default=str(DEFAULT_MAX_SIZE), metavar="N",
@@ -240,8 +243,9 @@ def _replace_file(text: str, path: str) -> None:
             f.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException as e:  # nothing half-written is left behind, even on Ctrl-C
-        os.unlink(tmp)
+    except BaseException as e:  # nothing half-written is left behind, even on Ctrl-C or SIGTERM
+        with contextlib.suppress(FileNotFoundError):  # a signal just after the rename
+            os.unlink(tmp)
         if isinstance(e, OSError):
             raise UsageError(f"-o {path}: cannot write there ({e.strerror or e})") from None
         raise
@@ -375,12 +379,49 @@ def _progress() -> contextlib.AbstractContextManager:
     return limits.reporting(sys.stderr) if sys.stderr.isatty() else contextlib.nullcontext()
 
 
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: raised where the program is, so that what it was writing is
+    removed on the way out (as on Ctrl-C), never left half-written."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stopping_on_signals() -> Any:
+    """Within the block, SIGTERM and SIGHUP raise :class:`_Stopped` (where they would end the
+    process at once, leaving a temporary file behind); a signal ignored by whoever started
+    symderiv (``nohup``) stays ignored, and the handlers are restored at the end."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            previous[signum] = signal.signal(signum, _stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``symderiv`` command; returns the exit status: 0 done, 2 bad input
     (one line on stderr), 1 a bug of symderiv (one line saying so; ``SYMDERIV_TRACEBACK=1``
-    shows the traceback instead), 130 interrupted, 141 standard output closed by its reader."""
+    shows the traceback instead), 130 interrupted, 141 standard output closed by its reader,
+    128 + N stopped by signal N (SIGTERM: 143, SIGHUP: 129; nothing half-written is left)."""
     try:
-        return run(argv)
+        with _stopping_on_signals():
+            return run(argv)
+    except _Stopped as e:
+        print(f"symderiv: stopped by {signal.Signals(e.signum).name}", file=sys.stderr)
+        return 128 + e.signum
     except SymderivError as e:
         print(f"symderiv: error: {e}", file=sys.stderr)
         return EXIT_USAGE

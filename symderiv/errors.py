@@ -51,6 +51,11 @@ class TorchError(SymderivError):
     control flow torch.fx cannot trace, a batch of more than one image, or PyTorch not installed."""
 
 
+class WorkerDied(SymderivError):
+    """A worker process (``--jobs``) died before it finished, killed by a signal (the
+    out-of-memory killer, ``kill``): not a bug of symderiv; nothing was written."""
+
+
 class UsageError(SymderivError):
     """A malformed command line."""
 

@@ -408,33 +408,67 @@ def _stream(p: Plan, index: int) -> random.Random:
 def draw(p: Plan, index: int, start: int = 0, taken: Iterable[str] = ()) -> tuple[Exercise, int]:
     """Variant ``index`` of the plan: the first nice draw at or after draw ``start`` of its own
     random stream whose parameters are not in ``taken``; with the draw's number."""
+    ex, attempt, _ = _weighed_draw(p, index, start, taken)
+    return ex, attempt
+
+
+def _weighed_draw(p: Plan, index: int, start: int = 0, taken: Iterable[str] = ()) -> tuple[Exercise, int, int]:
+    """:func:`draw`, with the size of the draws made (see :data:`DRAW_SIZE`); the draws of one
+    variant together stay within the size limit."""
     taken = set(taken)
     rng = _stream(p, index)
     model = get_model(p.model)
     why = "every draw was degenerate"
-    for attempt in range(MAX_DRAWS):
-        params = _candidate(p, rng)
-        if attempt < start or params is None:
-            continue
-        if _key(params) in taken:
-            why = "every draw repeated an earlier variant"
-            continue
-        try:
-            with limits.size_limit(p.max_size) if p.max_size else contextlib.nullcontext():
-                sol = model.solve(**params)
-        except SizeError:
-            raise
-        except SymderivError as e:  # a draw the model refuses (a kernel larger than the image, log 0)
-            why = str(e)
-            continue
-        asked = asked_values(sol, p.ask, p.digits)
-        reason = unpleasant(sol, asked, p.setup, p.allow_kinks)
-        if reason is None:
-            return Exercise(p.model, index, params, asked, sol), attempt
-        why = reason
+    spent = draws = last = 0
+    with _plan_limit(p):
+        for attempt in range(MAX_DRAWS):
+            params = _candidate(p, rng)
+            if attempt < start or params is None:
+                continue
+            if _key(params) in taken:
+                why = "every draw repeated an earlier variant"
+                continue
+            if draws:  # the next draw weighs as the last did: refused before it is made
+                limits.check(spent + last, f"{p.model}: variant {index + 1}, not nice in {draws} draws (the last: "
+                             f"{why}), with one more of size {last:,}", output=("text", 1))
+            try:
+                with limits.output_format("exercise", SOLVE_WEIGHT):  # a graph over the limit is refused as built
+                    sol = model.solve(**params)
+            except SizeError:
+                raise
+            except SymderivError as e:  # a draw the model refuses (a kernel larger than the image, log 0)
+                why, last = str(e), last or DRAW_SIZE
+                spent, draws = spent + last, draws + 1
+                continue
+            last = sol.size * SOLVE_WEIGHT + DRAW_SIZE + p.setup.draw_size
+            spent, draws = spent + last, draws + 1
+            infinite = _infinite_asked(sol, p.ask)
+            if infinite is not None:
+                why = infinite
+                continue
+            asked = asked_values(sol, p.ask, p.digits)
+            reason = unpleasant(sol, asked, p.setup, p.allow_kinks)
+            if reason is None:
+                return Exercise(p.model, index, params, asked, sol), attempt, spent
+            why = reason
     advice = "keep them with --allow-kinks, or widen the ranges with --vary" if why.startswith("a kink") else \
         "widen the ranges with --vary"
     raise ParameterError(f"{p.model}: no nice variant {index + 1} in {MAX_DRAWS} draws (the last: {why}); {advice}")
+
+
+def _plan_limit(p: Plan) -> contextlib.AbstractContextManager:
+    """The size limit the plan's draws run under: its own, else the caller's."""
+    return limits.size_limit(p.max_size) if p.max_size else contextlib.nullcontext()
+
+
+def _infinite_asked(sol: Solution, ask: Sequence[str]) -> str | None:
+    """Why a variant is not nice because an asked value is not finite (a KL divergence where one
+    distribution puts mass where the other puts none), or None."""
+    for found in resolve_ask(SolutionIndex(sol), ask):
+        values = list(found.values()) if isinstance(found, Matrix) else [found]
+        if any(isinstance(v.exact, sp.Basic) and v.exact.has(sp.oo, -sp.oo, sp.zoo, sp.nan) for v in values):
+            return f"{found.name} is infinite"
+    return None
 
 
 def check_count(p: Plan, n: int) -> None:
@@ -450,17 +484,41 @@ def build(p: Plan, n: int, jobs: int = 1,
           finish: Callable[[Exercise], Any] | None = None) -> list[tuple[Any, Any]]:
     """Variants 0..n-1 of the plan, each distinct, with ``finish(exercise)`` of each (what a
     worker renders); with ``jobs`` > 1 in worker processes. The result is the same for every
-    ``jobs``. Each comes as ``(Exercise, None)``, or with ``finish`` as ``(Record, finish(exercise))``."""
+    ``jobs``. Each comes as ``(Exercise, None)``, or with ``finish`` as ``(Record, finish(exercise))``.
+
+    The variants are drawn in batches of 2, 4, 8, ... (whatever ``jobs``); after each, the whole
+    request is weighed as ``n`` variants drawn as those so far were, and refused (a
+    :class:`SizeError`) when that passes the size limit."""
     check_count(p, n)
-    first: list[tuple[Any, int]] = limits.run_jobs(_work, [(p, k, 0, (), finish) for k in range(n)], jobs, "variants")
     out: list[tuple[Any, Any]] = []
     taken: list[str] = []
-    for k, ((record, done), attempt) in enumerate(first):
-        while _key(record.parameters) in taken:  # a repeat of an earlier variant: draw on
-            (record, done), attempt = _work((p, k, attempt + 1, tuple(taken), finish))
-        taken.append(_key(record.parameters))
-        out.append((record, done))
+    spent = draws = 0
+    batch = FIRST_BATCH
+    while len(out) < n:
+        done = len(out)
+        tasks = [(p, k, 0, (), finish) for k in range(done, min(n, done + batch))]
+        for k, ((record, result), attempt, size) in enumerate(limits.run_jobs(_work, tasks, jobs, "variants"), done):
+            spent, draws = spent + size, draws + attempt + 1
+            while _key(record.parameters) in taken:  # a repeat of an earlier variant: draw on
+                (record, result), attempt, size = _work((p, k, attempt + 1, tuple(taken), finish))
+                spent, draws = spent + size, draws + attempt + 1
+            taken.append(_key(record.parameters))
+            out.append((record, result))
+        if len(out) < n:
+            with _plan_limit(p):
+                limits.check(spent * n // len(out), f"{p.model}: {n:,} variants, drawn as the first {len(out):,} "
+                             f"were ({draws:,} draws of size {spent:,} in all),", output=("text", 1))
+        batch *= 2
     return out
+
+
+#: A draw weighs its solution's size (``Solution.size``) this many times (reading the asked
+#: values and telling whether the variant is nice take up to as long as solving it) ...
+SOLVE_WEIGHT = 2
+#: ... and this much more: drawing the values, solving a model without a graph (about 3 ms).
+DRAW_SIZE = 20
+#: The variants drawn before the request is first weighed as a whole (then twice as many, ...).
+FIRST_BATCH = 2
 
 
 @dataclass(frozen=True)
@@ -473,12 +531,12 @@ class Record:
     asked: tuple[Asked, ...]
 
 
-def _work(task: tuple) -> tuple[tuple[Any, Any], int]:
+def _work(task: tuple) -> tuple[tuple[Any, Any], int, int]:
     p, index, start, taken, finish = task
-    ex, attempt = draw(p, index, start, taken)
+    ex, attempt, spent = _weighed_draw(p, index, start, taken)
     done = finish(ex) if finish is not None else None
     keep: Any = ex if finish is None else Record(ex.model, ex.index, ex.parameters, ex.asked)
-    return (keep, done), attempt
+    return (keep, done), attempt, spent
 
 
 def exercises(model: str, n: int = 1, *, seed: int = 0, vary: Mapping[str, Any] | None = None,

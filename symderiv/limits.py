@@ -21,6 +21,7 @@ returns their results in order, as one process would.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TextIO, TypeVar
 
-from .errors import ParameterError, SizeError
+from .errors import ParameterError, SizeError, WorkerDied
 
 #: The size a request may have unless raised: what takes about 30 seconds and well under 1 GB on
 #: one core, as benchmarks/costs.py measures.
@@ -157,12 +158,16 @@ def default_jobs() -> int:
 def run_jobs(work: Callable[[Task], Result], tasks: Sequence[Task], jobs: int, stage: str) -> list[Result]:
     """``[work(task) for task in tasks]``, in up to ``jobs`` worker processes when ``jobs`` > 1 and
     there is more than one task (then ``work`` is a module-level function and the tasks and results
-    pickle: plain data, not a Solution). The results come in task order, so what is made of them is
-    the same for any ``jobs``. The first task, in task order, that raises has its exception raised
-    here, as in one process (tasks not yet started are cancelled). Each worker runs under the
-    caller's size limit and output format, and reports no progress: the caller's reporter shows
-    the results received, as ``stage``."""
-    if jobs <= 1 or len(tasks) <= 1:
+    pickle: plain data, not a Solution); never more workers than the cores this process may use
+    (:func:`default_jobs`). The results come in task order, so what is made of them is the same
+    for any ``jobs``. The first task, in task order, that raises has its exception raised here, as
+    in one process (tasks not yet started are cancelled). A worker that dies (killed by a signal,
+    as by the out-of-memory killer) raises :class:`~symderiv.errors.WorkerDied`; an interrupt of
+    the caller (Ctrl-C, or a signal the caller turns into an exception) stops the workers at once.
+    Each worker runs under the caller's size limit and output format, and reports no progress:
+    the caller's reporter shows the results received, as ``stage``."""
+    workers = min(jobs, len(tasks), default_jobs())
+    if workers <= 1:
         return [work(task) for task in tasks]
     import concurrent.futures  # here, not at the top: a command that runs no pool does not pay for them
     import multiprocessing
@@ -171,17 +176,34 @@ def run_jobs(work: Callable[[Task], Result], tasks: Sequence[Task], jobs: int, s
     # caches warm, where a spawned one would spend a second importing SymPy.
     context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
     results: list[Result] = []
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+    others = set(multiprocessing.active_children())
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                initializer=_worker_signals) as pool:
         futures = [pool.submit(_in_worker, work, task, caller) for task in tasks]
         try:
             for future in futures:
                 results.append(future.result())
                 progress(stage, len(results))
-        except BaseException:
+        except concurrent.futures.process.BrokenProcessPool:
+            raise WorkerDied("a worker process died before it finished (killed by a signal, as by the "
+                             "out-of-memory killer); nothing was written; run again with --jobs 1 "
+                             "or a smaller request") from None
+        except BaseException as e:
             for future in futures:
                 future.cancel()
+            if not isinstance(e, Exception):  # interrupted: the workers' tasks are not waited for
+                for child in set(multiprocessing.active_children()) - others:
+                    child.terminate()
             raise
     return results
+
+
+def _worker_signals() -> None:
+    """A worker ends on SIGTERM and SIGHUP, as a process does by default (a forked worker would
+    otherwise run its caller's handlers), and leaves Ctrl-C to its caller, which stops it."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _in_worker(work: Callable[[Any], Any], task: Any,

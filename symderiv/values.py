@@ -262,10 +262,10 @@ def to_exact(value: Any, name: str = "value") -> Any:
         raise ParameterError(f"{name}: expected a number, got {value!r}")
     if isinstance(value, int):
         return _kept(sp.Integer(value), name)
-    if isinstance(value, float):
+    if isinstance(value, float):  # numpy's float64 too, whose repr is np.float64(0.5): read as a float
         if not math.isfinite(value):
-            raise ParameterError(f"{name}: {value!r} is not finite; give a finite number")
-        return _number(repr(value), name)
+            raise ParameterError(f"{name}: {float(value)!r} is not finite; give a finite number")
+        return _number(repr(float(value)), name)
     if isinstance(value, Fraction):
         return _kept(sp.Rational(value.numerator, value.denominator), name)
     if hasattr(value, "tolist") and not isinstance(value, sp.Basic):  # numpy / torch

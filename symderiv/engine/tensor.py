@@ -208,9 +208,17 @@ def make_tensor(g: Graph, name: str, nodes: Sequence[Sequence[Node]], gate: Matr
     return t
 
 
-def _entry_latex(latex: str, i: int, j: int, vector: bool) -> str:
+def _entry_index(i: int, j: int, shape: tuple[int, int], vector: bool = False) -> str:
+    """An entry's index in LaTeX: ``12`` in a matrix of fewer than 10 rows and columns; in a
+    larger one every entry's is written with a comma, ``11,1`` and ``1,11``, so no two read alike
+    (``O_{111}`` would be either); one index in a vector."""
+    if vector:
+        return f"{i + 1}"
+    return f"{i + 1}{j + 1}" if max(shape) < 10 else f"{i + 1},{j + 1}"
+
+
+def _entry_latex(latex: str, index: str) -> str:
     """An entry's name: W_{11}; a subscripted name joins it with a comma, W_{hh,11}, not W_{hh_{11}}."""
-    index = f"{i + 1}" if vector else f"{i + 1}{j + 1}" if i < 9 and j < 9 else f"{i + 1},{j + 1}"
     sub = re.fullmatch(r"(.+)_\{([^{}]*)\}", latex)
     return f"{sub.group(1)}_{{{sub.group(2)},{index}}}" if sub else f"{{{latex}}}_{{{index}}}"
 
@@ -235,7 +243,7 @@ def tensor(g: Graph, name: str, values: Any, *, latex: str | None = None, data: 
         raise GraphError(f"{name}: expected a vector or a matrix, got shape {format_shape(shape)}")
     lx = latex or latex_name(name)
     leaf = g.data if data else g.input
-    nodes = [[leaf(entry_name(name, i, j, vector), exact[i][j], latex=_entry_latex(lx, i, j, vector))
+    nodes = [[leaf(entry_name(name, i, j, vector), exact[i][j], latex=_entry_latex(lx, _entry_index(i, j, shape, vector)))
               for j in range(shape[1])] for i in range(shape[0])]
     return make_tensor(g, name, nodes, None, (), None, lx)
 
@@ -244,7 +252,7 @@ def _gate(g: Graph, name: str, latex: str | None, shape: tuple[int, int],
           make: Callable[[int, int, str, str], Node], gate: MatrixGate, parents: tuple[Tensor, ...],
           formula: sp.Basic, **extra: Any) -> Tensor:
     lx = latex or latex_name(name)
-    nodes = [[make(i, j, entry_name(name, i, j, shape[1] == 1), _entry_latex(lx, i, j, shape[1] == 1))
+    nodes = [[make(i, j, entry_name(name, i, j, shape[1] == 1), _entry_latex(lx, _entry_index(i, j, shape, shape[1] == 1)))
               for j in range(shape[1])] for i in range(shape[0])]
     return make_tensor(g, name, nodes, gate, parents, formula, lx, **extra)
 
@@ -336,10 +344,11 @@ def correlate(X: Tensor, K: Tensor, stride: int, name: str, latex: str | None = 
     g = X.graph
     (n_r, n_c), (f_r, f_c) = X.shape, K.shape
     lx = latex or name
+    out = ((n_r - f_r) // stride + 1, (n_c - f_c) // stride + 1)
     nodes = [[g.apply("dot", *(v for a in range(f_r) for b in range(f_c)
                               for v in (K.nodes[a][b], X.nodes[i * stride + a][j * stride + b])),
-                      name=f"{name}_{i + 1}_{j + 1}", latex=f"{{{lx}}}_{{{i + 1}{j + 1}}}")
-              for j in range((n_c - f_c) // stride + 1)] for i in range((n_r - f_r) // stride + 1)]
+                      name=f"{name}_{i + 1}_{j + 1}", latex=f"{{{lx}}}_{{{_entry_index(i, j, out)}}}")
+              for j in range(out[1])] for i in range(out[0])]
     return make_tensor(g, name, nodes, MATRIX_GATES["conv"], (X, K), Corr(X.symbol, K.symbol), lx, stride=stride)
 
 
@@ -365,7 +374,7 @@ def pool(X: Tensor, size: int, stride: int, mode: str, *, name: str = "Y", latex
     gate = "maxpool" if mode == "max" else "mean"
     lx = latex or name
     nodes = [[g.apply(gate, *(X.nodes[i * stride + a][j * stride + b] for a in range(size) for b in range(size)),
-                      name=f"{name}_{i + 1}_{j + 1}", latex=f"{lx}_{{{i + 1}{j + 1}}}")
+                      name=f"{name}_{i + 1}_{j + 1}", latex=f"{lx}_{{{_entry_index(i, j, (out_r, out_c))}}}")
               for j in range(out_c)] for i in range(out_r)]
     return make_tensor(g, name, nodes, MATRIX_GATES[gate], (X,), sp.Function(f"{mode}pool")(X.symbol), lx)
 
@@ -377,7 +386,8 @@ def add_bias(Z: Tensor, b: Tensor, *, name: str, latex: str | None = None) -> Te
     g = Z.graph
     lx = latex or name
     bias = b.nodes[0][0]
-    nodes = [[g.apply("add", z, bias, name=f"{name}_{i + 1}_{j + 1}", latex=f"{lx}_{{{i + 1}{j + 1}}}")
+    nodes = [[g.apply("add", z, bias, name=f"{name}_{i + 1}_{j + 1}",
+                      latex=f"{lx}_{{{_entry_index(i, j, Z.shape)}}}")
               for j, z in enumerate(row)] for i, row in enumerate(Z.nodes)]
     return make_tensor(g, name, nodes, MATRIX_GATES["bias"], (Z, b), PlusBias(Z.symbol, b.symbol), lx)
 

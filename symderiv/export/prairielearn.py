@@ -10,12 +10,14 @@ package into the course's ``serverFilesCourse/`` folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
 import os
 import pprint
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Mapping
@@ -112,6 +114,11 @@ def write_folder(path: str, files: Mapping[str, str]) -> None:
         if extra:
             raise ParameterError(f"-o {path}: the folder holds other files ({', '.join(extra[:3])}); "
                                  "give a new or a question's folder")
+        for name in FILES:
+            kind = _kind(os.path.join(target, name))
+            if kind not in (None, "a regular file"):
+                raise ParameterError(f"-o {path}: its {name} is {kind}, not a file this export wrote; "
+                                     "give a new or a question's folder")
     parent = os.path.dirname(target)
     try:
         os.makedirs(parent, exist_ok=True)
@@ -137,7 +144,31 @@ def write_folder(path: str, files: Mapping[str, str]) -> None:
         raise
     finally:
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_replaced(old)
+
+
+def _kind(path: str) -> str | None:
+    """What is at ``path`` (a symbolic link is not followed), or None for nothing."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return "a directory" if stat.S_ISDIR(mode) else "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+
+
+def _remove_replaced(old: str) -> None:
+    """Remove the replaced question folder (moved to ``old/q``): only the question's own regular
+    files, then the emptied folders; anything else that got there is left, never deleted."""
+    folder = os.path.join(old, "q")
+    for name in FILES:
+        if _kind(os.path.join(folder, name)) == "a regular file":
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+    for empty in (folder, old):
+        with contextlib.suppress(OSError):
+            os.rmdir(empty)
 
 
 def _umask() -> int:

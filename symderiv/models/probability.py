@@ -196,7 +196,8 @@ _DATA = {"bernoulli": [1, 0, 1, 1, 0, 1, 1, 1], "gaussian": [2, 3, 5, 6]}
           Param("data", None, "the sample (default: 1,0,1,1,0,1,1,1 for bernoulli; 2,3,5,6 for gaussian)",
                 kind="array", shape=(None,)),
           alternatives=(("a Gaussian model of 2, 3, 5, 6: the mean and the variance", {"family": "gaussian"}),),
-          exercise=Setup({"family": "bernoulli", "data": "int(0..1)[8]"}, ("θ̂", "L(θ̂)"), places=3, forward_gives_answer=True),
+          exercise=Setup({"family": "bernoulli", "data": "int(0..1)[8]"}, ("θ̂", "L(θ̂)"), places=3, forward_gives_answer=True,
+                         draw_size=400),
           examples=({'family': 'gaussian'}, {'family': 'bernoulli', 'data': '[1, 1, 0]'}))
 def mle(family, data) -> Solution:
     if data is None:

@@ -152,7 +152,8 @@ class Setup:
     the asked names allowed to be zero, how many decimal places an exact rational intermediate
     may have (``places``) and how small an asked gradient may be (``min_asked``) in a nice
     variant; ``forward_gives_answer``: the forward pass's formulas are the answer itself (the
-    statement leaves them out)."""
+    statement leaves them out); ``draw_size``: what a draw weighs beyond its graph (for a model
+    without one that takes long to solve)."""
 
     ranges: Mapping[str, str]
     ask: tuple[str, ...]
@@ -160,6 +161,7 @@ class Setup:
     places: int = 0
     min_asked: float = 1e-3
     forward_gives_answer: bool = False
+    draw_size: int = 0  # what a draw weighs beyond its graph's size (a model without a graph that is slow to solve)
 
 
 NO_EXERCISE = Setup({}, ())
