@@ -20,7 +20,7 @@ import sympy as sp
 from .engine.gates import functions, sympy_gates
 from .errors import FormulaError, ParameterError
 from .graph import Graph, Node
-from .record import Section, SectionKind, Solution
+from .record import Section, SectionKind, Solution, Step
 from .values import MAX_DIGITS, exact_size_refusal, power_refusal, quote
 
 MAX_LENGTH = 10_000
@@ -252,7 +252,7 @@ def derive(formula: str | sp.Expr, values: dict[str, Any] | None = None, *, wrt:
         if missing:
             raise FormulaError(f"--wrt {missing[0]}: not an input of the formula")
         def kept(s: Section) -> Section:
-            return dataclasses.replace(s, items=tuple(i for i in s.items if i.quantity.node in wrt))
+            return dataclasses.replace(s, items=tuple(i for i in s.items if isinstance(i, Step) and i.quantity.node in wrt))
 
         sections = tuple(kept(s) if s.kind is SectionKind.RESULTS else s for s in sol.sections)
         sol = dataclasses.replace(sol, sections=sections,
