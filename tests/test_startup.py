@@ -89,6 +89,8 @@ def test_the_functions_keep_their_names_when_their_modules_load():
         from symderiv.models.registry import CATALOGUE
         assert symderiv.check.__module__ == "symderiv.check" and symderiv.check.__name__ == "check"
         assert symderiv.render.__name__ == "render" and symderiv.models() == list(CATALOGUE)
+        from symderiv.render import chain
+        assert chain.__name__ == "chain" and callable(chain)
     """)
 
 
