@@ -90,6 +90,8 @@ def test_the_functions_keep_their_names_when_their_modules_load():
         assert symderiv.check.__module__ == "symderiv.check" and symderiv.check.__name__ == "check"
         assert symderiv.render.__name__ == "symderiv.render" and symderiv.render_solution.__name__ == "render_solution"
         assert symderiv.models() == list(CATALOGUE)
+        from symderiv.render import chain
+        assert chain.__name__ == "chain" and callable(chain)
     """)
 
 

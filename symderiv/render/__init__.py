@@ -10,6 +10,8 @@ same output as :func:`render_many`)."""
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
@@ -51,6 +53,19 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(import_module(f"{__name__}.{module}"), name)
+
+
+class _Package(types.ModuleType):
+    """The package, whose ``chain`` stays the function (looked up by :func:`__getattr__`) when the
+    module of the same name is imported (Python binds a submodule to its package's attribute)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FROM_MODULES and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 @dataclass(frozen=True)
