@@ -11,6 +11,6 @@ from .graph import SHORT, Graph, Node, NodeKind, expr_size, is_short
 from .tensor import MATRIX_GATES, MatrixGate, Tensor, add_matrix_gate, make_tensor
 
 __all__ = ["CONVENTIONS", "GATES", "INLINE", "MATRIX_GATES", "SHORT", "Backward", "Convention", "Gate", "Graph",
-           "Local", "MatrixGate", "Node", "Passing", "Tensor", "add_gate", "add_matrix_gate", "backward",
+           "Local", "MatrixGate", "Node", "NodeKind", "Passing", "Tensor", "add_gate", "add_matrix_gate", "backward",
            "closed_form", "composed", "expr_size", "get_convention", "get_gate", "gradients", "is_short",
            "make_tensor"]
