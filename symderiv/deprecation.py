@@ -17,8 +17,7 @@ def callable_module(module: str, function: Callable[..., Any], new_name: str) ->
 
     class CallableModule(type(loaded)):  # type: ignore[misc]
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            warnings.warn(f"calling {module}(...) is deprecated; call {new_name}(...)", DeprecationWarning,
-                          stacklevel=2)
+            warnings.warn(f"{module}(...) is deprecated: call {new_name}(...)", DeprecationWarning, stacklevel=2)
             return function(*args, **kwargs)
 
     loaded.__class__ = CallableModule

@@ -140,8 +140,8 @@ def test_symderiv_render_is_the_module_and_the_old_call_warns():
     assert R is sys.modules["symderiv.render"] and "text" in R.RENDERERS  # the module, not a function
     sol = symderiv.solve("sigmoid-neuron")
     assert symderiv.render_solution(sol, "latex") == sol.to_latex()
-    with pytest.warns(DeprecationWarning, match=r"symderiv\.render\(\.\.\.\) is deprecated; call "
-                                                 r"symderiv\.render_solution"):
+    with pytest.warns(DeprecationWarning, match=r"symderiv\.render\(\.\.\.\) is deprecated: call "
+                                                 r"symderiv\.render_solution\(\.\.\.\)"):
         old = symderiv.render(sol, "latex")
     assert old == sol.to_latex()
 

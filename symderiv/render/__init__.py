@@ -129,7 +129,8 @@ def _check_size(models: Sequence[str], sizes: Sequence[int], fmt: str, renderer:
 
 def render_solution(sol: Solution, fmt: str = "text", *, digits: int = 4, standalone: bool = False) -> str:
     """The solution in ``fmt`` (one of :data:`FORMATS`), values shown to ``digits`` significant
-    digits; a :class:`~symderiv.errors.SizeError` when that would pass the size limit."""
+    digits; a :class:`~symderiv.errors.SizeError` when that would pass the size limit.
+    (``symderiv.render(...)``, its old name, still calls it, with a DeprecationWarning.)"""
     renderer = _renderer(fmt, digits)
     _check_size([sol.model], [sol.size], fmt, renderer)
     return renderer.one(sol, digits, standalone)
