@@ -34,7 +34,8 @@ from .engine import CONVENTIONS, GATES, MATRIX_GATES, Convention, Gate, MatrixGa
 from .errors import (DiagramError, EmbedError, FormulaError, GraphError, InternalError, MathMLError, NotReal,
                      ParameterError, SizeError, SymderivError, TorchError, UnknownModelError, UsageError)
 from .exercise import exercises
-from .check import check
+from . import check
+from .check import check_answers
 from .formula import derive
 from .graph import Backward, Graph, Node
 from .limits import size_limit
@@ -61,7 +62,7 @@ __all__ = [
     "Backward", "CONVENTIONS", "Convention", "DiagramError", "EmbedError", "FORMATS", "FormulaError", "GATES", "Gate",
     "Graph", "GraphError", "InternalError", "MATRIX_GATES", "Maths", "MathMLError", "MatrixGate", "Node", "NotReal",
     "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table", "Title",
-    "TorchError", "TorchSolution", "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "derive",
+    "TorchError", "TorchSolution", "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "check_answers", "derive",
     "exercises", "from_torch", "get_model", "models", "notebook_output", "parse_value", "render", "reset", "size_limit",
     "solution", "solve", "var",
 ]

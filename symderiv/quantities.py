@@ -147,10 +147,12 @@ class SolutionIndex:
                 for spelling in entry_spellings(m.name, v.index, m.shape):
                     if v not in self.by_norm.setdefault(spelling, []):
                         self.by_norm[spelling].append(v)
-        self.of_symbol: dict[sp.Basic, Value] = {}
+        self.of_symbol: dict[sp.Basic, Value] = {}  # every symbol printed with a value's name
+        symbols: dict[str, list[sp.Basic]] = {}
+        for sym, nm in sol.names.items():
+            symbols.setdefault(nm.text, []).append(sym)
         for v in self.values:
-            sym = self._texts.get(v.name)
-            if sym is not None:
+            for sym in symbols.get(v.name, ()):
                 self.of_symbol.setdefault(sym, v)
         self.matrix_of_symbol = {m.symbol: m for m in self.matrices.values()}
 
