@@ -17,7 +17,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from ..engine.gates import written_forms
+from ..engine.gates import get_convention, written_forms
 from ..errors import GraphError, NotReal
 from ..notation import Hadamard, Prime, exp_, softmax_
 from ..numeric import evaluate
@@ -69,17 +69,35 @@ def as_value(expr: sp.Basic) -> sp.Basic:
 def elementwise_function(e: sp.Basic) -> Callable[[Number], Number] | None:
     """The float function an element-wise written function (or its derivative f') computes, from
     the gate table as it is now; None when ``e`` is neither."""
+    found = elementwise_gate(e)
+    if found is None:
+        return None
+    gate, derivative = found
+    body = sp.diff(gate.forward(_X), _X) if derivative else gate.forward(_X)
+    return lambda x: evaluate(body, {_X: mpmath.mpf(x)})
+
+
+def elementwise_gate(e: sp.Basic) -> tuple[Any, bool] | None:
+    """The gate row an element-wise written function is (and whether ``e`` is its derivative f'),
+    read from the gate table as it is now."""
     for form, gate in written_forms().items():
         if gate.elementwise is not form:
             continue
         if type(e) is form:
-            body = gate.forward(_X)
-        elif isinstance(e, Prime) and type(e).__name__ == f"{form.__name__}_prime":
-            body = sp.diff(gate.forward(_X), _X)
-        else:
-            continue
-        return lambda x, body=body: evaluate(body, {_X: mpmath.mpf(x)})
+            return gate, False
+        if isinstance(e, Prime) and type(e).__name__ == f"{form.__name__}_prime":
+            return gate, True
     return None
+
+
+def local_from_output(gate: Any) -> Callable[[Number, Number], Number] | None:
+    """The gate's local derivative as its row writes it, in its input and output (tanh′ = 1 − o²),
+    as a float function; None when the row's formula does not use the output."""
+    out = sp.Symbol("o", real=True)
+    local = gate.local([_X], out, get_convention("pytorch"))[0]
+    if out not in local.free_symbols:
+        return None
+    return lambda x, o: evaluate(local, {_X: mpmath.mpf(x), out: mpmath.mpf(o)})
 
 
 def is_elementwise_gate(e: sp.Basic, activation: bool = False) -> bool:
@@ -249,6 +267,10 @@ class MatrixEvaluator:
         if isinstance(e, Hadamard):
             a, b = (self._eval(x) for x in e.args)
             return [[x * y for x, y in zip(r, s)] for r, s in zip(a, b)]
+        if len(e.args) == 1 and isinstance(e, Prime):
+            found = elementwise_gate(e)
+            if found is not None:
+                return self._derivative(e, found[0])
         if len(e.args) == 1:
             fn = elementwise_function(e)
             if fn is not None:
@@ -262,6 +284,52 @@ class MatrixEvaluator:
                 return [[b] for b in _softmax([r[0] for r in m], sign)]
             return [_softmax(row, sign) for row in m]
         raise ValueError(e)
+
+
+    def _derivative(self, e: sp.Basic, gate: Any) -> list[list[Ball]]:
+        """f'(A) entry by entry: from A, and, where the gate's row writes f' with its output (tanh′ =
+        1 − tanh², σ′ = σ(1 − σ)) and the output matrix f(A) is in the solution, from the
+        student's values of the output too (either way is how a student computes it)."""
+        inputs = self._eval(e.args[0])
+        fn = elementwise_function(e)
+        by_input = [[x.map(fn) for x in row] for row in inputs]
+        from_output = local_from_output(gate)
+        output = self._output_of(e.args[0], gate) if from_output is not None else None
+        if output is None:
+            return by_input
+        self.used.update(output.values())
+        out = []
+        for row_in, row_by, row_out in zip(inputs, by_input, output.entries):
+            row = []
+            for x, b, v in zip(row_in, row_by, row_out):
+                o = self.world.ball(v)
+                if o is None:
+                    row.append(b)
+                    continue
+                other = spread_of(lambda t, u: from_output(t, u), x, o)
+                row.append(Ball(b.mid, max(b.rad, abs(other.mid - b.mid) + other.rad)))
+            out.append(row)
+        return out
+
+    def _output_of(self, arg: sp.Basic, gate: Any) -> Any:
+        """The matrix of the solution computed as gate(arg), if there is one."""
+        for m in self.world.index.matrices.values():
+            for step in m.steps:
+                f = step.formula
+                if f is not None and type(f) is gate.elementwise and f.args and f.args[0] == arg:
+                    return m
+        return None
+
+
+def spread_of(fn: Callable[[Number, Number], Number], a: Ball, b: Ball) -> Ball:
+    """fn(a, b) of two balls: its value at the midpoints, and how far each end moves it."""
+    mid = fn(a.mid, b.mid)
+    rad = mpmath.mpf(0)
+    if a.rad:
+        rad += max(abs(fn(a.mid - a.rad, b.mid) - mid), abs(fn(a.mid + a.rad, b.mid) - mid))
+    if b.rad:
+        rad += max(abs(fn(a.mid, b.mid - b.rad) - mid), abs(fn(a.mid, b.mid + b.rad) - mid))
+    return Ball(mid, rad)
 
 
 _NO_STEP = Step(sp.Symbol("_"), None)
