@@ -249,6 +249,12 @@ class SolutionIndex:
                     zero = " (indices start at 1)" if min(i, j) == 0 else ""
                     raise UnknownName(f"{where}{matrix.name} is {rows}x{cols}; there is no entry {i},{j}{zero}")
                 return matrix.entries[i - 1][j - 1]
+            family = self.by_norm.get(normalize(m.group(1)) + m.group(2) + (m.group(3) or ""), [])
+            if len(family) == 1:  # W1[1][2] for the scalar W1_12
+                return family[0]
+            if "0" in (m.group(2), m.group(3)) and self.by_norm.get(
+                    normalize(m.group(1)) + str(int(m.group(2)) + 1) + str(int(m.group(3) or 0) + 1)):
+                raise UnknownName(f"{where}no entry {m.group(2)},{m.group(3) or ''} (indices start at 1)")
         matrix = self.matrix(name)
         if matrix is not None:
             return matrix

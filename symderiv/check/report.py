@@ -11,7 +11,7 @@ from ..errors import SymderivError
 from ..printing import format_float
 from ..quantities import SolutionIndex
 from ..record import Remark, Section, SectionKind, Solution, Step
-from .diagnoses import fmt
+from .diagnoses import DIAGNOSES, fmt
 from .verdicts import Line, Verdict
 
 CHECK_FORMATS = ("text", "json", "html", "latex")
@@ -122,15 +122,19 @@ def line_text(line: Line) -> str:
     return f"{line.name} = {line.written}: wrong, the exact value is {_exact_short(line)}; {slips}"
 
 
-def hint_text(line: Line) -> str:
-    """A line as a hint: its verdict and the kind of slip, never a value."""
+def hint_text(line: Line, first: bool = True) -> str:
+    """A line as a hint: its verdict, and for the first slip what kind of slip to look for, never
+    a value."""
     v = line.verdict
     if v is Verdict.UNREAD:
         return f"not read: {line.message}"
     if v is Verdict.CARRIED:
         return f"{line.name} = {line.written}: follows from your {line.follows}; fix that first"
+    if v is Verdict.WRONG and not first:
+        return f"{line.name} = {line.written}: wrong too; check it after the first slip"
     if v is Verdict.WRONG:
-        kinds = " or ".join(d.kind for d in line.diagnoses)
+        docs = {r.kind: r.doc for r in DIAGNOSES}
+        kinds = "; or ".join(docs.get(d.kind, d.kind) for d in line.diagnoses)
         return f"{line.name} = {line.written}: the first slip is here" + (f" (look for: {kinds})" if kinds else
                                                                           " (not one of the usual slips)")
     return f"{line.name} = {line.written}: {v.words}"
@@ -146,12 +150,10 @@ def render_text(report: Report, color: bool = False) -> str:
     out = [f"Check of {report.model}: {report.title}", ""]
     first = report.first_wrong
     for line in report.lines:
-        if report.hints and line.verdict is Verdict.WRONG and line is not first:
-            line = dataclasses.replace(line, diagnoses=())
         mark = line.mark
         if color:
             mark = f"\033[{_COLORS[line.verdict]}m{mark}\033[0m"
-        said = hint_text(line) if report.hints else line_text(line)
+        said = hint_text(line, line is first) if report.hints else line_text(line)
         out.append(f"{mark} line {line.line}: {said}")
     out += ["", report.summary()]
     return "\n".join(out) + "\n"
