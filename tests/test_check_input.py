@@ -125,3 +125,47 @@ def test_a_transposed_gradient_is_a_slip_not_bad_input():
     report = check_answers("self-attention", "∂L/∂V = [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]]")
     assert {str(x.verdict) for x in report.lines} == {"wrong"}
     assert all(d.kind == "transposed" and "written 4x2" in d.text for x in report.lines for d in x.diagnoses)
+
+
+def _attention_by_hand():
+    """Self-attention's first row by hand: S = Q·Kᵀ, A = S/√4, P = softmax(A), L = ΣZ = Σ P·V, so
+    ∂L/∂P_1j = Σ_k V_jk and ∂L/∂A_1j = P_1j (∂L/∂P_1j − Σ_l P_1l ∂L/∂P_1l), ∂L/∂S = ∂L/∂A / 2."""
+    m = mpmath.mpf
+    Q1 = [m("0.212"), m("0.04"), m("0.63"), m("0.36")]
+    K = [[m("0.31"), m("0.84"), m("0.963"), m("0.57")], [m("0.45"), m("0.94"), m("0.73"), m("0.58")]]
+    V = [[m("0.36"), m("0.83"), m("0.1"), m("0.35")], [m("0.31"), m("0.36"), m("0.19"), m("0.72")]]
+    S = [mpmath.fsum(q * k for q, k in zip(Q1, row)) for row in K]
+    A = [s / 2 for s in S]
+    e = [mpmath.exp(a) for a in A]
+    P = [x / sum(e) for x in e]
+    g = [sum(row) for row in V]
+    dA = [P[j] * (g[j] - mpmath.fsum(P[l] * g[l] for l in range(2))) for j in range(2)]
+    return S, A, dA
+
+
+def test_a_scaling_step_is_right_from_your_own_values():
+    S, A, dA = _attention_by_hand()
+    s = mpmath.nstr(S[0], 3)  # 0.911: the student's own S_1_1, to 3 digits
+    a = mpmath.nstr(mpmath.mpf(s) / 2, 4)  # 0.4555, from it (A_1_1 itself is 0.45560…)
+    assert not rounds(A[0], a)
+    report = check_answers("self-attention", f"S_1_1 = {s}\nA_1_1 = {a}")
+    assert [str(x.verdict) for x in report.lines] == ["right", "rounded"]
+    da = mpmath.nstr(dA[0], 4)
+    ds = mpmath.nstr(mpmath.mpf(da) / 2, 4)  # exactly half of what was written
+    report = check_answers("self-attention", f"∂L/∂A_1_1 = {da}\n∂L/∂S_1_1 = {ds}")
+    assert [str(x.verdict) for x in report.lines][0] == "right"
+    assert report.ok
+
+
+def rounds(x, written: str) -> bool:
+    places = len(written.split(".")[1])
+    return abs(mpmath.mpf(written) - x) <= mpmath.mpf(10) ** -places / 2
+
+
+def test_half_of_a_squared_loss_only_where_the_output_is_one():
+    # graph-add-mul (f = (x + y)·z, no squared loss): q = 3 written as 6 gets no "½ of a squared loss"
+    line = check_answers("graph-add-mul", {"q": "6"}).lines[0]
+    assert line.verdict is Verdict.WRONG and "factor-2" not in {d.kind for d in line.diagnoses}
+    # autoencoder: L = ½‖x̂ − x‖² = ½((1 − 2)² + (1/2)²) = 5/8; without the ½: 5/4
+    line = check_answers("autoencoder", {"L": "1.250"}).lines[0]
+    assert {d.kind for d in line.diagnoses} == {"factor-2"}

@@ -397,6 +397,30 @@ def _window(c: Case) -> Candidates:
                    c.world.of(other))
 
 
+def _pool_cell(c: Case) -> Candidates:
+    """Max pooling's gradient sent to a cell of the window that is not its maximum: this cell
+    (whose gradient is 0) written with the window's upstream gradient."""
+    m = c.value.matrix
+    if m is None or not c.is_backward or c.value.approx != 0:
+        return
+    for step, _ in c.index.printed:
+        q = step.quantity
+        if q.role is not Role.FORWARD or q.gate != "maxpool" or step.formula is None:
+            continue
+        if m.quantity.node not in {str(x) for x in step.formula.free_symbols}:
+            continue
+        pooled, upstream = c.index.by_key.get(f"forward:{q.node}"), c.index.by_key.get(f"gradient:{q.node}")
+        if not isinstance(pooled, Matrix) or not isinstance(upstream, Matrix):
+            continue
+        (rows, cols), (out_rows, out_cols) = m.shape, pooled.shape
+        if rows % out_rows or cols % out_cols:
+            continue
+        i, j = c.value.index
+        window = upstream.entries[i // (rows // out_rows)][j // (cols // out_cols)]
+        yield (f"the window's gradient {window.name} ≈ {c.fmt(c.world.of(window))} sent to this cell, not to "
+               f"the window's maximum", c.world.of(window))
+
+
 def _swapped(c: Case) -> Candidates:
     """Two entries swapped: this one is the other's, and the other written is this one's."""
     m = c.value.matrix
@@ -488,6 +512,8 @@ DIAGNOSES: tuple[Rule, ...] = (
     Rule("transposed-factor", "a square factor of a matrix product transposed, or its transpose left out "
          "(W_hh for W_hhᵀ)", _transposed_factor),
     Rule("window", "a convolution's window off by one (the neighbouring window's value)", _window),
+    Rule("pool-cell", "max pooling's gradient sent to a cell of the window that is not its maximum",
+         _pool_cell),
     Rule("transposed", "the whole matrix written transposed", _transposed_matrix),
     Rule("swapped", "two entries of a matrix swapped (each written as the other)", _swapped),
 )

@@ -218,9 +218,23 @@ def conv2d(s: Student):
             s(f"O_{i + 1}_{j + 1}", window(i, j), {"window": off})
 
 
+def pooling(s: Student):
+    X = [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]
+    for i in range(2):
+        for j in range(2):
+            s(f"Y_{i + 1}_{j + 1}", mpf(max(X[2 * i + a][2 * j + b] for a in range(2) for b in range(2))))
+    for i in range(4):
+        for j in range(4):
+            window = [X[2 * (i // 2) + a][2 * (j // 2) + b] for a in range(2) for b in range(2)]
+            top = max(window)
+            first = next(k for k, v in enumerate(window) if v == top)
+            mine = (i % 2) * 2 + (j % 2)
+            s(f"∂L/∂X[{i + 1},{j + 1}]", mpf(1 if mine == first else 0), {"pool-cell": mpf(1)})
+
+
 MODELS = {"sigmoid-neuron": sigmoid_neuron, "sigmoid-chain": sigmoid_chain, "graph-mul-add": graph_mul_add,
           "max-gate": max_gate, "rnn": rnn, "self-attention": self_attention, "autoencoder": autoencoder,
-          "conv2d": conv2d}
+          "conv2d": conv2d, "pooling": pooling}
 
 #: Name spellings a student uses (LaTeX, ASCII, aliases), by notation.
 NOTATIONS = {
@@ -247,7 +261,7 @@ def sets():
     def add(model, digits, slip=None, written=None, notation="plain", rounds=True, working=False,
             encoding="utf-8", tag=""):
         sid = f"{model}-{digits}d" + (f"-{slip[0]}-{slip[1]}" if slip else "-right") + (f"-{tag}" if tag else "")
-        sid = sid.replace("∂", "d").replace("/", "_")
+        sid = sid.replace("∂", "d").replace("/", "_").replace("[", "").replace("]", "").replace(",", "")
         out.append(dict(id=sid, model=model, digits=digits, written=written, slip=slip, notation=notation,
                         rounds=rounds, working=working, encoding=encoding))
 
@@ -277,9 +291,9 @@ def sets():
              ("rnn", ("∂L/∂z2", "derivative-left-out")), ("rnn", ("∂L/∂h0", "transposed-factor")),
              ("self-attention", ("A_1_1", "scale")), ("self-attention", ("P_1_1", "exp-sign")),
              ("autoencoder", ("L", "factor-2")), ("autoencoder", ("∂L/∂h", "sign")),
-             ("conv2d", ("O_2_3", "window"))]
+             ("conv2d", ("O_2_3", "window")), ("pooling", ("∂L/∂X[1,1]", "pool-cell"))]
     for model, slip in slips:
-        for d in ((3, 4) if model != "conv2d" else (2,)):
+        for d in ((3, 4) if model not in ("conv2d", "pooling") else (2,)):
             add(model, d, slip=slip)
     return out
 
