@@ -98,7 +98,7 @@ def test_utf16_and_latin1_files(tmp_path):
 
 def test_hints_never_print_a_value():
     # ∂L/∂z3 = ∂L/∂a3·a3 (σ for σ′): a3 = σ(σ(σ(1/2)/2)/2) = 0.57165…
-    s = lambda z: 1 / (1 + mpmath.exp(-z))  # noqa: E731
+    s = lambda z: 1 / (1 + mpmath.exp(-z))
     a3 = s(s(s(mpmath.mpf(1) / 2) / 2) / 2)
     slip = mpmath.nstr((a3 - 1) * a3, 4)
     exact = mpmath.nstr((a3 - 1) * a3 * (1 - a3), 4)

@@ -32,6 +32,10 @@ class AnswerError(ParameterError):
     number, a matrix of the wrong shape, a name given twice."""
 
 
+class DuplicateAnswer(AnswerError):
+    """A value given twice (which one counts is not for the checker to guess): the whole input is refused."""
+
+
 # ----------------------------------------------------------------------------- the file's text
 
 def decode(data: bytes, where: str = "answers") -> str:
@@ -140,7 +144,7 @@ def read_grid(text_: str, where: str) -> list[list[Written]] | Written:
     """A number, or nested lists of numbers: ``[[1, 2], [3, 4]]``, ``[1, 2, 3]`` (a vector: one
     column), ``\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}``."""
     s = text_.strip().strip("$").strip()
-    latex = re.fullmatch(r"\\begin\{[bp]?matrix\}(.*)\\end\{[bp]?matrix\}", s, re.S)
+    latex = re.fullmatch(r"\\begin\{[bp]?matrix\}(.*)\\end\{[bp]?matrix\}", s, re.DOTALL)
     if latex:
         s = "[" + ", ".join("[" + row.replace("&", ",") + "]" for row in latex.group(1).split(r"\\")
                             if row.strip()) + "]"
@@ -219,7 +223,7 @@ def parse_answers(source: str | Mapping[str, Any]) -> tuple[list[Answer], list[U
     unread: list[Unread] = []
     for number, raw in enumerate(source.lstrip("\ufeff").splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
-        if line.startswith("%") or line.startswith("//"):
+        if line.startswith(("%", "//")):
             continue
         if not line:
             continue

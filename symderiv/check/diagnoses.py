@@ -211,7 +211,7 @@ def _missing_factor(c: Case) -> Candidates:
         if entry is None and isinstance(f, sp.Mul) and len(f.args) >= 2 and \
                 not (q.role is Role.LOCAL and q.gate is not None and _activation(q.gate)):
             for factor in f.args:
-                if _local_of(c.index, factor) is not None or factor.is_number:
+                if _local_of(c.index, factor) is not None or _is_scale(c.index, factor):
                     continue  # the activation's derivative left out, a scale left out: their own rows
                 rest = sp.Mul(*[a for a in f.args if a is not factor], evaluate=False)
                 v = c.scalar(rest, step)
@@ -278,23 +278,25 @@ def _activation_for_derivative(gate: str) -> Callable[[Case], Candidates]:
 _GLYPH = {"sigmoid": "σ", "tanh": "tanh"}
 
 
+def _is_scale(index: SolutionIndex, factor: sp.Basic) -> bool:
+    """A scalar factor made of numbers and derived sizes, with a root or a power (1/√d_k)."""
+    if isinstance(factor, sp.MatrixExpr) or factor.has(sp.MatrixSymbol) or not isinstance(factor, sp.Pow):
+        return False
+    return all(index.of_symbol.get(s) is not None and Role.DERIVED in index.of_symbol[s].roles
+               for s in factor.free_symbols)
+
+
 def _scale_left_out(c: Case) -> Candidates:
     for step, entry in c.formulas():
         f = step.formula
-        if isinstance(f, (sp.Mul, sp.MatMul)) and len(f.args) >= 2:
-            for factor in f.args:
-                if factor.free_symbols and not all(not isinstance(s, sp.MatrixSymbol) and
-                                                   c.index.of_symbol.get(s) is not None and
-                                                   Role.DERIVED in c.index.of_symbol[s].roles
-                                                   for s in factor.free_symbols) or \
-                        isinstance(factor, sp.MatrixExpr):
-                    continue
-                if not factor.free_symbols and not isinstance(factor, sp.Pow):
-                    continue  # a plain whole number: a factor of the formula, not a scale
-                rest = sp.Mul(*[a for a in f.args if a is not factor]) if entry is None else \
-                    sp.MatMul(*[a for a in f.args if a is not factor])
-                v = c.scalar(rest, step) if entry is None else c.entry(rest, entry)
-                yield f"the scale {c.show(factor)} left out: {c.fmt(v)}", v
+        if not isinstance(f, (sp.Mul, sp.MatMul)) or len(f.args) < 2:
+            continue
+        for factor in f.args:
+            if not _is_scale(c.index, factor):
+                continue
+            rest = [a for a in f.args if a is not factor]
+            v = c.scalar(sp.Mul(*rest), step) if entry is None else c.entry(sp.MatMul(*rest), entry)
+            yield f"the scale {c.show(factor)} left out: {c.fmt(v)}", v
 
 
 def _fan_out_and_terms(c: Case, fan_out: bool) -> Candidates:
@@ -542,4 +544,4 @@ def diagnoses_table() -> str:
     return "\n".join(out)
 
 
-__all__ = ["Ball", "Case", "DIAGNOSES", "Diagnosis", "Rule", "diagnose", "diagnoses_table"]
+__all__ = ["DIAGNOSES", "Ball", "Case", "Diagnosis", "Rule", "diagnose", "diagnoses_table"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import mpmath
@@ -12,7 +13,8 @@ from ..errors import ParameterError
 from ..models import get_model
 from ..quantities import Matrix, SolutionIndex, Value
 from ..record import Solution
-from .answers import MAX_ANSWER_NUMBERS, Answer, AnswerError, Written, parse_answers, read_grid, read_number
+from .answers import (MAX_ANSWER_NUMBERS, Answer, AnswerError, DuplicateAnswer, Unread, Written, parse_answers,
+                      read_grid, read_number)
 from .diagnoses import Diagnosis
 from .report import Report
 from .verdicts import Checker, Line, Tolerance, Verdict
@@ -64,9 +66,8 @@ def read_tolerance(text_: str) -> Tolerance:
                          "(0.1% or 1e-3)")
 
 
-def _read(index: SolutionIndex, answers: list[Answer]):
+def _read(index: SolutionIndex, answers: list[Answer]) -> tuple[dict, dict, dict, list[Unread]]:
     """Each readable line's numbers, by value; the lines that could not be read."""
-    from .answers import Unread
     given: dict[Value, tuple[Written, int]] = {}
     working: dict[Value, list[Written]] = {}
     first_line: dict[Value, int] = {}
@@ -75,7 +76,7 @@ def _read(index: SolutionIndex, answers: list[Answer]):
 
     def put(v: Value, w: Written, a: Answer) -> None:
         if v in given:
-            raise AnswerError(f"line {a.line}: {v.name} is given twice (first on line {first_line[v]})")
+            raise DuplicateAnswer(f"line {a.line}: {v.name} is given twice (first on line {first_line[v]})")
         given[v], first_line[v] = (w, a.line), a.line
 
     for a in answers:
@@ -101,11 +102,9 @@ def _read(index: SolutionIndex, answers: list[Answer]):
                 put(target, value, a)
                 for earlier in a.working:
                     working.setdefault(target, []).append(read_number(earlier, where))
-        except AnswerError as e:
-            if "is given twice" in str(e):
-                raise
-            unread.append(Unread(a.line, a.name, str(e)))
-        except ParameterError as e:
+        except DuplicateAnswer:
+            raise
+        except ParameterError as e:  # an AnswerError, an unknown name, a number out of range
             unread.append(Unread(a.line, a.name, str(e)))
     return given, working, shape_slips, unread
 
@@ -155,5 +154,4 @@ def _shape_slip(line: Line, slips: dict[Value, str]) -> Line:
     words = next((w for v, w in slips.items() if v.name == line.name), None)
     if words is None or line.verdict is Verdict.UNREAD:
         return line
-    from dataclasses import replace
     return replace(line, verdict=Verdict.WRONG, diagnoses=(Diagnosis("transposed", words, line.value or 0),))

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 
 import mpmath
 
+from ..printing import text
 from ..quantities import SolutionIndex, Value
 from ..record import Role
-from ..printing import text
 from .answers import Written
 from .diagnoses import Case, Diagnosis, diagnose
 from .world import Ball, World

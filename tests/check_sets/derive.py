@@ -82,7 +82,7 @@ def sigmoid_neuron(s: Student):
     f5 = s("f5", -f4)
     f6 = s("f6", mpmath.exp(f5), {"exp-sign": mpmath.exp(-f5)}, how="e^{-1}")
     f7 = s("f7", f6 + 1)
-    f8 = s("f8", 1 / f7)
+    s("f8", 1 / f7)
     g7 = s("∂f/∂f7", -1 / f7 ** 2, {"sign": 1 / f7 ** 2})
     g6 = s("∂f/∂f6", g7)
     g5 = s("∂f/∂f5", g6 * f6, {"missing-factor": f6})
@@ -157,7 +157,7 @@ def rnn(s: Student):
     x1, x2 = [mpf(1), mpf(2)], [mpf(-1), mpf(1)]
     v1 = s("v1", matvec(W_xh, x1))
     h1 = s("h1", [mpmath.tanh(v) for v in v1], {"activation": v1})
-    y1 = s("y1", matvec(W_hy, h1))
+    s("y1", matvec(W_hy, h1))
     u2 = s("u2", matvec(W_hh, h1))
     v2 = s("v2", matvec(W_xh, x2))
     z2 = s("z2", [a + b for a, b in zip(u2, v2)])
