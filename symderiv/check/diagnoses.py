@@ -23,7 +23,7 @@ from ..printing import format_float, text
 from ..quantities import Matrix, SolutionIndex, Value
 from ..record import Role, Step
 from .answers import Written
-from .world import Ball, World, as_value, has, is_elementwise_gate
+from .world import World, as_value, has, is_elementwise_gate
 
 Number = mpmath.mpf
 _TINY = mpmath.mpf(10) ** -40
@@ -253,6 +253,7 @@ def _derivative_left_out(c: Case) -> Candidates:
 def _activation_for_derivative(gate: str) -> Callable[[Case], Candidates]:
     """The gate's output written for its derivative (σ for σ′ = σ(1 − σ), tanh for tanh′)."""
     def recompute(c: Case) -> Candidates:
+        glyph = GATES[gate].glyph if gate in GATES and isinstance(GATES[gate].glyph, str) else gate
         for step, entry in c.formulas():
             if entry is not None:
                 continue
@@ -261,7 +262,7 @@ def _activation_for_derivative(gate: str) -> Callable[[Case], Candidates]:
                 out = c.index.by_key.get(f"forward:{q.node}")
                 if isinstance(out, Value):
                     sym = out.steps[0][0].lhs
-                    yield f"{_GLYPH[gate]} for {_GLYPH[gate]}′: {c.show(sym)} ≈ {c.fmt(c.world.of(out))}", \
+                    yield f"{glyph} for {glyph}′: {c.show(sym)} ≈ {c.fmt(c.world.of(out))}", \
                         c.world.of(out)
             for sym in step.formula.free_symbols:
                 local = _local_of(c.index, sym)
@@ -271,11 +272,10 @@ def _activation_for_derivative(gate: str) -> Callable[[Case], Candidates]:
                 if isinstance(out, Value):
                     a = out.steps[0][0].lhs
                     v = c.scalar(step.formula.xreplace({sym: a}), step)
-                    yield f"{_GLYPH[gate]} for {_GLYPH[gate]}′: {c.show(sym)} taken as {c.show(a)}: {c.fmt(v)}", v
+                    yield f"{glyph} for {glyph}′: {c.show(sym)} taken as {c.show(a)}: {c.fmt(v)}", v
     return recompute
 
 
-_GLYPH = {"sigmoid": "σ", "tanh": "tanh"}
 
 
 def _is_scale(index: SolutionIndex, factor: sp.Basic) -> bool:
@@ -544,4 +544,4 @@ def diagnoses_table() -> str:
     return "\n".join(out)
 
 
-__all__ = ["DIAGNOSES", "Ball", "Case", "Diagnosis", "Rule", "diagnose", "diagnoses_table"]
+__all__ = ["DIAGNOSES", "Case", "Diagnosis", "Rule", "diagnose", "diagnoses_table"]

@@ -25,7 +25,6 @@ from ..quantities import SolutionIndex, Value
 from ..record import Step
 
 Number = mpmath.mpf
-_X = sp.Symbol("x", real=True)
 
 
 @dataclass(frozen=True)
@@ -73,8 +72,9 @@ def elementwise_function(e: sp.Basic) -> Callable[[Number], Number] | None:
     if found is None:
         return None
     gate, derivative = found
-    body = sp.diff(gate.forward(_X), _X) if derivative else gate.forward(_X)
-    return lambda x: evaluate(body, {_X: mpmath.mpf(x)})
+    x = sp.Symbol("x", real=True)
+    body = sp.diff(gate.forward(x), x) if derivative else gate.forward(x)
+    return lambda t: evaluate(body, {x: mpmath.mpf(t)})
 
 
 def elementwise_gate(e: sp.Basic) -> tuple[Any, bool] | None:
@@ -93,11 +93,11 @@ def elementwise_gate(e: sp.Basic) -> tuple[Any, bool] | None:
 def local_from_output(gate: Any) -> Callable[[Number, Number], Number] | None:
     """The gate's local derivative as its row writes it, in its input and output (tanh′ = 1 − o²),
     as a float function; None when the row's formula does not use the output."""
-    out = sp.Symbol("o", real=True)
-    local = gate.local([_X], out, get_convention("pytorch"))[0]
+    x, out = sp.Symbol("x", real=True), sp.Symbol("o", real=True)
+    local = gate.local([x], out, get_convention("pytorch"))[0]
     if out not in local.free_symbols:
         return None
-    return lambda x, o: evaluate(local, {_X: mpmath.mpf(x), out: mpmath.mpf(o)})
+    return lambda t, o: evaluate(local, {x: mpmath.mpf(t), out: mpmath.mpf(o)})
 
 
 def is_elementwise_gate(e: sp.Basic, activation: bool = False) -> bool:
@@ -140,16 +140,16 @@ class World:
         for key in self._users.pop(v, ()):
             self._matrices.pop(key, None)
 
-    def symbol_ball(self, sym: sp.Basic, step: Step, used: set[Value]) -> Ball | None:
+    def symbol_ball(self, sym: sp.Basic, step: Step | None, used: set[Value]) -> Ball | None:
         v = self.index.of_symbol.get(sym)
         if v is not None:
             used.add(v)
             return self.ball(v)
-        if step.values and sym in step.values and step.values[sym].approx is not None:
+        if step is not None and step.values and sym in step.values and step.values[sym].approx is not None:
             return Ball(step.values[sym].approx)
         return None
 
-    def scalar(self, expr: sp.Basic, step: Step, used: set[Value], avoid: Value | None = None) -> Ball | None:
+    def scalar(self, expr: sp.Basic, step: Step | None, used: set[Value], avoid: Value | None = None) -> Ball | None:
         """``expr`` (a scalar formula over names) at this world's values, with its spread."""
         expr = as_value(expr)
         env: dict[sp.Basic, Ball] = {}
@@ -246,7 +246,7 @@ class MatrixEvaluator:
                 raise ValueError(e)
             return balls
         if not isinstance(e, sp.MatrixExpr) and not has(e, sp.MatrixSymbol) and not isinstance(e, sp.MatrixBase):
-            b = self.world.scalar(e, _NO_STEP, self.used)  # a scalar factor of a matrix (1/√d_k)
+            b = self.world.scalar(e, None, self.used)  # a scalar factor of a matrix (1/√d_k)
             if b is None:
                 raise ValueError(e)
             return b
@@ -331,8 +331,6 @@ def spread_of(fn: Callable[[Number, Number], Number], a: Ball, b: Ball) -> Ball:
         rad += max(abs(fn(a.mid, b.mid - b.rad) - mid), abs(fn(a.mid, b.mid + b.rad) - mid))
     return Ball(mid, rad)
 
-
-_NO_STEP = Step(sp.Symbol("_"), None)
 
 
 def _softmax(row: list[Ball], sign: int) -> list[Ball]:
