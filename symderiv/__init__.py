@@ -50,7 +50,7 @@ __version__ = "0.1.0"
 _FROM_MODULES = {
     **dict.fromkeys(("CONVENTIONS", "GATES", "MATRIX_GATES", "Convention", "Gate", "MatrixGate", "add_gate",
                      "add_matrix_gate"), "engine"),
-    "check": "check", "exercises": "exercise", "derive": "formula",
+    "check_answers": "check", "exercises": "exercise", "derive": "formula",
     **dict.fromkeys(("Backward", "Graph", "Node"), "graph"),
     "TorchSolution": "pytorch", "from_torch": "pytorch", "notebook_output": "render",
     **dict.fromkeys(("Maths", "Remark", "Section", "Solution", "Step", "Table", "Title"), "record"),
@@ -64,6 +64,8 @@ def __getattr__(attr: str) -> Any:
     module = _FROM_MODULES.get(attr)
     if module is not None:
         return getattr(import_module(f"{__name__}.{module}"), attr)
+    if attr == "check":  # the module, whose call is the deprecated spelling of check_answers
+        return import_module(f"{__name__}.check")
     submodule = any(os.path.exists(os.path.join(__path__[0], attr + suffix)) for suffix in ("", ".py"))
     if attr.startswith("__") or submodule:  # a module of the package not imported yet: the import system imports it
         raise AttributeError(f"module 'symderiv' has no attribute {attr!r}")
@@ -78,13 +80,13 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """The package, whose functions ``check`` and ``models`` keep their names when the modules of
-    the same names are imported (Python binds a submodule to its package's attribute; ``check`` is
-    then looked up by :func:`__getattr__`). ``render`` is the module (calling it still renders,
-    deprecated: the function is :func:`render_solution`)."""
+    """The package, whose function ``models`` keeps its name when the module of the same name is
+    imported (Python binds a submodule to its package's attribute). ``check`` and ``render`` are
+    the modules (calling them is the deprecated spelling of :func:`check_answers` and
+    :func:`render_solution`)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("check", "models") and isinstance(value, types.ModuleType):
+        if name == "models" and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)
 
@@ -96,7 +98,8 @@ __all__ = [
     "Backward", "CONVENTIONS", "Convention", "DiagramError", "EmbedError", "FORMATS", "FormulaError", "GATES", "Gate",
     "Graph", "GraphError", "InternalError", "MATRIX_GATES", "Maths", "MathMLError", "MatrixGate", "Node", "NotReal",
     "ParameterError", "Remark", "Section", "SizeError", "Solution", "Step", "SymderivError", "Table", "Title",
-    "TorchError", "TorchSolution", "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "derive",
+    "TorchError", "TorchSolution", "UnknownModelError", "UsageError", "add_gate", "add_matrix_gate", "check", "check_answers",
+    "derive",
     "exercises", "from_torch", "get_model", "models", "notebook_output", "parse_value", "render_solution", "reset",
     "size_limit", "solution", "solve", "var",
 ]

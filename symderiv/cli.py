@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--answer", action="append", default=[], metavar="NAME=VALUE", help="one answer line")
     c.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     c.add_argument("--format", default="text", help="text, json, html or latex (default text)")
+    c.add_argument("--hints", action="store_true", help="say where the first slip is and its kind, never a value")
+    c.add_argument("--tolerance", metavar="T", help="significant digits (3) or relative (0.1%%, 1e-3); "
+                   "default: a decimal claims the digits it writes")
     c.add_argument("--standalone", action="store_true", help="LaTeX: a complete document")
     c.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     for q in (s, d):
@@ -348,8 +351,9 @@ def _exercise(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    """``symderiv check``: 0 when every number is right, 1 when one is wrong (bad input raises)."""
-    from .check import CHECK_FORMATS, check, notes_answers
+    """``symderiv check``: 0 when every number is right, 1 when one is wrong or a line was not
+    read (the others are still checked), 2 when nothing could be read (bad input raises)."""
+    from .check import CHECK_FORMATS, check_answers, notes_answers, read_answers
     if args.format not in CHECK_FORMATS:
         raise UsageError(f"check --format: expected one of {', '.join(CHECK_FORMATS)}, got {args.format!r}")
     if sum((args.notes, args.answers is not None, bool(args.answer))) != 1:
@@ -361,17 +365,27 @@ def _check(args: argparse.Namespace) -> int:
     elif args.answer:
         answers = "\n".join(args.answer)
     elif args.answers == "-":
-        answers = sys.stdin.read()
+        answers = read_answers(sys.stdin.buffer if hasattr(sys.stdin, "buffer") else _Encoded(sys.stdin), "stdin")
     else:
         try:
-            with open(args.answers, encoding="utf-8") as f:
-                answers = f.read(2_000_001)
-        except (OSError, UnicodeDecodeError) as e:
+            with open(args.answers, "rb") as f:
+                answers = read_answers(f, args.answers)
+        except OSError as e:
             raise UsageError(f"check: cannot read {args.answers} ({getattr(e, 'strerror', None) or e})") from None
-    report = check(args.model, answers, **_settings(args.set))
+    report = check_answers(args.model, answers, tolerance=args.tolerance, hints=args.hints, **_settings(args.set))
     color = args.format == "text" and args.output is None and sys.stdout.isatty()
     _write(report.render(args.format, color=color, standalone=args.standalone), args.output)
     return 0 if report.ok else 1
+
+
+class _Encoded:
+    """A text stream read as bytes (a test's StringIO standing in for stdin)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def read(self, n: int) -> bytes:
+        return self.stream.read(n).encode("utf-8")
 
 
 def _progress() -> contextlib.AbstractContextManager:

@@ -1,6 +1,6 @@
 """``python3 -m symderiv.errata > docs/errata.md``: the docs page "Errata of the notes", generated
-by checking the notes' own numbers (:func:`symderiv.check.errata_page`). With ``--remarks`` it
-writes the slips the default solutions end with instead (:func:`symderiv.check.write_errata_files`)."""
+by checking the notes' own numbers (:func:`symderiv.check.notes.errata_page`). With ``--remarks`` it
+writes the slips the default solutions end with instead (:func:`symderiv.check.notes.write_errata_files`)."""
 
 from __future__ import annotations
 

@@ -30,10 +30,39 @@ class UnknownName(ParameterError):
     """A name that is no quantity of the solution (the message says the closest ones)."""
 
 
+#: LaTeX a reader writes for a name, rewritten to the plain spelling (applied in order).
+_LATEX = (
+    (re.compile(r"_\s*\{([^{}]*)\}"), r"_\1"),
+    (re.compile(r"\\[dt]?frac\s*\{\s*\\partial\s*([^{}]*)\}\s*\{\s*\\partial\s*([^{}]*)\}"), r"∂\1/∂\2"),
+    (re.compile(r"\\[dt]?frac\s*\{\s*d\s*([^{}]*)\}\s*\{\s*d\s*([^{}]*)\}"), r"∂\1/∂\2"),
+    (re.compile(r"\\partial\s*"), "∂"),
+    (re.compile(r"\\(?:hat|widehat)\s*\{([^{}]*)\}"), r"\1hat"),
+    (re.compile(r"\\(?:hat|widehat)\s*(\w)"), r"\1hat"),
+    (re.compile(r"\\(?:mathrm|mathbf|mathit|boldsymbol|operatorname|text)\s*\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\\(?:left|right|,|;|!|quad)"), ""),
+    (re.compile(r"\\sigma"), "σ"),
+    (re.compile(r"\\cdot"), "·"),
+    (re.compile(r"\^\s*\{\s*(?:T|\\top|\\intercal)\s*\}|\^\s*(?:T|\\top)\b"), "T"),
+    (re.compile(r"[{}$]"), ""),
+)
+
+
+def plain(name: str) -> str:
+    """A name as written, LaTeX (``$\\frac{\\partial f}{\\partial w_{0}}$``) read as its plain
+    spelling (``∂f/∂w_0``), a byte-order mark and surrounding ``$`` dropped."""
+    s = name.lstrip("\ufeff").strip()
+    if "\\" in s or "$" in s or "{" in s:
+        for pattern, replacement in _LATEX:
+            s = pattern.sub(replacement, s)
+    return s.strip()
+
+
 def normalize(name: str) -> str:
-    """A name's ASCII spelling: ``∂`` as ``d``, subscript digits as digits, no ``_`` or spaces, a
-    leading byte-order mark dropped."""
-    s = unicodedata.normalize("NFKC", name.lstrip("\ufeff")).replace("∂", "d").replace("‖", "||").replace("·", "*")
+    """A name's ASCII spelling: LaTeX read (:func:`plain`), ``∂`` as ``d``, subscript digits as
+    digits, a hat as ``hat`` (``x̂``, ``ŷ``, ``\\hat{y}``: ``xhat``, ``yhat``), no ``_`` or spaces."""
+    s = unicodedata.normalize("NFKC", plain(name)).replace("∂", "d").replace("‖", "||").replace("·", "*")
+    if any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", s)):
+        s = unicodedata.normalize("NFC", unicodedata.normalize("NFD", s).replace("\u0302", "hat"))
     return re.sub(r"[\s_]", "", s)
 
 
@@ -147,10 +176,12 @@ class SolutionIndex:
                 for spelling in entry_spellings(m.name, v.index, m.shape):
                     if v not in self.by_norm.setdefault(spelling, []):
                         self.by_norm[spelling].append(v)
-        self.of_symbol: dict[sp.Basic, Value] = {}
+        self.of_symbol: dict[sp.Basic, Value] = {}  # every symbol printed with a value's name
+        symbols: dict[str, list[sp.Basic]] = {}
+        for sym, nm in sol.names.items():
+            symbols.setdefault(nm.text, []).append(sym)
         for v in self.values:
-            sym = self._texts.get(v.name)
-            if sym is not None:
+            for sym in symbols.get(v.name, ()):
                 self.of_symbol.setdefault(sym, v)
         self.matrix_of_symbol = {m.symbol: m for m in self.matrices.values()}
 
@@ -200,7 +231,7 @@ class SolutionIndex:
     def find(self, written: str, where: str | None = None) -> Value | Matrix:
         """The value (or whole matrix) a written name means; :class:`UnknownName` naming the
         closest names (``where`` starts the message, by default the name: ``'line 3: x: '``)."""
-        name = written.strip().lstrip("\ufeff")
+        name = plain(written)
         where = f"{written}: " if where is None else where
         if name in self.matrices:
             return self.matrices[name]
@@ -218,6 +249,12 @@ class SolutionIndex:
                     zero = " (indices start at 1)" if min(i, j) == 0 else ""
                     raise UnknownName(f"{where}{matrix.name} is {rows}x{cols}; there is no entry {i},{j}{zero}")
                 return matrix.entries[i - 1][j - 1]
+            family = self.by_norm.get(normalize(m.group(1)) + m.group(2) + (m.group(3) or ""), [])
+            if len(family) == 1:  # W1[1][2] for the scalar W1_12
+                return family[0]
+            if "0" in (m.group(2), m.group(3)) and self.by_norm.get(
+                    normalize(m.group(1)) + str(int(m.group(2)) + 1) + str(int(m.group(3) or 0) + 1)):
+                raise UnknownName(f"{where}no entry {m.group(2)},{m.group(3) or ''} (indices start at 1)")
         matrix = self.matrix(name)
         if matrix is not None:
             return matrix
@@ -277,4 +314,4 @@ class SolutionIndex:
 
 
 __all__ = ["Matrix", "SolutionIndex", "UnknownName", "Value", "entry_label", "entry_spellings", "float_of",
-           "is_vector", "normalize"]
+           "is_vector", "normalize", "plain"]

@@ -42,6 +42,6 @@ def test_a_registered_model_is_listed_solved_exercised_checked_and_snapshotted(t
     for e in ex:
         w, x = e.parameters["w"], e.parameters["x"]
         assert {a.name: a.value for a in e.asked} == {"f": float((w * x) ** 2), "∂f/∂w": float(2 * w * x * x)}
-    report = symderiv.check(throwaway, "f = 36\n∂f/∂w = 24\n∂f/∂x = -35\n")
+    report = symderiv.check_answers(throwaway, "f = 36\n∂f/∂w = 24\n∂f/∂x = -35\n")
     assert [line.verdict for line in report.lines][:2] == ["right", "right"] and not report.ok
     assert f"{throwaway}-defaults" in cases.cases() and f"{throwaway}-override1" in cases.cases()
