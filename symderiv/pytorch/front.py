@@ -15,6 +15,7 @@ the layer boundaries a person reads, and takes seconds through TorchDynamo.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import operator
 import os
@@ -28,12 +29,13 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .errors import InternalError, TorchError
-from .graph import Graph, Node
-from .notation import Hadamard, infix, written
-from .printing import Name, Shown
-from .record import Remark, Section, Solution
-from .tensor import (MATRIX_GATES, MatrixGate, Tensor, add_matrix_gate, elementwise, make_tensor, matmul, pad,
+from ..errors import InternalError, TorchError
+from ..graph import Graph, Node
+from ..notation import Hadamard, infix, written
+from ..printing import Name, Shown
+from ..record import Remark, Section, Solution
+from .vocabulary import LOSSES, REFUSED, SUPPORTED, Op, user_spelling
+from ..tensor import (MATRIX_GATES, MatrixGate, Tensor, add_matrix_gate, elementwise, make_tensor, matmul, pad,
                      pool, softmax, solution)
 
 INSTALL = "from_torch needs PyTorch: pip install 'symderiv[torch]'"
@@ -229,7 +231,7 @@ for _row in [
                rule=lambda c, k, d: reshape_back(d) if len(c.parents) == 1 else reshape_back(d, k + 1)),
     MatrixGate(name="torch_sum", rule=lambda c, k, d: broadcast(d), glyph="Σ"),
     MatrixGate(name="torch_mean", glyph="mean",
-               rule=lambda c, k, d: sp.MatMul(sp.Rational(1, c.extra["count"]), broadcast(d), evaluate=False)),
+               rule=lambda c, k, d: Divided(broadcast(d), sp.Integer(c.extra["count"]))),
 ]:
     add_matrix_gate(_row)
 
@@ -271,39 +273,68 @@ def _layout(shape: tuple[int, ...]) -> list[tuple[int, int]]:
 
 # ----- what is supported ----------------------------------------------------------------------
 
-_MODULES = ("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Sigmoid", "Tanh", "Softmax", "Flatten",
-            "Identity", "Dropout")
-_LOSSES = ("MSELoss", "CrossEntropyLoss", "BCELoss")
-_METHODS = ("sum", "mean", "t", "view", "reshape", "flatten", "relu", "sigmoid", "tanh", "exp", "log", "softmax",
-            "size", "neg")
-_FUNCTION_NAMES = "+ - * / @ (unary -), torch.matmul, torch.relu, F.relu, torch.sigmoid, torch.tanh, torch.exp, " \
-                  "torch.log, torch.softmax, F.softmax, torch.flatten, .T, .shape"
+def _resolve(path: str) -> Any:
+    """The function at a dotted path (``torch.nn.functional.relu``), None where this torch lacks it."""
+    import builtins
+    import operator as operator_module
 
-
-def _functions() -> dict[Any, str]:
     import torch
-    import torch.nn.functional as F
-    return {operator.add: "add", operator.sub: "sub", operator.mul: "mul", operator.truediv: "div",
-            operator.matmul: "matmul", operator.neg: "neg", torch.matmul: "matmul", torch.relu: "relu",
-            F.relu: "relu", torch.sigmoid: "sigmoid", torch.tanh: "tanh", torch.exp: "exp", torch.log: "log",
-            torch.softmax: "softmax", F.softmax: "softmax", torch.flatten: "flatten", getattr: "getattr",
-            operator.getitem: "getitem"}
+    import torch.nn.functional  # noqa: F401 (torch.nn.functional as an attribute)
+    head, *rest = path.split(".")
+    value: Any = {"torch": torch, "operator": operator_module, "builtins": builtins}[head]
+    for part in rest:
+        value = getattr(value, part, None)
+    return value
 
 
-def _place(node: Any, torch_dir: str) -> str:
-    """Where an fx node is in the model's code: ``model.py:12 in forward: y = self.rnn(x)``."""
-    trace = (node.stack_trace or "").strip().splitlines()
-    if trace:
-        m = re.match(r'\s*File "([^"]+)", line (\d+), in (\S+)', trace[0])
-        if m and not os.path.abspath(m.group(1)).startswith(torch_dir):
-            code = trace[1].strip() if len(trace) > 1 else ""
-            return f"{os.path.basename(m.group(1))}:{m.group(2)} in {m.group(3)}: {code}"
-    return f"module '{node.target}'" if node.op == "call_module" else f"node {node.name}"
+@functools.lru_cache(maxsize=1)
+def _tables() -> tuple[dict[Any, Op], dict[str, Op], dict[str, Op], dict[Any, Op]]:
+    """The vocabulary's rows by what the fx graph holds: functions (by object), methods and
+    modules (by name), and the refused functions (by object)."""
+    functions = {_resolve(op.key): op for op in SUPPORTED if op.kind == "function"}
+    methods = {op.key: op for op in SUPPORTED if op.kind == "method"}
+    modules = {op.key: op for op in SUPPORTED if op.kind == "module"}
+    refused = {_resolve(op.key): op for op in REFUSED if op.kind == "function"}
+    functions.pop(None, None)
+    refused.pop(None, None)
+    return functions, methods, modules, refused
 
 
-def _refuse(what: str, node: Any, torch_dir: str, supported: str) -> TorchError:
-    return TorchError(f"from_torch: {what} is not supported (fx node {node.name}, at {_place(node, torch_dir)}); "
-                      f"supported: {supported}")
+class _Places:
+    """Where each fx node is in the model's code (``model.py:12 in forward: y = x ** 2``), read
+    by tracing the model once more with stack traces only when a refusal needs one."""
+
+    def __init__(self, model: Any, torch_dir: str):
+        self.model, self.torch_dir = model, torch_dir
+        self.traces: dict[str, str] | None = None
+
+    def of(self, node: Any) -> str:
+        if self.traces is None:
+            from torch import fx
+            graph = _trace(self.model, fx, self.torch_dir, places=True).graph
+            self.traces = {n.name: n.stack_trace or "" for n in graph.nodes}
+        lines = self.traces.get(node.name, "").strip().splitlines()
+        for k in range(0, len(lines) - 1):  # the innermost frame of the user's code
+            m = re.match(r'\s*File "([^"]+)", line (\d+), in (\S+)', lines[k])
+            if m and not os.path.abspath(m.group(1)).startswith(self.torch_dir):
+                code = lines[k + 1].strip()
+                return f"{os.path.basename(m.group(1))}:{m.group(2)} in {m.group(3)}: {code}"
+        return f"layer '{node.target}'" if node.op == "call_module" else f"fx node {node.name}"
+
+
+def _refusal(what: str, node: Any, places: _Places, rewrite: str = "") -> str:
+    """One refusal: what the user wrote, where, and what to write instead."""
+    return f"{what} at {places.of(node)}" + (f" ({rewrite})" if rewrite else "")
+
+
+def _refused(refusals: Sequence[str]) -> TorchError:
+    """Every refusal of a model in one error."""
+    if len(refusals) == 1:
+        return TorchError(f"from_torch: not supported: {refusals[0]}; the supported operations are listed in "
+                          "docs/pytorch.md")
+    listed = "; ".join(f"({k}) {r}" for k, r in enumerate(refusals, 1))
+    return TorchError(f"from_torch: {len(refusals)} operations are not supported: {listed}; the supported "
+                      "operations are listed in docs/pytorch.md")
 
 
 def _pair(value: Any) -> int | None:
@@ -318,6 +349,8 @@ def _pair(value: Any) -> int | None:
 def _module_problem(m: Any) -> str | None:
     """What of a supported module's settings is not supported (None: all is)."""
     kind = type(m).__name__
+    if kind == "Dropout" and m.training and m.p > 0:
+        return "in training mode: dropout is random there; call model.eval() first"
     if kind == "Conv2d":
         if m.groups != 1 or _pair(m.dilation) != 1 or m.padding_mode != "zeros":
             return "groups, dilation and padding modes other than 1, 1 and zeros"
@@ -339,7 +372,7 @@ def _module_problem(m: Any) -> str | None:
 
 def _loss_problem(loss: Any) -> str | None:
     kind = type(loss).__name__
-    if kind not in _LOSSES:
+    if kind not in {op.key for op in LOSSES}:
         return f"the loss {kind}"
     if loss.reduction not in ("mean", "sum"):
         return f"{kind}(reduction={loss.reduction!r}) (it is not a number)"
@@ -383,12 +416,12 @@ class TorchSolution(Solution):
 class _Builder:
     """Interprets an fx graph node by node, building matrix gates on a symderiv Graph."""
 
-    def __init__(self, model: Any, gm: Any, g: Graph, exact_binary: bool, torch_dir: str):
-        self.model, self.gm, self.g, self.exact_binary, self.torch_dir = model, gm, g, exact_binary, torch_dir
+    def __init__(self, model: Any, gm: Any, g: Graph, exact_binary: bool, places: _Places):
+        self.model, self.gm, self.g, self.exact_binary, self.places = model, gm, g, exact_binary, places
         self.params: dict[str, list[Tensor]] = {}  # a parameter's matrices (a conv weight: one per kernel)
         self.param_entries: dict[str, list[Node]] = {}  # its entry nodes in torch's order
         self.layer: dict[int, str] = {}  # id(tensor) -> its section title
-        self.used: set[str] = set(n.name for n in g.nodes)
+        self.used: set[str] = {"L", *(n.name for n in g.nodes)}  # L: the loss
         self.remarks: list[str] = []
         self.prefix = ""  # "0." when the model is one layer, traced as nn.Sequential(model)
 
@@ -398,11 +431,16 @@ class _Builder:
 
     # names
     def fresh(self, stem: str) -> str:
-        name = stem
-        k = 1
-        while name in self.used or any(n.startswith(name + "_") for n in self.used if n != name):
+        """A tensor name no other tensor has, whose entries' names (``name_1``, ``name_1_2``) no
+        other node has: a trailing ``_3`` is glued on (``mul_3`` -> ``mul3``), so a name never ends
+        as an entry's does, and a taken one gets ``v2``, ``v3``, ..."""
+        base = stem.rstrip("_") or "h"
+        while re.search(r"_\d+$", base):
+            base = re.sub(r"_(\d+)$", r"\1", base)
+        name, k = base, 1
+        while name in self.used or any(n.startswith(name + "_") for n in self.used):
             k += 1
-            name = f"{stem}{k}" if not stem[-1].isdigit() else f"{stem}_{k}"
+            name = f"{base}v{k}"
         self.used.add(name)
         return name
 
@@ -525,6 +563,9 @@ class _Interpreter(_Builder):
         for node, value in zip(placeholders, example):
             name = "x" if node.name in ("input", "input_1") else self.stem(node)
             shape = tuple(value.shape)
+            if 0 in shape:
+                raise TorchError(f"from_torch: the input {node.name} is empty (shape {shape}); give at least one "
+                                 "example")
             if len(shape) == 4 and shape[0] != 1:
                 raise TorchError(f"from_torch: the input {node.name} is a batch of {shape[0]} images "
                                  f"(shape {tuple(shape)}); from_torch works a batch of one (N = 1)")
@@ -538,7 +579,13 @@ class _Interpreter(_Builder):
             if node.op == "placeholder":
                 continue
             if node.op == "output":
-                out = env[node.args[0]]
+                returned = node.args[0]
+                if not _is_node(returned):
+                    count = len(returned) if isinstance(returned, (tuple, list, dict)) else 1
+                    raise TorchError(f"from_torch: the model returns a {type(returned).__name__} of {count} "
+                                     "values; from_torch works a model that returns one tensor (return the one "
+                                     "the loss is taken of)")
+                out = env[returned]
                 break
             title = self.section_title(node, groups)
             before = len(self.g.tensors)
@@ -578,11 +625,9 @@ class _Interpreter(_Builder):
         if node.op == "call_module":
             m = self.gm.get_submodule(node.target)
             return getattr(self, f"module_{type(m).__name__}")(m, node, args[0], stem, latex, final)
-        if node.op == "call_function":
-            kind = _functions()[node.target]
-        else:
-            kind = node.target
-        return getattr(self, f"op_{kind}")(node, args, kwargs, stem, latex, final)
+        functions, methods, _, _ = _tables()
+        op = functions[node.target] if node.op == "call_function" else methods[node.target]
+        return getattr(self, f"op_{op.handler}")(node, args, kwargs, stem, latex, final)
 
     # modules
     def module_Linear(self, m, node, x: _Value, stem, latex, final):
@@ -697,8 +742,7 @@ class _Interpreter(_Builder):
         return x
 
     def module_Dropout(self, m, node, x, stem, latex, final):
-        self.remarks.append(f"Layer {node.target}, {m!r}, is the identity in evaluation mode (model.eval()), "
-                            "which is what is worked here: dropout is random only in training.")
+        self.remarks.append(f"Layer {node.target}, {m!r}, is the identity in evaluation mode (model.eval()).")
         return x
 
     # functions and methods
@@ -743,13 +787,13 @@ class _Interpreter(_Builder):
             return tuple(x.shape)
         if attr == "T":
             return self.op_t(node, [x], {}, stem, latex, final)
-        raise _refuse(f"the attribute .{attr}", node, self.torch_dir, _FUNCTION_NAMES)
+        raise _refused([_refusal(f"the attribute x.{attr}", node, self.places)])
 
     def op_getitem(self, node, args, kwargs, stem, latex, final):
         container, index = args
         if isinstance(container, tuple):
             return container[index]
-        raise _refuse("indexing a tensor", node, self.torch_dir, _FUNCTION_NAMES)
+        raise _refused([_refusal("indexing a tensor", node, self.places)])
 
     def op_size(self, node, args, kwargs, stem, latex, final):
         shape = tuple(args[0].shape)
@@ -764,7 +808,9 @@ class _Interpreter(_Builder):
             raise TorchError(f"from_torch: .T of a {len(x.shape)}-dimensional tensor (fx node {node.name}); "
                              "supported: of a matrix")
         folded = _Value((x.shape[1], x.shape[0]), x.mats, not x.transposed)
-        if all(u.op == "call_function" and _functions().get(u.target) == "matmul" for u in node.users):
+        matmuls = {f for f, op in _tables()[0].items() if op.handler == "matmul"}
+        if all((u.op == "call_function" and u.target in matmuls) or (u.op == "call_method" and u.target == "matmul")
+               for u in node.users):
             return folded
         return self.dense(folded, node)
 
@@ -810,22 +856,43 @@ class _Interpreter(_Builder):
 
     def reduce(self, node, args, kwargs, stem, latex, final, mean: bool):
         x = self.dense(args[0], node)
-        if len(args) > 1 or kwargs.get("dim") is not None:
-            raise TorchError(f"from_torch: .{node.target if node.op == 'call_method' else 'sum'}() over a dim "
-                             f"(fx node {node.name}); supported: over every entry")
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", kwargs.get("axis"))
+        keepdim = bool(args[2] if len(args) > 2 else kwargs.get("keepdim", False))
         entries = _flat(x)
         gate = "mean" if mean else "add"
+        rank = len(x.shape)
+        dims = tuple(range(rank)) if dim is None else tuple(d % max(rank, 1) for d in
+                                                             (dim if isinstance(dim, (tuple, list)) else (dim,)))
+        if not entries:
+            raise TorchError(f"from_torch: .{'mean' if mean else 'sum'}() of an empty tensor (shape {x.shape}, "
+                             f"fx node {node.name}); give at least one entry")
 
-        def make(n: str, lx: str) -> Node:
-            if len(entries) == 1:
-                return self.g.apply("mul", 1, entries[0], name=n, latex=lx)
-            return self.g.apply(gate, *entries, name=n, latex=lx)
-        if final:
-            return make("L", "L")
+        def make(group: list[Node], n: str, lx: str) -> Node:
+            if len(group) == 1:
+                return self.g.apply("mul", 1, group[0], name=n, latex=lx)
+            return self.g.apply(gate, *group, name=n, latex=lx)
         formula = sp.Function("mean" if mean else "sum")(*(t.symbol for t in x.mats))
-        t = self.build(stem, latex, (1, 1), lambda i, j, n, lx: make(n, lx),
-                       MATRIX_GATES["torch_mean" if mean else "torch_sum"], x.mats, formula, count=len(entries))
-        return _Value((), (t,))
+        matrix_gate = MATRIX_GATES["torch_mean" if mean else "torch_sum"]
+        if set(dims) == set(range(rank)) and not keepdim:
+            if final:
+                return make(entries, "L", "L")
+            t = self.build(stem, latex, (1, 1), lambda i, j, n, lx: make(entries, n, lx), matrix_gate, x.mats,
+                           formula, count=len(entries))
+            return _Value((), (t,))
+        if len(x.mats) != 1:
+            raise TorchError(f"from_torch: .{'mean' if mean else 'sum'}() over a dim of an image-shaped tensor "
+                             f"(fx node {node.name}); supported: of a vector or a matrix")
+        out_shape = tuple(1 if d in dims else s for d, s in enumerate(x.shape) if keepdim or d not in dims)
+        groups: dict[tuple, list[Node]] = {}
+        for k, n in enumerate(entries):
+            index = _unravel(k, x.shape)
+            groups.setdefault(tuple(0 if d in dims else i for d, i in enumerate(index)), []).append(n)
+        ordered = [groups[key] for key in sorted(groups)]
+        (r, w), = _layout(out_shape)
+        count = len(ordered[0])
+        t = self.build(stem, latex, (r, w), lambda i, j, n, lx: make(ordered[i * w + j], n, lx), matrix_gate,
+                       x.mats, formula, count=count)
+        return _Value(out_shape, (t,))
 
     def op_sum(self, node, args, kwargs, stem, latex, final):
         return self.reduce(node, args, kwargs, stem, latex, final, False)
@@ -853,7 +920,7 @@ class _Interpreter(_Builder):
                 raise TorchError(f"from_torch: arithmetic on an image-shaped tensor (fx node {node.name}); "
                                  "supported: on vectors, matrices and numbers")
             if not isinstance(a, (_Value, int, float)):
-                raise _refuse(f"arithmetic with a {type(a).__name__}", node, self.torch_dir, _FUNCTION_NAMES)
+                raise _refused([_refusal(f"arithmetic with a {type(a).__name__}", node, self.places)])
         out_shape = tuple(torch.broadcast_shapes(*shapes))
         if len(out_shape) > 2:
             raise TorchError(f"from_torch: arithmetic giving a {len(out_shape)}-dimensional tensor (fx node "
@@ -1004,7 +1071,6 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     try:
         import torch
         from torch import fx
-        from torch.fx.passes.shape_prop import ShapeProp
     except ImportError:
         raise TorchError(INSTALL) from None
     torch_dir = os.path.dirname(os.path.abspath(torch.__file__))
@@ -1016,7 +1082,8 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     if loss is not None:
         problem = _loss_problem(loss)
         if problem:
-            raise TorchError(f"from_torch: {problem} is not supported; supported losses: {', '.join(_LOSSES)} "
+            raise TorchError(f"from_torch: {problem} is not supported; supported losses: "
+                             f"{', '.join(op.key for op in LOSSES)} "
                              "with reduction 'mean' or 'sum'")
     if target is not None and not isinstance(target, torch.Tensor):
         raise TorchError("from_torch: target: expected a tensor")
@@ -1025,20 +1092,21 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     if one_layer:  # fx traces into the root's own forward: trace it as the one layer of a Sequential
         model = torch.nn.Sequential(model)
     gm = _trace(model, fx, torch_dir)
-    _check_supported(gm, torch_dir)
+    places = _Places(model, torch_dir)
+    _check_supported(gm, places)
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(example):
         raise TorchError(f"from_torch: the model's forward takes {len(placeholders)} input(s), "
                          f"got {len(example)}")
     try:
         with torch.no_grad():
-            ShapeProp(gm).propagate(*example)  # shapes only: a dropout in training mode is harmless
-    except Exception as e:  # the model's own error on this input, in one line
+            _shape_recorder(fx, torch)(gm).run(*example)  # shapes only: a dropout in training mode is harmless
+    except Exception as e:  # the model's own error on this input, in one line: PyTorch's own
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise TorchError(f"from_torch: the model fails on this input in PyTorch: {message}") from None
 
     g = Graph(title or f"{type(model).__name__}, a PyTorch model, worked by hand")
-    builder = _Interpreter(model, gm, g, exact_binary, torch_dir)
+    builder = _Interpreter(model, gm, g, exact_binary, places)
     builder.prefix = "0." if one_layer else ""
     out = builder.run(example)
     if loss is not None:
@@ -1085,10 +1153,33 @@ def _as_loss(b: _Builder, out: Any) -> Node:
     return b.g.apply("mul", 1, _flat(out)[0], name="L", latex="L")
 
 
-def _trace(model: Any, fx: Any, torch_dir: str) -> Any:
-    """The fx GraphModule of ``model``; what fx cannot trace is refused with fx's own reason."""
+def _shape_recorder(fx: Any, torch: Any) -> type:
+    """An ``fx.Interpreter`` that runs the traced model on the example and records each node's
+    torch shape in ``node.meta["tensor_meta"]`` (what ``ShapeProp`` does, without printing a
+    traceback when the model fails)."""
+
+    class ShapeRecorder(fx.Interpreter):
+        def run_node(self, n: Any) -> Any:
+            result = super().run_node(n)
+            if isinstance(result, torch.Tensor):
+                n.meta["tensor_meta"] = _TensorMeta(tuple(result.shape), result.dtype)
+            return result
+    return ShapeRecorder
+
+
+@dataclass(frozen=True)
+class _TensorMeta:
+    shape: tuple[int, ...]
+    dtype: Any
+
+
+def _trace(model: Any, fx: Any, torch_dir: str, places: bool = False) -> Any:
+    """The fx GraphModule of ``model``; what fx cannot trace is refused with fx's own reason.
+    ``places``: record where each node is in the model's code (its stack trace), which costs
+    seconds on the first call of a process (torch imports its compiler to do it): only a refusal
+    asks for it."""
     tracer = fx.Tracer()
-    tracer.record_stack_traces = True
+    tracer.record_stack_traces = places
     try:
         graph = tracer.trace(model)
     except Exception as e:
@@ -1102,29 +1193,44 @@ def _trace(model: Any, fx: Any, torch_dir: str) -> Any:
     return fx.GraphModule(model, graph)
 
 
-def _check_supported(gm: Any, torch_dir: str) -> None:
-    """Refuse the first module, function or method the table lacks, before any work."""
-    functions = _functions()
+def _check_supported(gm: Any, places: _Places) -> None:
+    """Refuse, before any work, every module, function and method the vocabulary lacks, all of
+    them in one error, each as the user wrote it, where, and with the rewrite to use."""
+    functions, methods, modules, refused = _tables()
+    refused_modules = {op.key: op for op in REFUSED if op.kind == "module"}
+    refused_methods = {op.key: op for op in REFUSED if op.kind == "method"}
+    refusals: list[str] = []
     for node in gm.graph.nodes:
         if node.op == "call_module":
             m = gm.get_submodule(node.target)
             kind = type(m).__name__
-            if kind not in _MODULES or not type(m).__module__.startswith("torch.nn"):
-                shown = f"nn.{kind}" if type(m).__module__.startswith("torch.nn") else type(m).__qualname__
-                raise _refuse(f"the module {shown}", node, torch_dir, "modules nn." + ", nn.".join(_MODULES))
+            ours = type(m).__module__.startswith("torch.nn")
+            shown = f"nn.{kind}" if ours else type(m).__qualname__
+            if kind not in modules or not ours:
+                known = refused_modules.get(kind) if ours else None
+                refusals.append(_refusal(f"the layer {shown}", node, places,
+                                         known.reads if known else "write its forward out of supported operations"))
+                continue
             problem = _module_problem(m)
             if problem:
-                raise _refuse(f"{m!r} ({problem})", node, torch_dir, "its default settings, square windows")
+                refusals.append(_refusal(f"{m!r}", node, places, problem))
         elif node.op == "call_function":
-            if node.target not in functions:
-                name = getattr(node.target, "__name__", str(node.target))
-                module = getattr(node.target, "__module__", None) or ""
-                shown = f"{'torch' if module.startswith('torch') else module}.{name}" if module else name
-                raise _refuse(f"the function {shown}", node, torch_dir, _FUNCTION_NAMES)
-            if node.target is getattr and node.args[1] not in ("T", "shape"):
-                raise _refuse(f"the attribute .{node.args[1]}", node, torch_dir, _FUNCTION_NAMES)
-        elif node.op == "call_method" and node.target not in _METHODS:
-            raise _refuse(f"the method .{node.target}()", node, torch_dir, "methods ." + "(), .".join(_METHODS) + "()")
+            if node.target in functions:
+                if node.target is getattr and node.args[1] not in ("T", "shape"):
+                    known = next((op for op in REFUSED if op.kind == "method" and op.key == node.args[1]), None)
+                    refusals.append(_refusal(f"the attribute x.{node.args[1]}", node, places,
+                                             known.reads if known else ""))
+                continue
+            name = getattr(node.target, "__name__", str(node.target))
+            module = getattr(node.target, "__module__", None) or ""
+            known = refused.get(node.target)
+            shown = known.written if known else user_spelling(module, name)
+            refusals.append(_refusal(shown, node, places, known.reads if known else ""))
+        elif node.op == "call_method" and node.target not in methods:
+            known = refused_methods.get(node.target)
+            refusals.append(_refusal(f"x.{node.target}()", node, places, known.reads if known else ""))
+    if refusals:
+        raise _refused(refusals)
 
 
 # ----- gradients and the autograd check --------------------------------------------------------

@@ -1,0 +1,177 @@
+"""What :func:`~symderiv.from_torch` reads: one table, one row per module class, function and
+method, from which the interpreter finds its handler, a refusal names what the user wrote, and the
+supported-operations table of ``docs/pytorch.md`` is written (:func:`supported_table`).
+
+The table is plain data (no torch import): a function is keyed by its dotted path
+(``torch.nn.functional.relu``, ``operator.pow``), resolved when torch is imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Op:
+    """One thing a model's ``forward`` may use.
+
+    ``kind``: ``module`` (a ``torch.nn`` class, keyed by its name), ``function`` (keyed by its
+    dotted path) or ``method`` (a tensor method, keyed by its name). ``written``: how a user
+    writes it. ``handler``: the interpreter's handler (``module_<handler>`` or ``op_<handler>``);
+    empty for a row that is refused. ``reads``: what of it is read, or, for a refused row, the
+    supported rewrite."""
+
+    kind: str
+    key: str
+    written: str
+    handler: str = ""
+    reads: str = ""
+
+
+def _row(kind: str, keys: str, written: str, handler: str, reads: str = "") -> list[Op]:
+    """One row per key of ``keys`` (space-separated), all written and handled alike."""
+    return [Op(kind, key, written, handler, reads) for key in keys.split()]
+
+
+#: The supported modules, functions and methods, in the order the docs list them.
+SUPPORTED: tuple[Op, ...] = (
+    *_row("module", "Linear", "nn.Linear", "Linear", "a vector or a batch of rows"),
+    *_row("module", "Conv2d", "nn.Conv2d", "Conv2d",
+          "(C, H, W) or (1, C, H, W); square kernels, equal strides and paddings, groups 1, dilation 1"),
+    *_row("module", "MaxPool2d", "nn.MaxPool2d", "MaxPool2d", "square windows, no padding"),
+    *_row("module", "AvgPool2d", "nn.AvgPool2d", "AvgPool2d", "square windows, no padding"),
+    *_row("module", "ReLU", "nn.ReLU", "ReLU"),
+    *_row("module", "Sigmoid", "nn.Sigmoid", "Sigmoid"),
+    *_row("module", "Tanh", "nn.Tanh", "Tanh"),
+    *_row("module", "Softmax", "nn.Softmax", "Softmax", "over the last dim of a vector or a matrix"),
+    *_row("module", "Flatten", "nn.Flatten", "Flatten"),
+    *_row("module", "Identity", "nn.Identity", "Identity"),
+    *_row("module", "Dropout", "nn.Dropout", "Dropout", "in evaluation mode (model.eval()): the identity"),
+    *_row("function", "operator.add torch.add", "x + y, torch.add", "add", "with broadcasting, numbers too"),
+    *_row("function", "operator.sub torch.sub", "x - y, torch.sub", "sub", "with broadcasting, numbers too"),
+    *_row("function", "operator.mul torch.mul", "x * y, torch.mul", "mul", "with broadcasting, numbers too"),
+    *_row("function", "operator.truediv torch.div", "x / y, torch.div", "div", "with broadcasting, numbers too"),
+    *_row("function", "operator.pow torch.pow", "x ** y, torch.pow", "pow", "a tensor to a number, or a number "
+          "or a tensor to a tensor"),
+    *_row("function", "operator.neg torch.neg", "-x, torch.neg", "neg"),
+    *_row("function", "operator.matmul torch.matmul torch.mm", "x @ y, torch.matmul, torch.mm", "matmul",
+          "vectors and matrices"),
+    *_row("function", "torch.relu torch.nn.functional.relu", "torch.relu, F.relu", "relu"),
+    *_row("function", "torch.sigmoid torch.nn.functional.sigmoid", "torch.sigmoid, F.sigmoid", "sigmoid"),
+    *_row("function", "torch.tanh torch.nn.functional.tanh", "torch.tanh, F.tanh", "tanh"),
+    *_row("function", "torch.exp", "torch.exp", "exp"),
+    *_row("function", "torch.log", "torch.log", "log"),
+    *_row("function", "torch.sqrt", "torch.sqrt", "sqrt"),
+    *_row("function", "torch.abs", "torch.abs", "abs"),
+    *_row("function", "torch.square", "torch.square", "square"),
+    *_row("function", "torch.clamp torch.clip", "torch.clamp, torch.clip", "clamp", "min=, max= numbers"),
+    *_row("function", "torch.maximum", "torch.maximum", "maximum", "with broadcasting"),
+    *_row("function", "torch.minimum", "torch.minimum", "minimum", "with broadcasting"),
+    *_row("function", "torch.sum", "torch.sum", "sum", "over every entry, or over dims of a vector or a "
+          "matrix, keepdim"),
+    *_row("function", "torch.mean", "torch.mean", "mean", "over every entry, or over dims of a vector or a "
+          "matrix, keepdim"),
+    *_row("function", "torch.softmax torch.nn.functional.softmax", "torch.softmax, F.softmax", "softmax",
+          "over the last dim of a vector or a matrix"),
+    *_row("function", "torch.flatten", "torch.flatten", "flatten"),
+    *_row("function", "operator.getitem", "t[0] of a tuple, x.shape[0]", "getitem", "tuples and shapes"),
+    *_row("function", "builtins.getattr", "x.T, x.shape", "getattr", ".T of a matrix, .shape"),
+    *_row("method", "add", "x.add(y)", "add"),
+    *_row("method", "sub", "x.sub(y)", "sub"),
+    *_row("method", "mul", "x.mul(y)", "mul"),
+    *_row("method", "div", "x.div(y)", "div"),
+    *_row("method", "pow", "x.pow(y)", "pow"),
+    *_row("method", "neg", "x.neg()", "neg"),
+    *_row("method", "matmul", "x.matmul(y)", "matmul", "vectors and matrices"),
+    *_row("method", "relu", "x.relu()", "relu"),
+    *_row("method", "sigmoid", "x.sigmoid()", "sigmoid"),
+    *_row("method", "tanh", "x.tanh()", "tanh"),
+    *_row("method", "exp", "x.exp()", "exp"),
+    *_row("method", "log", "x.log()", "log"),
+    *_row("method", "sqrt", "x.sqrt()", "sqrt"),
+    *_row("method", "abs", "x.abs()", "abs"),
+    *_row("method", "square", "x.square()", "square"),
+    *_row("method", "clamp clip", "x.clamp(min, max), x.clip(...)", "clamp", "numbers"),
+    *_row("method", "sum", "x.sum(dim, keepdim)", "sum", "over every entry, or over dims of a vector or a "
+          "matrix"),
+    *_row("method", "mean", "x.mean(dim, keepdim)", "mean", "over every entry, or over dims of a vector or a "
+          "matrix"),
+    *_row("method", "softmax", "x.softmax(dim)", "softmax", "over the last dim of a vector or a matrix"),
+    *_row("method", "t", "x.t()", "t", "of a matrix"),
+    *_row("method", "view reshape", "x.view(...), x.reshape(...)", "view", "to a vector or a matrix"),
+    *_row("method", "flatten", "x.flatten()", "flatten"),
+    *_row("method", "size", "x.size()", "size", "a number, from the example input's shape"),
+)
+
+#: Losses given as ``loss=``, by class name.
+LOSSES: tuple[Op, ...] = (
+    Op("loss", "MSELoss", "nn.MSELoss", "MSELoss", "reduction 'mean' or 'sum'"),
+    Op("loss", "CrossEntropyLoss", "nn.CrossEntropyLoss", "CrossEntropyLoss",
+       "class indices or probabilities; reduction 'mean' or 'sum'; no weights, no label smoothing"),
+    Op("loss", "BCELoss", "nn.BCELoss", "BCELoss", "reduction 'mean' or 'sum'"),
+)
+
+#: What is refused with a rewrite to offer: the user's spelling and what to write instead.
+REFUSED: tuple[Op, ...] = (
+    Op("module", "MultiheadAttention", "nn.MultiheadAttention",
+       reads="write the heads out: q, k, v = nn.Linear(...)(x)...; (q @ k.t() / d ** 0.5).softmax(-1) @ v"),
+    Op("module", "LayerNorm", "nn.LayerNorm",
+       reads="write it out: (x - x.mean(-1, keepdim=True)) / ((x - x.mean(-1, keepdim=True)) ** 2)"
+             ".mean(-1, keepdim=True).add(eps).sqrt() * w + b"),
+    Op("module", "SiLU", "nn.SiLU", reads="write x * torch.sigmoid(x)"),
+    Op("module", "Softplus", "nn.Softplus", reads="write torch.log(1 + torch.exp(x))"),
+    Op("module", "LeakyReLU", "nn.LeakyReLU", reads="write torch.maximum(x, 0.01 * x)"),
+    Op("module", "MSELoss", "nn.MSELoss inside forward", reads="return the output and give loss=nn.MSELoss()"),
+    Op("module", "CrossEntropyLoss", "nn.CrossEntropyLoss inside forward",
+       reads="return the logits and give loss=nn.CrossEntropyLoss()"),
+    Op("function", "torch.nn.functional.mse_loss", "F.mse_loss",
+       reads="return the output and give loss=nn.MSELoss(), or write ((y - t) ** 2).mean()"),
+    Op("function", "torch.nn.functional.cross_entropy", "F.cross_entropy",
+       reads="return the logits and give loss=nn.CrossEntropyLoss()"),
+    Op("function", "torch.nn.functional.binary_cross_entropy", "F.binary_cross_entropy",
+       reads="return the output and give loss=nn.BCELoss()"),
+    Op("function", "torch.nn.functional.l1_loss", "F.l1_loss", reads="write (y - t).abs().mean()"),
+    Op("function", "torch.nn.functional.silu", "F.silu", reads="write x * torch.sigmoid(x)"),
+    Op("function", "torch.nn.functional.softplus", "F.softplus", reads="write torch.log(1 + torch.exp(x))"),
+    Op("function", "torch.nn.functional.leaky_relu", "F.leaky_relu", reads="write torch.maximum(x, 0.01 * x)"),
+    Op("function", "torch.nn.functional.linear", "F.linear", reads="write x @ w.t() + b"),
+    Op("function", "torch.rsqrt", "torch.rsqrt", reads="write 1 / torch.sqrt(x)"),
+    Op("method", "rsqrt", "x.rsqrt()", reads="write 1 / x.sqrt()"),
+    Op("method", "mT", "x.mT", reads="write x.t() of a matrix"),
+)
+
+#: How an operator function is written (for a refusal): ``operator.pow`` is ``x ** y``.
+OPERATORS = {"add": "x + y", "sub": "x - y", "mul": "x * y", "truediv": "x / y", "floordiv": "x // y",
+             "mod": "x % y", "pow": "x ** y", "matmul": "x @ y", "neg": "-x", "getitem": "x[...]",
+             "lt": "x < y", "le": "x <= y", "gt": "x > y", "ge": "x >= y", "eq": "x == y", "ne": "x != y",
+             "and_": "x & y", "or_": "x | y", "invert": "~x", "abs": "abs(x)"}
+
+
+def user_spelling(module: str, name: str) -> str:
+    """How a user writes the function ``module.name``: ``F.mse_loss``, ``x ** y``, ``torch.erf``."""
+    if module in ("operator", "_operator"):
+        return OPERATORS.get(name, f"operator.{name}")
+    if module.startswith("torch.nn.functional"):
+        return f"F.{name}"
+    if module.startswith("torch"):
+        return f"torch.{name}"
+    return f"{module}.{name}" if module else name
+
+
+def supported_table() -> str:
+    """The supported operations as the Markdown table ``docs/pytorch.md`` shows (generated from
+    :data:`SUPPORTED` and :data:`LOSSES`; a test checks the page equals it)."""
+    lines = ["| you write | kind | what is read |", "|---|---|---|"]
+    seen: set[tuple[str, str]] = set()
+    for op in (*SUPPORTED, *LOSSES):
+        if (op.kind, op.written) in seen:
+            continue
+        seen.add((op.kind, op.written))
+        kind = {"module": "layer", "function": "function", "method": "method", "loss": "loss="}[op.kind]
+        lines.append(f"| `{op.written}` | {kind} | {op.reads or 'every setting'} |")
+    lines += ["", "Refused with the rewrite to use:", "", "| you write | write instead |", "|---|---|"]
+    lines += [f"| `{op.written}` | {op.reads} |" for op in REFUSED]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["LOSSES", "OPERATORS", "Op", "REFUSED", "SUPPORTED", "supported_table", "user_spelling"]
