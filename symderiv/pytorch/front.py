@@ -31,7 +31,7 @@ import sympy as sp
 
 from ..errors import InternalError, TorchError
 from ..graph import Graph, Node
-from ..notation import Hadamard, infix, written
+from ..notation import Hadamard, infix, prime, written
 from ..printing import Name, Shown
 from ..record import Remark, Section, Solution
 from .vocabulary import LOSSES, REFUSED, SUPPORTED, Op, user_spelling
@@ -67,6 +67,23 @@ def shortest_decimal(x: float, precision: int, min_exponent: int) -> Fraction:
             best = min(inside, key=lambda d: abs(d - a))
             return best if v > 0 else -best
     raise InternalError(f"no decimal rounds to {x!r}")  # pragma: no cover (17 digits always do)
+
+
+def python_number(x: float | int) -> sp.Expr:
+    """A Python number of the model's code, exact: an int as itself, a float as the shortest decimal
+    that rounds to it, unless it is the float of the square root of a simple fraction
+    (``2 ** -0.5`` is √2/2, ``3 ** 0.5`` is √3, not 16-digit decimals)."""
+    if isinstance(x, bool) or isinstance(x, int):
+        return sp.Integer(int(x))
+    if not math.isfinite(x):
+        raise TorchError(f"from_torch: the number {x!r} in the model's code is not finite")
+    decimal = shortest_decimal(x, 53, -1022)
+    if decimal.denominator > 1000 and x != 0:
+        square = Fraction(x * x).limit_denominator(1000)
+        root = sp.sqrt(sp.Rational(square.numerator, square.denominator)) * (1 if x > 0 else -1)
+        if float(root) == x:
+            return root
+    return sp.Rational(decimal.numerator, decimal.denominator)
 
 
 def _entry_labels(i: int, j: int, rows: int, cols: int) -> tuple[str, str]:
@@ -204,6 +221,8 @@ def _arith_rule(c: Tensor, k: int, d: sp.Basic) -> sp.Basic:
         rule = d if slot == 0 else sp.MatMul(-1, d, evaluate=False)
     elif op == "mul":
         rule = Hadamard(d, other) if isinstance(other, sp.MatrixExpr) else sp.MatMul(other, d, evaluate=False)
+    elif op in ("pow", "max", "min"):  # δ ⊙ the entries' local derivative (the engine's, entry by entry)
+        rule = Hadamard(d, _partial(op, slot)(a, b))
     elif slot == 0:  # div, the numerator
         rule = Over(d, b) if isinstance(b, sp.MatrixExpr) else Divided(d, b)
     else:  # div, the denominator: −δ ⊙ a ⊘ (b ⊙ b)
@@ -213,7 +232,23 @@ def _arith_rule(c: Tensor, k: int, d: sp.Basic) -> sp.Basic:
     return rule
 
 
-_ARITH_GLYPH = {"add": "+", "sub": "−", "mul": "⊙", "div": "⊘"}
+_ARITH_GLYPH = {"add": "+", "sub": "−", "mul": "⊙", "div": "⊘", "pow": "^", "max": "max", "min": "min"}
+Power = infix("Power", "^", "^", 60)
+MaxEach = written("MaxEach", r"\max", "max")
+MinEach = written("MinEach", r"\min", "min")
+
+
+@functools.lru_cache(maxsize=None)
+def _partial(op: str, slot: int) -> type:
+    """∂op/∂(its first or second input), written entry by entry (its values are the engine's)."""
+    which = "ab"[slot]
+    return written(f"d_{op}_d{which}", rf"\partial_{{{which}}}\mathrm{{{op}}}", f"∂{op}/∂{which}")
+
+
+@functools.lru_cache(maxsize=None)
+def _map_form(fn: str) -> type:
+    """An element-wise function ``fn`` as written on a matrix (``sqrt(X)``)."""
+    return written(f"map_{fn}", rf"\mathrm{{{fn}}}", fn)
 
 for _row in [
     MatrixGate(name="torch_linear", rule=_linear_rule,
@@ -226,6 +261,8 @@ for _row in [
                                       t.entries[:2])),
     MatrixGate(name="torch_arith", rule=_arith_rule, glyph=lambda t: _ARITH_GLYPH[t.extra["op"]]),
     MatrixGate(name="torch_neg", rule=lambda c, k, d: sp.MatMul(-1, d, evaluate=False), glyph="−"),
+    MatrixGate(name="torch_map", rule=lambda c, k, d: Hadamard(d, prime(_map_form(c.extra["fn"]))(c.parents[0].symbol)),
+               glyph=lambda t: t.extra["fn"]),
     MatrixGate(name="torch_transpose", rule=lambda c, k, d: sp.Transpose(d), glyph="ᵀ"),
     MatrixGate(name="torch_reshape", glyph="reshape",
                rule=lambda c, k, d: reshape_back(d) if len(c.parents) == 1 else reshape_back(d, k + 1)),
@@ -930,7 +967,7 @@ class _Interpreter(_Builder):
 
         def entry(a: Any, shape: tuple[int, ...], flat_index: int) -> Any:
             if not isinstance(a, _Value):
-                return sp.Rational(shortest_decimal(a, 53, -1022)) if isinstance(a, float) else sp.Integer(a)
+                return python_number(a)
             index = _unravel(flat_index, out_shape)
             index = index[len(index) - len(shape):]
             index = tuple(0 if s == 1 else i for i, s in zip(index, shape))
@@ -943,7 +980,8 @@ class _Interpreter(_Builder):
         if final and count == 1:
             return make_node(0, "L", "L")
         exprs = [a.mat.symbol if isinstance(a, _Value) else entry(a, (), 0) for a in operands]
-        formula = {"add": Plus, "sub": Minus, "mul": Hadamard, "div": Over}[op](*exprs)
+        formula = {"add": Plus, "sub": Minus, "mul": Hadamard, "div": Over, "pow": Power, "max": MaxEach,
+                   "min": MinEach}[op](*exprs)
         if op == "mul" and not all(isinstance(e, sp.MatrixExpr) for e in exprs):
             formula = sp.MatMul(*exprs, evaluate=False)
         if op == "div" and not isinstance(exprs[1], sp.MatrixExpr):
@@ -953,6 +991,53 @@ class _Interpreter(_Builder):
         t = self.build(stem, latex, (r, w), lambda i, j, n, lx: make_node(i * w + j, n, lx),
                        MATRIX_GATES["torch_arith"], parents, formula, op=op, operands=tuple(exprs), slots=slots)
         return _Value((), (t,))
+
+    def mapped(self, fn: str, gate: str, x: _Value, stem: str, latex: str, *constants: Any) -> _Value:
+        """``gate(entry, *constants)`` entry by entry (``sqrt``, ``abs``, ``x ** 2``, a clamp)."""
+        x = self.dense(x, None)
+        mats = []
+        for c, X in enumerate(x.mats):
+            name, lx = _channels(stem, latex, len(x.mats), c)
+            make = (lambda i, j, n, lx_, X=X: self.g.apply(gate, X.nodes[i][j], *constants, name=n, latex=lx_))
+            mats.append(self.build(name, lx, X.shape, make, MATRIX_GATES["torch_map"], (X,),
+                                   _map_form(fn)(X.symbol), fn=fn))
+        return _Value(x.shape, tuple(mats))
+
+    def op_sqrt(self, node, args, kwargs, stem, latex, final):
+        return self.mapped("sqrt", "sqrt", args[0], stem, latex)
+
+    def op_abs(self, node, args, kwargs, stem, latex, final):
+        return self.mapped("abs", "abs", args[0], stem, latex)
+
+    def op_square(self, node, args, kwargs, stem, latex, final):
+        return self.mapped("square", "pow", args[0], stem, latex, 2)
+
+    def op_pow(self, node, args, kwargs, stem, latex, final):
+        base, exponent = args[0], args[1] if len(args) > 1 else kwargs["exponent"]
+        if isinstance(base, _Value) and not isinstance(exponent, _Value):
+            return self.mapped(f"pow{exponent}" if isinstance(exponent, int) and exponent >= 0 else "pow", "pow",
+                               base, stem, latex, python_number(exponent))
+        return self.arith("pow", node, [base, exponent], stem, latex, final)
+
+    def op_clamp(self, node, args, kwargs, stem, latex, final):
+        low = args[1] if len(args) > 1 else kwargs.get("min")
+        high = args[2] if len(args) > 2 else kwargs.get("max")
+        if isinstance(low, _Value) or isinstance(high, _Value):
+            raise _refused([_refusal("clamp with tensor bounds", node, self.places,
+                                     "write torch.maximum(x, low) and torch.minimum(x, high)")])
+        out = args[0]
+        if low is not None:
+            out = self.mapped("clamp_min", "max", out, stem if high is None else f"{stem}_low", latex,
+                              python_number(low))
+        if high is not None:
+            out = self.mapped("clamp_max", "min", out, stem, latex, python_number(high))
+        return out
+
+    def op_maximum(self, node, args, kwargs, stem, latex, final):
+        return self.arith("max", node, args, stem, latex, final)
+
+    def op_minimum(self, node, args, kwargs, stem, latex, final):
+        return self.arith("min", node, args, stem, latex, final)
 
     def op_add(self, node, args, kwargs, stem, latex, final):
         return self.arith("add", node, args, stem, latex, final)

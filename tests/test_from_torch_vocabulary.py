@@ -1,0 +1,161 @@
+"""Issue 27: from_torch reads everyday PyTorch, and crashes on models it accepted are fixed.
+
+Expected gradients come from PyTorch float64 autograd run here, on a float64 copy of each model;
+entries are dyadic (0.5, -1.25, ...), so float32 and float64 hold the same exact numbers the
+solution reads. Refusals are checked as the user would read them.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+import sympy as sp
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+import symderiv  # noqa: E402
+from symderiv.pytorch import supported_table  # noqa: E402
+from symderiv.pytorch.front import python_number  # noqa: E402
+
+REL = 1e-12
+
+
+def autograd(model, x):
+    m = copy.deepcopy(model).double()
+    out = m(x.double())
+    out.backward()
+    return {name: p.grad.reshape(-1).tolist() for name, p in m.named_parameters()}
+
+
+def check(model, x):
+    """The worked gradient of every parameter, by its own name and shape, against autograd."""
+    sol = symderiv.from_torch(model, x)
+    want = autograd(model, x)
+    assert set(sol.results) >= set(want)
+    for name, grads in want.items():
+        got = [float(v) for row in sol.results[name].approx for v in row]
+        assert len(got) == len(grads)
+        for g, w in zip(got, grads):
+            assert abs(g - w) <= 1e-15 + REL * abs(w), (name, got, grads)
+    return sol
+
+
+class Fn(nn.Module):
+    def __init__(self, f, w):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor(w))
+        self.f = f
+
+    def forward(self, x):
+        return self.f(self.w, x)
+
+
+W = [[0.5, -1.25], [1.5, 0.75]]
+X = torch.tensor([[0.25, -0.5], [1.0, 2.0]])
+FUNCTIONS = {
+    "x ** 2": lambda w, x: (w ** 2 * x).sum(),
+    "x ** 0.5": lambda w, x: ((w * w + 1) ** 0.5).sum(),
+    "x ** y": lambda w, x: ((w * w + 1) ** (x + 3)).sum(),
+    "2 ** x": lambda w, x: (2 ** (w * x)).sum(),
+    "torch.pow": lambda w, x: torch.pow(w - x, 3).sum(),
+    ".pow": lambda w, x: (w * x).pow(2).sum(),
+    "torch.sqrt": lambda w, x: torch.sqrt(w * w + x * x).sum(),
+    ".sqrt": lambda w, x: (w * w + 1).sqrt().sum(),
+    "torch.abs": lambda w, x: torch.abs(w - x).sum(),
+    ".abs": lambda w, x: (w * x).abs().mean(),
+    "torch.square": lambda w, x: torch.square(w + x).sum(),
+    "torch.clamp": lambda w, x: torch.clamp(w * x, min=-0.5, max=1).sum(),
+    ".clamp min": lambda w, x: (w * x).clamp(min=0).sum(),
+    "torch.maximum": lambda w, x: torch.maximum(w, x).sum(),
+    "torch.minimum": lambda w, x: torch.minimum(w, x * 2).sum(),
+    "methods add sub mul div": lambda w, x: w.add(x).mul(w).sub(1).div(x + 3).sum(),
+    "torch.add torch.mul": lambda w, x: torch.mul(torch.add(w, x), w).sum(),
+    ".matmul": lambda w, x: x.matmul(w).sum(),
+    "torch.mm": lambda w, x: torch.mm(x, w).tanh().sum(),
+    ".mean() before the last op": lambda w, x: (w * x).mean() * 3,
+    ".sum(axis=1)": lambda w, x: ((w * x).sum(axis=1) ** 2).sum(),
+    ".mean(dim=0, keepdim=True)": lambda w, x: (w - (w * x).mean(dim=0, keepdim=True)).pow(2).sum(),
+    "torch.sum over a dim": lambda w, x: torch.sum(w * x, 1).exp().sum(),
+    "weight decay": lambda w, x: (x @ w).sum() + 0.01 * (w * w).sum(),
+}
+
+
+@pytest.mark.parametrize("case", FUNCTIONS)
+def test_function_against_autograd(case):
+    check(Fn(FUNCTIONS[case], W), X)
+
+
+class FourMatmuls(nn.Module):
+    """Attention's four products (q·kᵀ, ·v, and two more), which once collided on entry names."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k = nn.Parameter(torch.tensor(W)), nn.Parameter(torch.tensor([[0.25, 0.5], [-0.5, 1.0]]))
+
+    def forward(self, x):
+        a = (x @ self.q) @ (x @ self.k).T
+        return ((a @ x) @ x.T).tanh().sum()
+
+
+class ParameterLoop(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(torch.tensor([0.5, -0.25]))
+        self.b = nn.Parameter(torch.tensor([1.5, 0.75]))
+
+    def forward(self, x):
+        return sum((p * x).sum() for p in self.parameters())
+
+
+def test_four_matmuls_and_a_loop_over_parameters_against_autograd():
+    check(FourMatmuls(), X)
+    check(ParameterLoop(), torch.tensor([0.5, 2.0]))
+
+
+def test_a_python_float_is_its_shortest_decimal_or_a_square_root():
+    assert python_number(0.1) == sp.Rational(1, 10)
+    assert python_number(2 ** -0.5) == sp.sqrt(2) / 2
+    assert python_number(-(3 ** 0.5)) == -sp.sqrt(3)
+    assert python_number(0.7) == sp.Rational(7, 10) and python_number(3) == 3
+
+
+def test_a_constant_scale_of_two_to_the_minus_half_is_exact():
+    sol = check(Fn(lambda w, x: (w * x * 2 ** -0.5).sum(), W), X)
+    assert sol.results["w"].exact[0, 0] == sp.Rational(1, 4) * sp.sqrt(2) / 2
+
+
+def test_refusals_are_all_listed_at_once_as_the_user_wrote_them():
+    def f(w, x):
+        return F.mse_loss(torch.erf(w * x), x) + F.silu(w).sum()
+    with pytest.raises(symderiv.TorchError) as info:
+        symderiv.from_torch(Fn(f, W), X)
+    message = str(info.value)
+    assert message.startswith("from_torch: 3 operations are not supported: (1) torch.erf at "
+                              "test_from_torch_vocabulary.py:")
+    assert "(2) F.mse_loss at " in message and "give loss=nn.MSELoss()" in message
+    assert "(3) F.silu at " in message and "write x * torch.sigmoid(x)" in message
+    assert "\n" not in message
+
+
+def test_a_power_is_named_as_written():
+    with pytest.raises(symderiv.TorchError) as info:
+        symderiv.from_torch(Fn(lambda w, x: (w // x).sum(), W), X)
+    assert "not supported: x // y at test_from_torch_vocabulary.py:" in str(info.value)
+
+
+def test_dropout_in_training_mode_is_refused_and_in_evaluation_mode_worked():
+    model = nn.Sequential(nn.Linear(2, 1), nn.Dropout(0.25))
+    with pytest.raises(symderiv.TorchError, match=r"in training mode: .*call model.eval\(\) first"):
+        symderiv.from_torch(model, torch.tensor([0.5, 1.0]))
+    assert symderiv.from_torch(model.eval(), torch.tensor([0.5, 1.0])).results["0.weight"]
+
+
+def test_the_docs_supported_table_is_the_vocabulary_table():
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[1] / "docs" / "pytorch.md").read_text(encoding="utf-8")
+    begin, end = "<!-- supported: generated by symderiv.pytorch.supported_table() -->", "<!-- end supported -->"
+    assert page.split(begin)[1].split(end)[0].strip() == supported_table().strip()
