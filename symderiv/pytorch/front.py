@@ -29,6 +29,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+from .. import limits
 from ..errors import InternalError, TorchError
 from ..graph import Graph, Node
 from ..notation import Hadamard, infix, prime, written
@@ -120,15 +121,25 @@ def _exact_entries(t: Any, what: str, exact_binary: bool) -> list:
 
 # ----- names -----------------------------------------------------------------------------------
 
+_LATEX_SPECIAL = {"\\": r"\setminus{}", "{": r"\{", "}": r"\}", "_": r"\_", "#": r"\#", "$": r"\$",
+                  "%": r"\%", "&": r"\&", "^": r"\hat{}", "~": r"\sim{}", "<": r"<{}", ">": r">{}"}
+
+
+def _latex_text(name: str) -> str:
+    """A name from the user's model (a ModuleDict key, an add_module name) as literal text inside
+    ``\\mathrm{}``: every LaTeX special character escaped, so a name is never read as a command."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in name)
+
+
 def _latex_id(name: str) -> str:
     """``h0`` -> ``h_{0}``, ``tanh_1`` -> ``\\mathrm{tanh}_{1}``, ``fc1`` -> ``\\mathrm{fc1}``."""
     m = re.fullmatch(r"([A-Za-z])(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\d+)", name)
     if m:
         head = m.group(1) if len(m.group(1)) == 1 else rf"\mathrm{{{m.group(1)}}}"
         return f"{head}_{{{m.group(2)}}}"
-    if len(name) == 1:
+    if len(name) == 1 and name.isalpha():
         return name
-    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+    return r"\mathrm{" + _latex_text(name) + "}"
 
 
 def _param_latex(qualname: str) -> str:
@@ -137,7 +148,7 @@ def _param_latex(qualname: str) -> str:
     head = {"weight": "W", "bias": "b"}.get(leaf, _latex_id(leaf))
     if not path:
         return head
-    where = path if path.isdigit() else r"\mathrm{" + path.replace("_", r"\_") + "}"
+    where = path if path.isdigit() else r"\mathrm{" + _latex_text(path) + "}"
     return f"{head}^{{[{where}]}}"
 
 
@@ -458,6 +469,7 @@ class _Builder:
         self.params: dict[str, list[Tensor]] = {}  # a parameter's matrices (a conv weight: one per kernel)
         self.param_entries: dict[str, list[Node]] = {}  # its entry nodes in torch's order
         self.layer: dict[int, str] = {}  # id(tensor) -> its section title
+        self.buffers: set[str] = set()  # buffers read: data, no gradient, no result
         self.used: set[str] = {"L", *(n.name for n in g.nodes)}  # L: the loss
         self.remarks: list[str] = []
         self.prefix = ""  # "0." when the model is one layer, traced as nn.Sequential(model)
@@ -519,6 +531,7 @@ class _Builder:
         except AttributeError:
             p = self.model.get_buffer(qualname)
             data = True
+            self.buffers.add(qualname)
         shape = tuple(p.shape)
         if qualname not in self.params:
             values = _exact_entries(p, qualname, self.exact_binary)
@@ -1179,6 +1192,7 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     gm = _trace(model, fx, torch_dir)
     places = _Places(model, torch_dir)
     _check_supported(gm, places)
+    _check_size(gm, example)
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(example):
         raise TorchError(f"from_torch: the model's forward takes {len(placeholders)} input(s), "
@@ -1275,7 +1289,33 @@ def _trace(model: Any, fx: Any, torch_dir: str, places: bool = False) -> Any:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise TorchError(f"from_torch: torch.fx cannot trace {type(model).__name__}{where} ({reason}); "
                          "from_torch needs a forward whose operations do not depend on the values") from None
-    return fx.GraphModule(model, graph)
+    try:
+        return fx.GraphModule(model, graph)
+    except SyntaxError as e:  # fx writes the graph as Python: a layer name with a quote breaks it
+        raise TorchError(f"from_torch: torch.fx cannot write {type(model).__name__}'s graph as Python ({e.msg}): "
+                         "rename the layers whose names hold quotes") from None
+
+
+def _check_size(gm: Any, example: Sequence[Any]) -> None:
+    """Refuse up front, by the size limit, a model whose parameters and inputs alone pass it: each
+    of their entries enters at least one gate (``nn.Linear(1000, 1000)`` has 1,001,000)."""
+    used: dict[str, int] = {}
+    for node in gm.graph.nodes:
+        if node.op == "call_module":
+            for name, p in gm.get_submodule(node.target).named_parameters(prefix=node.target):
+                used[name] = p.numel()
+        elif node.op == "get_attr":
+            value = _attribute(gm, node.target)
+            used[node.target] = value.numel() if hasattr(value, "numel") else 1
+    entries = sum(used.values()) + sum(x.numel() for x in example)
+    limits.check(entries, what="the model's parameters and inputs", unit="entries")
+
+
+def _attribute(gm: Any, qualname: str) -> Any:
+    value = gm
+    for part in qualname.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def _check_supported(gm: Any, places: _Places) -> None:
@@ -1328,12 +1368,12 @@ def _gradients(b: _Builder, sol: Solution) -> tuple[dict[str, list[float]], dict
     worked = {q: [float(entry_results[n.name].approx) for n in entries] for q, entries in b.param_entries.items()}
     results: dict[str, Shown] = {}
     for key, mats in b.params.items():
-        if len(mats) == 1:
+        if len(mats) == 1 and key not in b.buffers:
             rows = [[entry_results[n.name] for n in row] for row in mats[0].nodes]
             results[b.shown(key)] = Shown(sp.ImmutableMatrix([[r.exact for r in row] for row in rows]),
                                  tuple(tuple(r.approx for r in row) for row in rows))
     for qualname, entries in b.param_entries.items():  # a conv bias, whole: a column
-        if qualname not in b.params:
+        if qualname not in b.params and qualname not in b.buffers:
             results[b.shown(qualname)] = Shown(sp.ImmutableMatrix([[entry_results[n.name].exact] for n in entries]),
                                       tuple((entry_results[n.name].approx,) for n in entries))
     return worked, results
