@@ -257,6 +257,21 @@ def _partial(op: str, slot: int) -> type:
 
 
 @functools.lru_cache(maxsize=None)
+def _backward_of(what: str) -> type:
+    """How the gradient of an operation that moves, picks or reduces entries goes back, written as
+    the operation's transpose applied to δ (``viewᵀ(δ)``, ``[…]ᵀ(δ)``): each entry's gradient is
+    the engine's sum over the places it went to."""
+    ident = re.sub(r"\W", "_", what)
+    return written(f"back_{ident}", rf"\mathrm{{{_latex_text(what)}}}^{{\top}}", f"{what}ᵀ")
+
+
+@functools.lru_cache(maxsize=None)
+def _arrange_form(what: str) -> type:
+    ident = re.sub(r"\W", "_", what)
+    return written(f"arrange_{ident}", rf"\mathrm{{{_latex_text(what)}}}", what)
+
+
+@functools.lru_cache(maxsize=None)
 def _map_form(fn: str) -> type:
     """An element-wise function ``fn`` as written on a matrix (``sqrt(X)``)."""
     return written(f"map_{fn}", rf"\mathrm{{{fn}}}", fn)
@@ -272,6 +287,8 @@ for _row in [
                                       t.entries[:2])),
     MatrixGate(name="torch_arith", rule=_arith_rule, glyph=lambda t: _ARITH_GLYPH[t.extra["op"]]),
     MatrixGate(name="torch_neg", rule=lambda c, k, d: sp.MatMul(-1, d, evaluate=False), glyph="−"),
+    MatrixGate(name="torch_arrange", rule=lambda c, k, d: _backward_of(c.extra["what"])(d),
+               glyph=lambda t: t.extra["what"]),
     MatrixGate(name="torch_map", rule=lambda c, k, d: Hadamard(d, prime(_map_form(c.extra["fn"]))(c.parents[0].symbol)),
                glyph=lambda t: t.extra["fn"]),
     MatrixGate(name="torch_transpose", rule=lambda c, k, d: sp.Transpose(d), glyph="ᵀ"),
@@ -295,10 +312,33 @@ class _Value:
     shape: tuple[int, ...]
     mats: tuple[Tensor, ...]
     transposed: bool = False
+    masked: frozenset = frozenset()  # flat positions filled with -inf (masked_fill): only softmax reads them
 
     @property
     def mat(self) -> Tensor:
         return self.mats[0]
+
+
+@dataclass
+class _Data:
+    """A tensor known from the example alone, with no gradient: an integer input, a buffer, a mask,
+    ``torch.ones`` made in ``forward``. Operations on data only are PyTorch's own; data meeting a
+    traced tensor becomes named data entries (:meth:`_Interpreter.value_of`)."""
+
+    value: Any
+    name: str
+    qualname: str | None = None
+
+
+@dataclass
+class _Pair:
+    """``x.max(dim)``'s result: ``.values`` (traced) and ``.indices`` (data)."""
+
+    values: Any
+    indices: Any
+
+    def __getitem__(self, k: int) -> Any:
+        return (self.values, self.indices)[k]
 
 
 def _flat(v: _Value) -> list[Node]:
@@ -314,9 +354,7 @@ def _layout(shape: tuple[int, ...]) -> list[tuple[int, int]]:
         return [(shape[0], 1)]
     if len(shape) == 2:
         return [shape]
-    if len(shape) == 3:
-        return [shape[1:]] * shape[0]
-    return [shape[2:]] * shape[1]
+    return [tuple(shape[-2:])] * math.prod(shape[:-2])
 
 
 # ----- what is supported ----------------------------------------------------------------------
@@ -470,6 +508,7 @@ class _Builder:
         self.param_entries: dict[str, list[Node]] = {}  # its entry nodes in torch's order
         self.layer: dict[int, str] = {}  # id(tensor) -> its section title
         self.buffers: set[str] = set()  # buffers read: data, no gradient, no result
+        self.data_values: dict[int, Any] = {}  # id(data) -> its entries, once it meets a traced tensor
         self.used: set[str] = {"L", *(n.name for n in g.nodes)}  # L: the loss
         self.remarks: list[str] = []
         self.prefix = ""  # "0." when the model is one layer, traced as nn.Sequential(model)
@@ -616,11 +655,9 @@ class _Interpreter(_Builder):
             if 0 in shape:
                 raise TorchError(f"from_torch: the input {node.name} is empty (shape {shape}); give at least one "
                                  "example")
-            if len(shape) == 4 and shape[0] != 1:
-                raise TorchError(f"from_torch: the input {node.name} is a batch of {shape[0]} images "
-                                 f"(shape {tuple(shape)}); from_torch works a batch of one (N = 1)")
-            if len(shape) > 4:
-                raise TorchError(f"from_torch: the input {node.name} has {len(shape)} dimensions; supported: up to 4")
+            if not value.is_floating_point():  # class indices, token ids: data
+                env[node] = _Data(value, name)
+                continue
             env[node] = _Value(shape, self.leaf(name, _latex_id(name), name,
                                                 _exact_entries(value, node.name, self.exact_binary), shape, True))
         out = None
@@ -642,7 +679,18 @@ class _Interpreter(_Builder):
             args = [env[a] if _is_node(a) else _map_nodes(a, env) for a in node.args]
             kwargs = {k: (env[a] if _is_node(a) else _map_nodes(a, env)) for k, a in node.kwargs.items()}
             final = node.users and all(u.op == "output" for u in node.users)
-            env[node] = self.apply(node, args, kwargs, final)
+            if node.op == "get_attr":
+                env[node] = self.attribute(node)
+            elif not _holds_value((args, kwargs)):
+                env[node] = self.concrete(node, args, kwargs)
+            else:
+                if any(isinstance(v, _Value) and v.masked for v in _leaves((args, kwargs))) and \
+                        not self.reads_masked(node):
+                    raise _refused([_refusal("a -inf fill (masked_fill) read by something other than softmax",
+                                             node, self.places, "apply the softmax right after the fill")])
+                args = [self.floats_to_values(a, node) for a in args]
+                kwargs = {k: self.floats_to_values(a, node) for k, a in kwargs.items()}
+                env[node] = self.apply(node, args, kwargs, final)
             for t in self.g.tensors[before:]:
                 self.layer.setdefault(id(t), title)
             meta = node.meta.get("tensor_meta")
@@ -653,6 +701,67 @@ class _Interpreter(_Builder):
                 if got != _layout(want) and not env[node].transposed:
                     raise InternalError(f"from_torch: {node.name} was laid out as {got} for torch shape {want}")
         return out
+
+    def attribute(self, node: Any) -> Any:
+        """A parameter (traced, with a gradient), or a buffer or a constant (data)."""
+        if node.target in dict(self.model.named_parameters()):
+            return self.param(node.target)
+        value = _attribute(self.gm, node.target)
+        import torch
+        if isinstance(value, torch.Tensor):
+            return _Data(value.detach(), self.stem(node), node.target)
+        return value
+
+    def concrete(self, node: Any, args: list, kwargs: dict) -> Any:
+        """An operation on data only, run by PyTorch itself (``torch.ones``, ``tril``, ``==``, a slice
+        of a buffer, a shape's arithmetic)."""
+        import torch
+        a, k = _unwrap(args), _unwrap(kwargs)
+        with torch.no_grad():
+            if node.op == "call_function":
+                result = node.target(*a, **k)
+            elif node.op == "call_method":
+                result = getattr(a[0], node.target)(*a[1:], **k)
+            else:
+                result = self.gm.get_submodule(node.target)(*a, **k)
+
+        def wrap(r: Any) -> Any:
+            if isinstance(r, torch.Tensor):
+                return _Data(r, self.stem(node))
+            if isinstance(r, (tuple, list)) and not isinstance(r, torch.Size):
+                return type(r)(wrap(v) for v in r) if type(r) in (tuple, list) else tuple(wrap(v) for v in r)
+            return r
+        return wrap(result)
+
+    def floats_to_values(self, a: Any, node: Any) -> Any:
+        """Float data meeting a traced tensor becomes data entries (no gradient); integer and
+        boolean data stay data (indices, masks)."""
+        if isinstance(a, (tuple, list)):
+            return type(a)(self.floats_to_values(v, node) for v in a)
+        if isinstance(a, _Data) and a.value.is_floating_point():
+            return self.value_of(a)
+        return a
+
+    def value_of(self, d: _Data) -> _Value:
+        key = id(d)
+        if key not in self.data_values:
+            if d.qualname is not None and d.qualname in dict(self.model.named_buffers()):
+                self.data_values[key] = self.param(d.qualname)
+            else:
+                shape = tuple(d.value.shape)
+                name = d.name if d.qualname is None else re.sub(r"\W", "_", d.qualname).lstrip("_") or "c"
+                mats = self.leaf(name, _latex_id(name), name, _exact_entries(d.value, name, self.exact_binary),
+                                 shape, True)
+                self.data_values[key] = _Value(shape, mats)
+        return self.data_values[key]
+
+    def reads_masked(self, node: Any) -> bool:
+        """Whether ``node`` is a softmax (which reads a -inf fill as a zero weight)."""
+        functions, methods, modules, _ = _tables()
+        op = (functions.get(node.target) if node.op == "call_function" else
+              methods.get(node.target) if node.op == "call_method" else
+              modules.get(type(self.gm.get_submodule(node.target)).__name__))
+        return op is not None and op.handler in ("softmax", "Softmax", "log_softmax")
 
     def section_title(self, node: Any, groups: list[str]) -> str:
         if node.op == "call_module":
@@ -670,8 +779,6 @@ class _Interpreter(_Builder):
     def apply(self, node: Any, args: list, kwargs: dict, final: bool) -> Any:
         stem = self.stem(node)
         latex = _latex_id(stem)
-        if node.op == "get_attr":
-            return self.param(node.target)
         if node.op == "call_module":
             m = self.gm.get_submodule(node.target)
             return getattr(self, f"module_{type(m).__name__}")(m, node, args[0], stem, latex, final)
@@ -681,6 +788,11 @@ class _Interpreter(_Builder):
 
     # modules
     def module_Linear(self, m, node, x: _Value, stem, latex, final):
+        if len(x.shape) > 2:  # over the last dim: the rows of x viewed as a matrix, then viewed back
+            rows = self.arranged(f"{stem}_rows", latex, (math.prod(x.shape[:-1]), x.shape[-1]), _flat(x), x.mats,
+                                 "view")
+            out = self.module_Linear(m, node, rows, f"{stem}_flat", latex, final)
+            return self.arranged(stem, latex, (*x.shape[:-1], m.out_features), _flat(out), out.mats, "view")
         W = self.param(f"{node.target}.weight").mat
         b = self.param(f"{node.target}.bias").mat if m.bias is not None else None
         xs = self.dense(x, node)
@@ -707,7 +819,7 @@ class _Interpreter(_Builder):
             raise TorchError(f"from_torch: nn.Linear on a {len(x.shape)}-dimensional input (fx node {node.name}); "
                              "supported: a vector or a matrix of rows")
         t.formula = _linear_formula(t)
-        return _Value((), (t,))
+        return _Value((W.shape[0],) if len(x.shape) == 1 else (x.shape[0], W.shape[0]), (t,))
 
     def module_Conv2d(self, m, node, x: _Value, stem, latex, final):
         if len(x.shape) not in (3, 4):
@@ -718,9 +830,24 @@ class _Interpreter(_Builder):
         k = _pair(m.kernel_size)
         qual = node.target
         weights = self.param(f"{qual}.weight").mats
+        C, O = m.in_channels, m.out_channels
+        batch = len(x.mats) // C  # a batch of images: each worked on its own, its channels side by side
+        mats = []
+        for image in range(batch):
+            mats += self.conv_image(m, x.mats[image * C:(image + 1) * C], weights, stride, padding, k,
+                                    stem if batch == 1 else f"{stem}_n{image + 1}", latex)
+        if stride > 1:
+            self.remarks.append(f"Layer {qual} has stride {stride}: in its backward rule the upstream gradient is "
+                                f"first spread out by the stride ({stride - 1} zero(s) between its entries).")
+        n_r, n_c = mats[0].shape
+        return _Value((*x.shape[:-3], O, n_r, n_c), tuple(mats))
+
+    def conv_image(self, m, images, weights, stride, padding, k, stem, latex) -> list[Tensor]:
+        """One image's output channels: Σ_c X_c ⋆ K_oc + b_o."""
+        qual = next(name for name, mod in self.gm.named_modules() if mod is m)
         inputs = [pad(X, padding, name=self.fresh(f"{X.name}_pad" if X.name.isidentifier() else f"{stem}_in_pad"),
                       latex=rf"{self.g.names[X.symbol].latex}_{{\mathrm{{pad}}}}") if padding else X
-                  for X in x.mats]
+                  for X in images]
         C, O = m.in_channels, m.out_channels
         n_r, n_c = inputs[0].shape
         out_shape = ((n_r - k) // stride + 1, (n_c - k) // stride + 1)
@@ -742,10 +869,7 @@ class _Interpreter(_Builder):
             parents = (*inputs, *kernels, *([bias] if bias else []))
             mats.append(self.build(name, lx, out_shape, make, MATRIX_GATES["torch_conv"], parents, formula,
                                    channels=C, layer=qual))
-        if stride > 1:
-            self.remarks.append(f"Layer {qual} has stride {stride}: in its backward rule the upstream gradient is "
-                                f"first spread out by the stride ({stride - 1} zero(s) between its entries).")
-        return _Value((), tuple(mats))
+        return mats
 
     def pool(self, m, node, x: _Value, stem, latex, mode: str):
         if len(x.shape) not in (3, 4):
@@ -757,7 +881,7 @@ class _Interpreter(_Builder):
         for c, X in enumerate(x.mats):
             name, lx = _channels(stem, latex, len(x.mats), c)
             mats.append(pool(X, size, stride, mode, name=self.fresh(name), latex=lx))
-        return _Value((), tuple(mats))
+        return _Value((*x.shape[:-2], *mats[0].shape), tuple(mats))
 
     def module_MaxPool2d(self, m, node, x, stem, latex, final):
         return self.pool(m, node, x, stem, latex, "max")
@@ -771,7 +895,7 @@ class _Interpreter(_Builder):
         for c, X in enumerate(x.mats):
             name, lx = _channels(stem, latex, len(x.mats), c)
             mats.append(elementwise(fn, X, name=self.fresh(name), latex=lx))
-        return _Value((), tuple(mats))
+        return _Value(x.shape, tuple(mats))
 
     def module_ReLU(self, m, node, x, stem, latex, final):
         return self.elementwise("relu", x, stem, latex)
@@ -812,18 +936,26 @@ class _Interpreter(_Builder):
         rank = len(x.shape)
         if dim is None:
             dim = 0 if rank in (0, 1, 3) else 1
-        if rank not in (1, 2) or dim % rank != rank - 1:
-            raise TorchError(f"from_torch: softmax over dim {dim} of a {rank}-dimensional tensor (fx node "
-                             f"{node.name}); supported: over the last dim of a vector or a matrix")
-        return _Value((), (softmax(x.mat, name=self.fresh(stem), latex=latex),))
+        if rank in (1, 2) and dim % rank == rank - 1 and not x.masked:
+            return _Value(x.shape, (softmax(x.mat, name=self.fresh(stem), latex=latex),))
+        out_shape, groups = _groups(x.shape, (dim % max(rank, 1),), True)
+        entries = _flat(x)
+        group_of = {k: [p for p in g if p not in x.masked] for g in groups for k in g}
+
+        def make(k: int, n: str, lx: str) -> Node:
+            if k in x.masked:
+                return self.g.const(0)
+            ins = [entries[p] for p in group_of[k]]
+            return self.g.apply("softmax", entries[k], *(ins if len(ins) > 1 else ins * 2), name=n, latex=lx)
+        return self.nd(stem, latex, x.shape, make, MATRIX_GATES["torch_arrange"], lambda m: x.mats,
+                       lambda m: _arrange_form(f"softmax{dim}")(x.mats[m].symbol), what=f"softmax{dim}")
 
     def reshape(self, node, x: _Value, shape: tuple[int, ...], stem, latex):
         x = self.dense(x, node)
         if _layout(shape) == [t.shape for t in x.mats] and len(x.mats) == len(_layout(shape)):
             return _Value(shape, x.mats)
-        if len(shape) > 2:
-            raise TorchError(f"from_torch: a reshape to {len(shape)} dimensions (fx node {node.name}); supported: "
-                             "to a vector or a matrix")
+        if len(shape) > 2 or len(x.shape) > 4:
+            return self.arranged(stem, latex, shape, _flat(x), x.mats, "view")
         flat = _flat(x)
         (r, w), = _layout(shape)
         rows = [flat[i * w:(i + 1) * w] for i in range(r)]
@@ -833,17 +965,23 @@ class _Interpreter(_Builder):
 
     def op_getattr(self, node, args, kwargs, stem, latex, final):
         x, attr = args
+        if isinstance(x, _Pair) and attr in ("values", "indices"):
+            return getattr(x, attr)
         if attr == "shape":
             return tuple(x.shape)
-        if attr == "T":
+        if attr == "T" and len(x.shape) <= 2:
             return self.op_t(node, [x], {}, stem, latex, final)
+        if attr in ("T", "mT"):
+            return self.rearrange(node, [x, attr], {}, stem, latex, what=attr)
         raise _refused([_refusal(f"the attribute x.{attr}", node, self.places)])
 
     def op_getitem(self, node, args, kwargs, stem, latex, final):
         container, index = args
-        if isinstance(container, tuple):
+        if isinstance(container, (tuple, list, _Pair)):
             return container[index]
-        raise _refused([_refusal("indexing a tensor", node, self.places)])
+        gathered = any(isinstance(i, (_Data, _Value, list, range)) for i in _leaves(index)) or \
+            isinstance(index, (_Data, list, range))
+        return self.rearrange(node, args, kwargs, stem, latex, copy=gathered, what="[…]")
 
     def op_size(self, node, args, kwargs, stem, latex, final):
         shape = tuple(args[0].shape)
@@ -867,12 +1005,30 @@ class _Interpreter(_Builder):
     def op_matmul(self, node, args, kwargs, stem, latex, final):
         a, b = args
         ra, rb = len(a.shape), len(b.shape)
+        if ra > 2 or rb > 2:
+            return self.batched_matmul(node, self.dense(a, node), self.dense(b, node), stem, latex)
         if ra not in (1, 2) or rb not in (1, 2):
             raise TorchError(f"from_torch: @ of {ra}- and {rb}-dimensional tensors (fx node {node.name}); "
                              "supported: vectors and matrices")
         ta = a.transposed != (ra == 1)  # a vector on the left is a row: xᵀ
         tb = b.transposed
-        return _Value((), (matmul(a.mat, b.mat, ta=ta, tb=tb, name=self.fresh(stem), latex=latex),))
+        shape = (*a.shape[:-1], *b.shape[1:]) if rb == 2 else tuple(a.shape[:-1])
+        return _Value(shape, (matmul(a.mat, b.mat, ta=ta, tb=tb, name=self.fresh(stem), latex=latex),))
+
+    def batched_matmul(self, node, a: _Value, b: _Value, stem: str, latex: str) -> _Value:
+        """A @ B over broadcast leading dims: one matrix product per leading index."""
+        import torch
+        if len(a.shape) < 2 or len(b.shape) < 2:
+            raise _refused([_refusal("@ of a vector with a batch of matrices", node, self.places,
+                                     "unsqueeze the vector to a matrix")])
+        batch = tuple(torch.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+        pick_a = torch.arange(len(a.mats)).reshape(a.shape[:-2]).expand(batch).reshape(-1).tolist()
+        pick_b = torch.arange(len(b.mats)).reshape(b.shape[:-2]).expand(batch).reshape(-1).tolist()
+        mats = []
+        for m, (i, j) in enumerate(zip(pick_a, pick_b)):
+            name, lx = _channels(stem, latex, len(pick_a), m)
+            mats.append(matmul(a.mats[i], b.mats[j], name=self.fresh(name), latex=lx))
+        return _Value((*batch, a.shape[-2], b.shape[-1]), tuple(mats))
 
     def op_relu(self, node, args, kwargs, stem, latex, final):
         return self.elementwise("relu", args[0], stem, latex)
@@ -907,7 +1063,7 @@ class _Interpreter(_Builder):
     def reduce(self, node, args, kwargs, stem, latex, final, mean: bool):
         x = self.dense(args[0], node)
         dim = args[1] if len(args) > 1 else kwargs.get("dim", kwargs.get("axis"))
-        keepdim = bool(args[2] if len(args) > 2 else kwargs.get("keepdim", False))
+        keepdim = bool(args[2] if len(args) > 2 else kwargs.get("keepdim", kwargs.get("keepdims", False)))
         entries = _flat(x)
         gate = "mean" if mean else "add"
         rank = len(x.shape)
@@ -928,10 +1084,9 @@ class _Interpreter(_Builder):
                 return make(entries, "L", "L")
             t = self.build(stem, latex, (1, 1), lambda i, j, n, lx: make(entries, n, lx), matrix_gate, x.mats,
                            formula, count=len(entries))
-            return _Value((), (t,))
-        if len(x.mats) != 1:
-            raise TorchError(f"from_torch: .{'mean' if mean else 'sum'}() over a dim of an image-shaped tensor "
-                             f"(fx node {node.name}); supported: of a vector or a matrix")
+            return _Value((1,) * len(x.shape) if keepdim else (), (t,))
+        if len(x.mats) != 1 or len(x.shape) > 2:
+            return self.reduced(x, dims, keepdim, gate, stem, latex, "mean" if mean else "sum")
         out_shape = tuple(1 if d in dims else s for d, s in enumerate(x.shape) if keepdim or d not in dims)
         groups: dict[tuple, list[Node]] = {}
         for k, n in enumerate(entries):
@@ -953,57 +1108,407 @@ class _Interpreter(_Builder):
     def op_neg(self, node, args, kwargs, stem, latex, final):
         x = self.dense(args[0], node)
         if len(x.mats) != 1:
-            raise TorchError(f"from_torch: -x of an image-shaped tensor (fx node {node.name}); supported: of a "
-                             "vector or a matrix")
+            return self.mapped("neg", "neg", x, stem, latex)
         X = x.mat
         t = self.build(stem, latex, X.shape, lambda i, j, n, lx: self.g.apply("neg", X.nodes[i][j], name=n,
                                                                                latex=lx),
                        MATRIX_GATES["torch_neg"], (X,), sp.MatMul(-1, X.symbol, evaluate=False))
-        return _Value((), (t,))
+        return _Value(x.shape, (t,))
 
     def arith(self, op: str, node, args, stem, latex, final):
+        """``a op b`` entry by entry with broadcasting, at any rank (numbers too)."""
         import torch
         operands = [self.dense(a, node) if isinstance(a, _Value) else a for a in args]
-        shapes = [tuple(a.shape) if isinstance(a, _Value) else () for a in operands]
         for a in operands:
-            if isinstance(a, _Value) and len(a.mats) != 1:
-                raise TorchError(f"from_torch: arithmetic on an image-shaped tensor (fx node {node.name}); "
-                                 "supported: on vectors, matrices and numbers")
-            if not isinstance(a, (_Value, int, float)):
+            if not isinstance(a, (_Value, int, float, sp.Basic)):
                 raise _refused([_refusal(f"arithmetic with a {type(a).__name__}", node, self.places)])
+        shapes = [tuple(a.shape) if isinstance(a, _Value) else () for a in operands]
         out_shape = tuple(torch.broadcast_shapes(*shapes))
-        if len(out_shape) > 2:
-            raise TorchError(f"from_torch: arithmetic giving a {len(out_shape)}-dimensional tensor (fx node "
-                             f"{node.name}); supported: vectors and matrices")
-        (r, w), = _layout(out_shape)
-        count = r * w
+        flats = [_flat(a) if isinstance(a, _Value) else None for a in operands]
 
-        def entry(a: Any, shape: tuple[int, ...], flat_index: int) -> Any:
+        def entry(k: int, flat_index: int) -> Any:
+            a, shape = operands[k], shapes[k]
             if not isinstance(a, _Value):
-                return python_number(a)
+                return a if isinstance(a, sp.Basic) else python_number(a)
             index = _unravel(flat_index, out_shape)
             index = index[len(index) - len(shape):]
             index = tuple(0 if s == 1 else i for i, s in zip(index, shape))
-            flat = _flat(a)
-            return flat[_ravel(index, shape)]
+            return flats[k][_ravel(index, shape)]
 
         def make_node(flat_index: int, n: str, lx: str) -> Node:
-            ins = [entry(a, s, flat_index) for a, s in zip(operands, shapes)]
-            return self.g.apply(op, *ins, name=n, latex=lx)
-        if final and count == 1:
+            return self.g.apply(op, *(entry(k, flat_index) for k in range(len(operands))), name=n, latex=lx)
+        layout = _layout(out_shape)
+        if final and len(layout) == 1 and layout[0] == (1, 1):
             return make_node(0, "L", "L")
-        exprs = [a.mat.symbol if isinstance(a, _Value) else entry(a, (), 0) for a in operands]
-        formula = {"add": Plus, "sub": Minus, "mul": Hadamard, "div": Over, "pow": Power, "max": MaxEach,
-                   "min": MinEach}[op](*exprs)
-        if op == "mul" and not all(isinstance(e, sp.MatrixExpr) for e in exprs):
-            formula = sp.MatMul(*exprs, evaluate=False)
-        if op == "div" and not isinstance(exprs[1], sp.MatrixExpr):
-            formula = Divided(*exprs)
-        parents = tuple(a.mat for a in operands if isinstance(a, _Value))
-        slots = tuple(k for k, a in enumerate(operands) if isinstance(a, _Value))
-        t = self.build(stem, latex, (r, w), lambda i, j, n, lx: make_node(i * w + j, n, lx),
-                       MATRIX_GATES["torch_arith"], parents, formula, op=op, operands=tuple(exprs), slots=slots)
-        return _Value((), (t,))
+        mats, start = [], 0
+        for m, (r, w) in enumerate(layout):
+            parts = [a.mats[m % len(a.mats)] if isinstance(a, _Value) else None for a in operands]
+            exprs = [t.symbol if t is not None else entry(k, 0) for k, t in enumerate(parts)]
+            formula = {"add": Plus, "sub": Minus, "mul": Hadamard, "div": Over, "pow": Power, "max": MaxEach,
+                       "min": MinEach}[op](*exprs)
+            if op == "mul" and not all(isinstance(e, sp.MatrixExpr) for e in exprs):
+                formula = sp.MatMul(*exprs, evaluate=False)
+            if op == "div" and not isinstance(exprs[1], sp.MatrixExpr):
+                formula = Divided(*exprs)
+            parents = tuple(t for t in parts if t is not None)
+            slots = tuple(k for k, t in enumerate(parts) if t is not None)
+            name, lx = _channels(stem, latex, len(layout), m)
+            mats.append(self.build(name, lx, (r, w), lambda i, j, n, l, s0=start, w=w: make_node(s0 + i * w + j, n, l),
+                                   MATRIX_GATES["torch_arith"], parents, formula, op=op, operands=tuple(exprs),
+                                   slots=slots))
+            start += r * w
+        return _Value(out_shape, tuple(mats))
+
+    # ----- any rank: tensors laid out as matrices over their leading dims
+    def nd(self, stem: str, latex: str, shape: tuple[int, ...], make: Callable[[int, str, str], Node],
+           gate: MatrixGate, parents_of: Callable[[int], Sequence[Tensor]], formula_of: Callable[[int], sp.Basic],
+           **extra: Any) -> _Value:
+        """New entries ``make(flat index, node name, latex)`` for ``shape``, one tensor per matrix of
+        its layout; ``parents_of(m)``, ``formula_of(m)``: what matrix ``m`` is made of, as written."""
+        layout = _layout(shape)
+        mats, start = [], 0
+        for m, (r, w) in enumerate(layout):
+            name, lx = _channels(stem, latex, len(layout), m)
+            mats.append(self.build(name, lx, (r, w), lambda i, j, n, l, s0=start, w=w: make(s0 + i * w + j, n, l),
+                                   gate, tuple(parents_of(m)), formula_of(m), **extra))
+            start += r * w
+        return _Value(tuple(shape), tuple(mats))
+
+    def arranged(self, stem: str, latex: str, shape: tuple[int, ...], nodes: Sequence[Node],
+                 parents: Sequence[Tensor], what: str) -> _Value:
+        """Existing entries laid out for ``shape`` (a view, a transpose, a slice): no new gate."""
+        layout = _layout(shape)
+        mats, start = [], 0
+        symbols = [p.symbol for p in parents]
+        for m, (r, w) in enumerate(layout):
+            rows = [list(nodes[start + i * w:start + (i + 1) * w]) for i in range(r)]
+            name, lx = _channels(stem, latex, len(layout), m)
+            mats.append(self.shared(name, lx, rows, MATRIX_GATES["torch_arrange"], tuple(parents),
+                                    _arrange_form(what)(*symbols), what=what))
+            start += r * w
+        return _Value(tuple(shape), tuple(mats))
+
+    def rearrange(self, node: Any, args: list, kwargs: dict, stem: str, latex: str, copy: bool = False,
+                  what: str | None = None, call: Callable | None = None) -> Any:
+        """An operation that moves, picks or copies entries (view, transpose, permute, a slice, an
+        index, cat, split, an embedding, tril), run by PyTorch itself on tensors of the entries'
+        positions (1, 2, ...; 0: a zero it wrote): its result says where each entry goes."""
+        import torch
+        pool: list[Node | None] = [None]
+        parents: list[Tensor] = []
+
+        def positions(a: Any) -> Any:
+            if isinstance(a, _Value):
+                a = self.dense(a, node)
+                flat = _flat(a)
+                start = len(pool)
+                pool.extend(flat)
+                parents.extend(a.mats)
+                return torch.arange(start, start + len(flat)).reshape(a.shape)
+            if isinstance(a, _Data):
+                return a.value
+            if isinstance(a, (tuple, list)):
+                return type(a)(positions(v) for v in a)
+            if isinstance(a, dict):
+                return {k: positions(v) for k, v in a.items()}
+            return a
+        a, k = positions(args), positions(kwargs)
+        if call is not None:
+            result = call(*a, **k)
+        elif node.op == "call_method":
+            result = getattr(a[0], node.target)(*a[1:], **k)
+        elif node.target is getattr:
+            result = getattr(a[0], a[1])
+        else:
+            result = node.target(*a, **k)
+        label = what or (node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "arrange"))
+
+        def build(r: Any, part: str) -> Any:
+            if isinstance(r, (tuple, list)):
+                return tuple(build(v, f"{part}_{i + 1}") for i, v in enumerate(r))
+            if not isinstance(r, torch.Tensor):
+                return r
+            where = r.reshape(-1).tolist()
+            shape = tuple(r.shape)
+            if not where:
+                raise TorchError(f"from_torch: {label} gives an empty tensor (shape {shape}, fx node {node.name})")
+            repeated = len(set(where)) < len(where)
+            if copy or repeated or 0 in where:
+                def make(i: int, n: str, lx: str) -> Node:
+                    return self.g.const(0) if where[i] == 0 else self.g.apply("pick", pool[where[i]], name=n, latex=lx)
+                return self.nd(part, latex, shape, make, MATRIX_GATES["torch_arrange"], lambda m: parents,
+                               lambda m: _arrange_form(label)(*(p.symbol for p in parents)), what=label)
+            return self.arranged(part, latex, shape, [pool[i] for i in where], parents, label)
+        return build(result, stem)
+
+    def op_rearrange(self, node, args, kwargs, stem, latex, final):
+        return self.rearrange(node, args, kwargs, stem, latex)
+
+    def op_contiguous(self, node, args, kwargs, stem, latex, final):
+        return args[0]
+
+    def op_embedding(self, node, args, kwargs, stem, latex, final):
+        import torch.nn.functional as F
+        return self.rearrange(node, args, kwargs, stem, latex, copy=True, what="embedding",
+                              call=lambda ids, weight, *rest, **kw: F.embedding(ids, weight))
+
+    def module_Embedding(self, m, node, x, stem, latex, final):
+        weight = self.param(f"{node.target}.weight")
+        import torch.nn.functional as F
+        return self.rearrange(node, [x, weight], {}, stem, latex, copy=True, what="embedding",
+                              call=lambda ids, w: F.embedding(ids, w))
+
+    def reduced(self, x: _Value, dims: tuple[int, ...], keepdim: bool, gate: str, stem: str, latex: str,
+                what: str) -> _Value:
+        """``gate`` over each group of entries along ``dims`` (sum: add, mean, max: maxpool)."""
+        x = self.dense(x, None)
+        out_shape, groups = _groups(x.shape, dims, keepdim)
+        entries = _flat(x)
+
+        def make(k: int, n: str, lx: str) -> Node:
+            ins = [entries[p] for p in groups[k]]
+            return self.g.apply("pick", ins[0], name=n, latex=lx) if len(ins) == 1 else \
+                self.g.apply(gate, *ins, name=n, latex=lx)
+        return self.nd(stem, latex, out_shape, make, MATRIX_GATES["torch_arrange"], lambda m: x.mats,
+                       lambda m: _arrange_form(what)(*(t.symbol for t in x.mats)), what=what)
+
+    def op_max(self, node, args, kwargs, stem, latex, final):
+        other = args[1] if len(args) > 1 else kwargs.get("other")
+        if isinstance(other, (_Value, float)) or (isinstance(other, int) and "dim" in kwargs):
+            return self.arith("max", node, [args[0], other], stem, latex, final)
+        return self.extreme(node, args, kwargs, stem, latex, "max")
+
+    def op_min(self, node, args, kwargs, stem, latex, final):
+        other = args[1] if len(args) > 1 else kwargs.get("other")
+        if isinstance(other, (_Value, float)):
+            return self.arith("min", node, [args[0], other], stem, latex, final)
+        return self.extreme(node, args, kwargs, stem, latex, "min")
+
+    def extreme(self, node, args, kwargs, stem, latex, which: str) -> Any:
+        """``x.max()``, ``x.max(dim, keepdim)`` (values and indices), the same for min (as −max(−x))."""
+        x = self.dense(args[0], node)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        keepdim = bool(args[2] if len(args) > 2 else kwargs.get("keepdim", False))
+        if which == "min":
+            x = self.mapped("neg", "neg", x, f"{stem}_neg", latex)
+        dims = tuple(range(len(x.shape))) if dim is None else (dim % max(len(x.shape), 1),)
+        values = self.reduced(x, dims, keepdim if dim is not None else False, "maxpool",
+                              stem if which == "max" else f"{stem}_negmax", latex, f"max{'' if dim is None else dim}")
+        if which == "min":
+            values = self.mapped("neg", "neg", values, stem, latex)
+        if dim is None:
+            return values
+        import torch
+        _, groups = _groups(x.shape, dims, keepdim)
+        entries = _flat(x)
+        first_max = [max(range(len(g)), key=lambda i, g=g: (entries[g[i]].approx, -i)) for g in groups]
+        return _Pair(values, _Data(torch.tensor(first_max).reshape(values.shape), f"{stem}_indices"))
+
+    op_amax = op_max
+
+    def op_var(self, node, args, kwargs, stem, latex, final):
+        return self.variance(node, args, kwargs, stem, latex, final, root=False)
+
+    def op_std(self, node, args, kwargs, stem, latex, final):
+        return self.variance(node, args, kwargs, stem, latex, final, root=True)
+
+    def variance(self, node, args, kwargs, stem, latex, final, root: bool):
+        x = self.dense(args[0], node)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        keepdim = bool(kwargs.get("keepdim", False))
+        correction = kwargs.get("correction", 0 if kwargs.get("unbiased") is False else 1)
+        rank = len(x.shape)
+        dims = tuple(range(rank)) if dim is None else tuple(d % max(rank, 1) for d in
+                                                             (dim if isinstance(dim, (tuple, list)) else (dim,)))
+        count = math.prod(x.shape[d] for d in dims)
+        mean = self.reduced(x, dims, True, "mean", f"{stem}_mean", latex, "mean")
+        centred = self.arith("sub", node, [x, mean], f"{stem}_centred", latex, False)
+        squared = self.mapped("square", "pow", centred, f"{stem}_sq", latex, 2)
+        total = self.reduced(squared, dims, keepdim, "add", f"{stem}_sum", latex, "sum")
+        var = self.arith("div", node, [total, count - correction], stem if not root else f"{stem}_var", latex, False)
+        return self.mapped("sqrt", "sqrt", var, stem, latex) if root else var
+
+    def op_log_softmax(self, node, args, kwargs, stem, latex, final):
+        x = self.dense(args[0], node)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        return self.log_softmax(node, x, dim, stem, latex)
+
+    def log_softmax(self, node, x: _Value, dim: int, stem: str, latex: str) -> _Value:
+        """x − log Σ exp(x) along ``dim`` (exact, so no shift by the maximum is needed)."""
+        dims = (dim % max(len(x.shape), 1),)
+        e = self.mapped("exp", "exp", x, f"{stem}_exp", latex)
+        total = self.reduced(e, dims, True, "add", f"{stem}_sumexp", latex, "sum")
+        log_total = self.mapped("log", "log", total, f"{stem}_lse", latex)
+        return self.arith("sub", node, [x, log_total], stem, latex, False)
+
+    def op_logsumexp(self, node, args, kwargs, stem, latex, final):
+        x = self.dense(args[0], node)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        keepdim = bool(args[2] if len(args) > 2 else kwargs.get("keepdim", False))
+        dims = tuple(d % max(len(x.shape), 1) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+        e = self.mapped("exp", "exp", x, f"{stem}_exp", latex)
+        return self.mapped("log", "log", self.reduced(e, dims, keepdim, "add", f"{stem}_sum", latex, "sum"),
+                           stem, latex)
+
+    def op_masked_fill(self, node, args, kwargs, stem, latex, final):
+        import torch
+        x, mask = self.dense(args[0], node), args[1]
+        value = args[2] if len(args) > 2 else kwargs["value"]
+        if not isinstance(mask, _Data) or isinstance(value, _Value):
+            raise _refused([_refusal("masked_fill with a traced mask or value", node, self.places)])
+        where = torch.broadcast_to(mask.value.bool(), x.shape).reshape(-1).tolist()
+        if value == float("-inf"):
+            return _Value(x.shape, x.mats, masked=frozenset(k for k, m in enumerate(where) if m))
+        entries = _flat(x)
+        fill = python_number(value)
+
+        def make(k: int, n: str, lx: str) -> Node:
+            return self.g.const(fill) if where[k] else self.g.apply("pick", entries[k], name=n, latex=lx)
+        return self.nd(stem, latex, x.shape, make, MATRIX_GATES["torch_arrange"], lambda m: x.mats,
+                       lambda m: _arrange_form("masked_fill")(x.mats[m].symbol), what="masked_fill")
+
+    def op_where(self, node, args, kwargs, stem, latex, final):
+        import torch
+        cond, a, b = args
+        if not isinstance(cond, _Data):
+            raise _refused([_refusal("torch.where with a traced condition", node, self.places)])
+        a, b = (self.value_of(_Data(torch.tensor(float(v)), f"{stem}_const")) if not isinstance(v, _Value) else v
+                for v in (a, b))
+        return self.rearrange(node, [cond, a, b], {}, stem, latex, copy=True, what="where",
+                              call=lambda c, p, q: torch.where(c, p, q))
+
+    def op_layer_norm(self, node, args, kwargs, stem, latex, final):
+        x = self.dense(args[0], node)
+        shape = args[1] if len(args) > 1 else kwargs["normalized_shape"]
+        weight = args[2] if len(args) > 2 else kwargs.get("weight")
+        bias = args[3] if len(args) > 3 else kwargs.get("bias")
+        eps = args[4] if len(args) > 4 else kwargs.get("eps", 1e-5)
+        return self.normalized(node, x, tuple(range(len(x.shape) - len(tuple(shape)), len(x.shape))), weight, bias,
+                               eps, stem, latex)
+
+    def module_LayerNorm(self, m, node, x, stem, latex, final):
+        weight = self.param(f"{node.target}.weight") if m.weight is not None else None
+        bias = self.param(f"{node.target}.bias") if m.bias is not None else None
+        dims = tuple(range(len(x.shape) - len(m.normalized_shape), len(x.shape)))
+        return self.normalized(node, x, dims, weight, bias, m.eps, stem, latex)
+
+    def normalized(self, node, x: _Value, dims: tuple[int, ...], weight: Any, bias: Any, eps: float, stem: str,
+                   latex: str, mean: _Value | None = None, var: _Value | None = None) -> _Value:
+        """(x − mean)·(var + eps)^(−1/2)·weight + bias over ``dims`` (LayerNorm; BatchNorm over the
+        batch), with the batch's biased variance unless ``mean`` and ``var`` are given (running)."""
+        x = self.dense(x, node)
+        if mean is None:
+            mean = self.reduced(x, dims, True, "mean", f"{stem}_mean", latex, "mean")
+        centred = self.arith("sub", node, [x, mean], f"{stem}_centred", latex, False)
+        if var is None:
+            squared = self.mapped("square", "pow", centred, f"{stem}_sq", latex, 2)
+            var = self.reduced(squared, dims, True, "mean", f"{stem}_var", latex, "mean")
+        shifted = self.arith("add", node, [var, eps], f"{stem}_vareps", latex, False)
+        scale = self.mapped("rsqrt", "pow", shifted, f"{stem}_rstd", latex, sp.Rational(-1, 2))
+        out = self.arith("mul", node, [centred, scale], f"{stem}_hat" if weight is not None or bias is not None
+                         else stem, latex, False)
+        if weight is not None:
+            out = self.arith("mul", node, [out, weight], stem if bias is None else f"{stem}_scaled", latex, False)
+        if bias is not None:
+            out = self.arith("add", node, [out, bias], stem, latex, False)
+        return out
+
+    def module_BatchNorm1d(self, m, node, x, stem, latex, final):
+        return self.batch_norm(m, node, x, stem, latex)
+
+    module_BatchNorm2d = module_BatchNorm1d
+
+    def batch_norm(self, m, node, x: _Value, stem: str, latex: str) -> _Value:
+        """Training: the batch's mean and biased variance over every dim but the channels (1);
+        evaluation: the running statistics (data). Weight and bias per channel."""
+        channel_shape = tuple(s if d == 1 else 1 for d, s in enumerate(x.shape))
+        dims = tuple(d for d in range(len(x.shape)) if d != 1)
+
+        def per_channel(qualname: str) -> _Value:
+            p = self.param(qualname)
+            return self.arranged(f"{self.stem(node)}_{qualname.rsplit('.', 1)[1]}", latex, channel_shape, _flat(p),
+                                 p.mats, "view")
+        weight = per_channel(f"{node.target}.weight") if m.affine else None
+        bias = per_channel(f"{node.target}.bias") if m.affine else None
+        if m.training or not m.track_running_stats:
+            return self.normalized(node, x, dims, weight, bias, m.eps, stem, latex)
+        mean = self.value_of(_Data(m.running_mean.detach().reshape(channel_shape), f"{stem}_rmean"))
+        var = self.value_of(_Data(m.running_var.detach().reshape(channel_shape), f"{stem}_rvar"))
+        return self.normalized(node, x, dims, weight, bias, m.eps, stem, latex, mean=mean, var=var)
+
+    def op_gelu(self, node, args, kwargs, stem, latex, final):
+        approximate = args[1] if len(args) > 1 else kwargs.get("approximate", "none")
+        return self.gelu(node, args[0], approximate, stem, latex)
+
+    def module_GELU(self, m, node, x, stem, latex, final):
+        return self.gelu(node, x, m.approximate, stem, latex)
+
+    def gelu(self, node, x: _Value, approximate: str, stem: str, latex: str) -> _Value:
+        """x·(1 + erf(x/√2))/2, or with tanh: x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))/2."""
+        if approximate == "tanh":
+            cube = self.mapped("cube", "pow", x, f"{stem}_cube", latex, 3)
+            inner = self.arith("add", node, [x, self.arith("mul", node, [cube, 0.044715], f"{stem}_c3", latex,
+                                                           False)], f"{stem}_inner", latex, False)
+            scaled = self.arith("mul", node, [inner, sp.sqrt(2 / sp.pi)], f"{stem}_arg", latex, False)
+            squash = self.mapped("tanh", "tanh", scaled, f"{stem}_tanh", latex)
+        else:
+            scaled = self.arith("mul", node, [x, sp.sqrt(2) / 2], f"{stem}_arg", latex, False)
+            squash = self.mapped("erf", "erf", scaled, f"{stem}_erf", latex)
+        half = self.arith("mul", node, [x, sp.Rational(1, 2)], f"{stem}_half", latex, False)
+        return self.arith("mul", node, [half, self.arith("add", node, [squash, 1], f"{stem}_gate", latex, False)],
+                          stem, latex, False)
+
+    def op_silu(self, node, args, kwargs, stem, latex, final):
+        x = self.dense(args[0], node)
+        return self.arith("mul", node, [x, self.elementwise("sigmoid", x, f"{stem}_sigmoid", latex)], stem, latex,
+                          False)
+
+    def module_SiLU(self, m, node, x, stem, latex, final):
+        return self.op_silu(node, [x], {}, stem, latex, final)
+
+    def softplus(self, node, x: _Value, beta: float, stem: str, latex: str) -> _Value:
+        """log(1 + exp(β·x))/β."""
+        z = x if beta == 1 else self.arith("mul", node, [x, beta], f"{stem}_scaled", latex, False)
+        e = self.mapped("exp", "exp", z, f"{stem}_exp", latex)
+        out = self.mapped("log", "log", self.arith("add", node, [e, 1], f"{stem}_1p", latex, False),
+                          stem if beta == 1 else f"{stem}_log", latex)
+        return out if beta == 1 else self.arith("div", node, [out, beta], stem, latex, False)
+
+    def op_softplus(self, node, args, kwargs, stem, latex, final):
+        return self.softplus(node, self.dense(args[0], node), args[1] if len(args) > 1 else kwargs.get("beta", 1),
+                             stem, latex)
+
+    def module_Softplus(self, m, node, x, stem, latex, final):
+        if m.threshold < 100:
+            self.remarks.append(f"{m!r}: worked as log(1 + exp(βx))/β everywhere (PyTorch switches to x above "
+                                "the threshold, where the two agree to float precision).")
+        return self.softplus(node, self.dense(x, node), m.beta, stem, latex)
+
+    def op_leaky_relu(self, node, args, kwargs, stem, latex, final):
+        slope = args[1] if len(args) > 1 else kwargs.get("negative_slope", 0.01)
+        x = self.dense(args[0], node)
+        return self.arith("max", node, [x, self.arith("mul", node, [x, slope], f"{stem}_slope", latex, False)],
+                          stem, latex, False)
+
+    def module_LeakyReLU(self, m, node, x, stem, latex, final):
+        return self.op_leaky_relu(node, [x, m.negative_slope], {}, stem, latex, final)
+
+    def op_dropout(self, node, args, kwargs, stem, latex, final):
+        p = args[1] if len(args) > 1 else kwargs.get("p", 0.5)
+        training = args[2] if len(args) > 2 else kwargs.get("training", True)
+        if training and p > 0:
+            raise _refused([_refusal("F.dropout in training mode", node, self.places,
+                                     "pass training=self.training and call model.eval() first")])
+        return args[0]
+
+    def op_linear(self, node, args, kwargs, stem, latex, final):
+        x, weight = args[0], args[1]
+        bias = args[2] if len(args) > 2 else kwargs.get("bias")
+        product = self.op_matmul(node, [x, self.op_rearrange_t(node, weight, stem)], {}, f"{stem}_xw", latex, False)
+        return product if bias is None else self.arith("add", node, [product, bias], stem, latex, final)
+
+    def op_rearrange_t(self, node, w: _Value, stem: str) -> _Value:
+        return _Value((w.shape[1], w.shape[0]), w.mats, not w.transposed) if len(w.shape) == 2 else w
 
     def mapped(self, fn: str, gate: str, x: _Value, stem: str, latex: str, *constants: Any) -> _Value:
         """``gate(entry, *constants)`` entry by entry (``sqrt``, ``abs``, ``x ** 2``, a clamp)."""
@@ -1015,6 +1520,9 @@ class _Interpreter(_Builder):
             mats.append(self.build(name, lx, X.shape, make, MATRIX_GATES["torch_map"], (X,),
                                    _map_form(fn)(X.symbol), fn=fn))
         return _Value(x.shape, tuple(mats))
+
+    def op_erf(self, node, args, kwargs, stem, latex, final):
+        return self.mapped("erf", "erf", args[0], stem, latex)
 
     def op_sqrt(self, node, args, kwargs, stem, latex, final):
         return self.mapped("sqrt", "sqrt", args[0], stem, latex)
@@ -1065,6 +1573,29 @@ class _Interpreter(_Builder):
         return self.arith("div", node, args, stem, latex, final)
 
 
+def _leaves(a: Any) -> list:
+    """The values inside nested tuples, lists and dicts."""
+    if isinstance(a, (tuple, list)):
+        return [x for v in a for x in _leaves(v)]
+    if isinstance(a, dict):
+        return [x for v in a.values() for x in _leaves(v)]
+    return [a]
+
+
+def _holds_value(a: Any) -> bool:
+    """Whether a traced tensor (with a gradient) is among ``a``'s leaves."""
+    return any(isinstance(x, (_Value, _Pair)) for x in _leaves(a))
+
+
+def _unwrap(a: Any) -> Any:
+    """``a`` with data as its torch tensors."""
+    if isinstance(a, (tuple, list)):
+        return type(a)(_unwrap(v) for v in a)
+    if isinstance(a, dict):
+        return {k: _unwrap(v) for k, v in a.items()}
+    return a.value if isinstance(a, _Data) else a
+
+
 def _is_node(a: Any) -> bool:
     return type(a).__name__ == "Node" and hasattr(a, "op") and hasattr(a, "users")
 
@@ -1079,6 +1610,21 @@ def _flattened(shape: tuple[int, ...], start: int, end: int) -> tuple[int, ...]:
     rank = len(shape)
     start, end = start % rank, end % rank
     return (*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
+
+
+def _groups(shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool
+            ) -> tuple[tuple[int, ...], list[list[int]]]:
+    """A reduction over ``dims``: its result's shape and, for each of its entries in order, the
+    flat positions of the entries it reduces."""
+    rank = len(shape)
+    kept = [d for d in range(rank) if d not in dims]
+    index = list(range(math.prod(shape)))
+    out_shape = tuple(1 if d in dims else shape[d] for d in range(rank) if keepdim or d not in dims)
+    groups: dict[tuple, list[int]] = {}
+    for k in index:
+        position = _unravel(k, shape)
+        groups.setdefault(tuple(position[d] for d in kept), []).append(k)
+    return out_shape, [groups[key] for key in sorted(groups)]
 
 
 def _unravel(k: int, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -1191,7 +1737,7 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
         model = torch.nn.Sequential(model)
     gm = _trace(model, fx, torch_dir)
     places = _Places(model, torch_dir)
-    _check_supported(gm, places)
+    _check_supported(gm, places, _traced_nodes(gm, example))
     _check_size(gm, example)
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(example):
@@ -1318,14 +1864,36 @@ def _attribute(gm: Any, qualname: str) -> Any:
     return value
 
 
-def _check_supported(gm: Any, places: _Places) -> None:
+def _traced_nodes(gm: Any, example: Sequence[Any]) -> set:
+    """The fx nodes that carry a gradient: those reading a float input or a parameter (directly,
+    through a layer that has parameters, or through another such node). The others are data,
+    which PyTorch computes (``torch.arange``, a mask, a shape)."""
+    floats = [n for n, x in zip((n for n in gm.graph.nodes if n.op == "placeholder"), example)
+              if x.is_floating_point()]
+    parameters = dict(gm.named_parameters())
+    traced = set(floats)
+    for node in gm.graph.nodes:
+        inputs = [a for a in _leaves((node.args, node.kwargs)) if _is_node(a)]
+        if node.op == "get_attr" and node.target in parameters:
+            traced.add(node)
+        elif node.op == "call_module" and any(True for _ in gm.get_submodule(node.target).parameters()):
+            traced.add(node)
+        elif node.op in ("call_function", "call_method", "call_module") and any(a in traced for a in inputs):
+            traced.add(node)
+    return traced
+
+
+def _check_supported(gm: Any, places: _Places, traced: set) -> None:
     """Refuse, before any work, every module, function and method the vocabulary lacks, all of
-    them in one error, each as the user wrote it, where, and with the rewrite to use."""
+    them in one error, each as the user wrote it, where, and with the rewrite to use (operations
+    on data alone are PyTorch's, and always read)."""
     functions, methods, modules, refused = _tables()
     refused_modules = {op.key: op for op in REFUSED if op.kind == "module"}
     refused_methods = {op.key: op for op in REFUSED if op.kind == "method"}
     refusals: list[str] = []
     for node in gm.graph.nodes:
+        if node not in traced:
+            continue
         if node.op == "call_module":
             m = gm.get_submodule(node.target)
             kind = type(m).__name__
@@ -1341,7 +1909,7 @@ def _check_supported(gm: Any, places: _Places) -> None:
                 refusals.append(_refusal(f"{m!r}", node, places, problem))
         elif node.op == "call_function":
             if node.target in functions:
-                if node.target is getattr and node.args[1] not in ("T", "shape"):
+                if node.target is getattr and node.args[1] not in ("T", "mT", "shape", "values", "indices"):
                     known = next((op for op in REFUSED if op.kind == "method" and op.key == node.args[1]), None)
                     refusals.append(_refusal(f"the attribute x.{node.args[1]}", node, places,
                                              known.reads if known else ""))

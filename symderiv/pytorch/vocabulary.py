@@ -46,7 +46,15 @@ SUPPORTED: tuple[Op, ...] = (
     *_row("module", "Softmax", "nn.Softmax", "Softmax", "over the last dim of a vector or a matrix"),
     *_row("module", "Flatten", "nn.Flatten", "Flatten"),
     *_row("module", "Identity", "nn.Identity", "Identity"),
-    *_row("module", "Dropout", "nn.Dropout", "Dropout", "in evaluation mode (model.eval()): the identity"),
+    *_row("module", "Dropout", "nn.Dropout", "Dropout", "in evaluation mode (model.eval()), or p=0: the identity"),
+    *_row("module", "Embedding", "nn.Embedding", "Embedding", "rows picked by integer ids"),
+    *_row("module", "LayerNorm", "nn.LayerNorm", "LayerNorm", "written out: mean, centred, variance, (var + eps)^(-1/2)"),
+    *_row("module", "BatchNorm1d BatchNorm2d", "nn.BatchNorm1d, nn.BatchNorm2d", "BatchNorm1d",
+          "training: the batch's statistics; evaluation: the running ones"),
+    *_row("module", "GELU", "nn.GELU", "GELU", "exact (erf) and approximate='tanh'"),
+    *_row("module", "SiLU", "nn.SiLU", "SiLU", "x·σ(x)"),
+    *_row("module", "Softplus", "nn.Softplus", "Softplus", "log(1 + exp(βx))/β"),
+    *_row("module", "LeakyReLU", "nn.LeakyReLU", "LeakyReLU", "max(x, slope·x)"),
     *_row("function", "operator.add torch.add", "x + y, torch.add", "add", "with broadcasting, numbers too"),
     *_row("function", "operator.sub torch.sub", "x - y, torch.sub", "sub", "with broadcasting, numbers too"),
     *_row("function", "operator.mul torch.mul", "x * y, torch.mul", "mul", "with broadcasting, numbers too"),
@@ -74,7 +82,31 @@ SUPPORTED: tuple[Op, ...] = (
     *_row("function", "torch.softmax torch.nn.functional.softmax", "torch.softmax, F.softmax", "softmax",
           "over the last dim of a vector or a matrix"),
     *_row("function", "torch.flatten", "torch.flatten", "flatten"),
-    *_row("function", "operator.getitem", "t[0] of a tuple, x.shape[0]", "getitem", "tuples and shapes"),
+    *_row("function", "torch.nn.functional.embedding", "F.embedding", "embedding"),
+    *_row("function", "torch.nn.functional.layer_norm", "F.layer_norm", "layer_norm"),
+    *_row("function", "torch.nn.functional.gelu", "F.gelu", "gelu", "exact (erf) and approximate='tanh'"),
+    *_row("function", "torch.nn.functional.silu", "F.silu", "silu"),
+    *_row("function", "torch.nn.functional.softplus", "F.softplus", "softplus"),
+    *_row("function", "torch.nn.functional.leaky_relu", "F.leaky_relu", "leaky_relu"),
+    *_row("function", "torch.nn.functional.dropout", "F.dropout", "dropout", "training=False, or p=0"),
+    *_row("function", "torch.nn.functional.linear", "F.linear", "linear"),
+    *_row("function", "torch.log_softmax torch.nn.functional.log_softmax", "torch.log_softmax, F.log_softmax",
+          "log_softmax", "over any dim"),
+    *_row("function", "torch.logsumexp", "torch.logsumexp", "logsumexp", "over any dims, keepdim"),
+    *_row("function", "torch.max torch.amax", "torch.max, torch.amax", "max", "of every entry, over a dim "
+          "(values and indices), or of two tensors"),
+    *_row("function", "torch.min", "torch.min", "min", "of every entry, over a dim, or of two tensors"),
+    *_row("function", "torch.var", "torch.var", "var", "over dims, correction, keepdim"),
+    *_row("function", "torch.std", "torch.std", "std", "over dims, correction, keepdim"),
+    *_row("function", "torch.where", "torch.where", "where", "a data condition"),
+    *_row("function", "torch.erf torch.special.erf", "torch.erf", "erf"),
+    *_row("function", "torch.bmm", "torch.bmm", "matmul"),
+    *_row("function", "torch.cat torch.concat torch.stack torch.transpose torch.permute torch.unsqueeze "
+          "torch.squeeze torch.reshape torch.tril torch.triu torch.split torch.chunk torch.unbind torch.flip "
+          "torch.narrow torch.select", "torch.cat, stack, transpose, permute, unsqueeze, squeeze, reshape, tril, "
+          "triu, split, chunk, unbind, flip, narrow, select", "rearrange", "any rank: the entries moved, no gate"),
+    *_row("function", "operator.getitem", "x[...], t[0] of a tuple, x.shape[0]", "getitem",
+          "ints, slices, None, ..., integer tensors, lists and ranges"),
     *_row("function", "builtins.getattr", "x.T, x.shape", "getattr", ".T of a matrix, .shape"),
     *_row("method", "add", "x.add(y)", "add"),
     *_row("method", "sub", "x.sub(y)", "sub"),
@@ -101,6 +133,18 @@ SUPPORTED: tuple[Op, ...] = (
     *_row("method", "view reshape", "x.view(...), x.reshape(...)", "view", "to a vector or a matrix"),
     *_row("method", "flatten", "x.flatten()", "flatten"),
     *_row("method", "size", "x.size()", "size", "a number, from the example input's shape"),
+    *_row("method", "transpose permute unsqueeze squeeze expand expand_as repeat split chunk unbind tril triu flip "
+          "narrow select", "x.transpose(...), .permute, .unsqueeze, .squeeze, .expand, .repeat, .split, .chunk, "
+          ".unbind, .tril, .triu, .flip, .narrow, .select", "rearrange", "any rank: the entries moved, no gate"),
+    *_row("method", "contiguous", "x.contiguous()", "contiguous", "the tensor itself"),
+    *_row("method", "max amax", "x.max(dim, keepdim), x.amax", "max", "values (.values) and indices (.indices)"),
+    *_row("method", "min", "x.min(dim, keepdim)", "min"),
+    *_row("method", "var", "x.var(dim, keepdim, correction)", "var"),
+    *_row("method", "std", "x.std(dim, keepdim, correction)", "std"),
+    *_row("method", "log_softmax", "x.log_softmax(dim)", "log_softmax"),
+    *_row("method", "logsumexp", "x.logsumexp(dim)", "logsumexp"),
+    *_row("method", "masked_fill", "x.masked_fill(mask, value)", "masked_fill",
+          "a data mask; -inf only before a softmax"),
 )
 
 #: Losses given as ``loss=``, by class name.
@@ -115,12 +159,6 @@ LOSSES: tuple[Op, ...] = (
 REFUSED: tuple[Op, ...] = (
     Op("module", "MultiheadAttention", "nn.MultiheadAttention",
        reads="write the heads out: q, k, v = nn.Linear(...)(x)...; (q @ k.t() / d ** 0.5).softmax(-1) @ v"),
-    Op("module", "LayerNorm", "nn.LayerNorm",
-       reads="write it out: (x - x.mean(-1, keepdim=True)) / ((x - x.mean(-1, keepdim=True)) ** 2)"
-             ".mean(-1, keepdim=True).add(eps).sqrt() * w + b"),
-    Op("module", "SiLU", "nn.SiLU", reads="write x * torch.sigmoid(x)"),
-    Op("module", "Softplus", "nn.Softplus", reads="write torch.log(1 + torch.exp(x))"),
-    Op("module", "LeakyReLU", "nn.LeakyReLU", reads="write torch.maximum(x, 0.01 * x)"),
     Op("module", "MSELoss", "nn.MSELoss inside forward", reads="return the output and give loss=nn.MSELoss()"),
     Op("module", "CrossEntropyLoss", "nn.CrossEntropyLoss inside forward",
        reads="return the logits and give loss=nn.CrossEntropyLoss()"),
@@ -131,13 +169,8 @@ REFUSED: tuple[Op, ...] = (
     Op("function", "torch.nn.functional.binary_cross_entropy", "F.binary_cross_entropy",
        reads="return the output and give loss=nn.BCELoss()"),
     Op("function", "torch.nn.functional.l1_loss", "F.l1_loss", reads="write (y - t).abs().mean()"),
-    Op("function", "torch.nn.functional.silu", "F.silu", reads="write x * torch.sigmoid(x)"),
-    Op("function", "torch.nn.functional.softplus", "F.softplus", reads="write torch.log(1 + torch.exp(x))"),
-    Op("function", "torch.nn.functional.leaky_relu", "F.leaky_relu", reads="write torch.maximum(x, 0.01 * x)"),
-    Op("function", "torch.nn.functional.linear", "F.linear", reads="write x @ w.t() + b"),
     Op("function", "torch.rsqrt", "torch.rsqrt", reads="write 1 / torch.sqrt(x)"),
     Op("method", "rsqrt", "x.rsqrt()", reads="write 1 / x.sqrt()"),
-    Op("method", "mT", "x.mT", reads="write x.t() of a matrix"),
 )
 
 #: How an operator function is written (for a refusal): ``operator.pow`` is ``x ** y``.
