@@ -31,6 +31,7 @@ import sympy as sp
 
 from .. import limits
 from ..errors import InternalError, TorchError
+from ..engine import backward
 from ..graph import Graph, Node
 from ..notation import Hadamard, infix, prime, written
 from ..printing import Name, Shown
@@ -479,6 +480,14 @@ class TorchSolution(Solution):
 
     autograd: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
     worked: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    by_node: Callable[[], dict[str, tuple[tuple[int, ...], list[float]]]] | None = \
+        field(default=None, compare=False, repr=False)
+
+    def node_gradients(self) -> dict[str, tuple[tuple[int, ...], list[float]]]:
+        """∂L/∂(each tensor the forward computes), by its torch.fx node name (``matmul``,
+        ``getitem_3``): its torch shape and its entries' gradients in torch's order, as the
+        engine accumulated them (a view's entries are those it views)."""
+        return self.by_node() if self.by_node else {}
 
     def check_against_autograd(self, rtol: float = 1e-9, atol: float = 1e-12) -> float:
         """Run the model in float64 at the solution's exact values, backward through PyTorch's
@@ -508,6 +517,7 @@ class _Builder:
         self.param_entries: dict[str, list[Node]] = {}  # its entry nodes in torch's order
         self.layer: dict[int, str] = {}  # id(tensor) -> its section title
         self.buffers: set[str] = set()  # buffers read: data, no gradient, no result
+        self.by_node: dict[str, _Value] = {}  # each fx node's traced tensor
         self.data_values: dict[int, Any] = {}  # id(data) -> its entries, once it meets a traced tensor
         self.used: set[str] = {"L", *(n.name for n in g.nodes)}  # L: the loss
         self.remarks: list[str] = []
@@ -691,6 +701,8 @@ class _Interpreter(_Builder):
                 args = [self.floats_to_values(a, node) for a in args]
                 kwargs = {k: self.floats_to_values(a, node) for k, a in kwargs.items()}
                 env[node] = self.apply(node, args, kwargs, final)
+                if isinstance(env[node], (_Value, _Pair)):
+                    self.by_node[node.name] = env[node].values if isinstance(env[node], _Pair) else env[node]
             for t in self.g.tensors[before:]:
                 self.layer.setdefault(id(t), title)
             meta = node.meta.get("tensor_meta")
@@ -1777,8 +1789,12 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     remarks = [Remark((f"Values: {value_rule}.",)), *(Remark((r,)) for r in builder.remarks),
                Remark((f"Checked against PyTorch autograd in float64 at these values: every parameter's "
                        f"gradient agrees, the largest difference being {largest:.1e}.",))]
+    def by_node() -> dict[str, tuple[tuple[int, ...], list[float]]]:
+        bw = backward(g, L, convention=convention)
+        return {name: (tuple(v.shape), [float(bw.approx.get(n, 0)) for n in _flat(v)])
+                for name, v in builder.by_node.items()}
     return TorchSolution(sol.model, sol.title, (*sol.sections, Section("remarks", "Remarks", tuple(remarks))),
-                         sol.names, {}, results, sol.diagram, autograd=autograd, worked=worked)
+                         sol.names, {}, results, sol.diagram, autograd=autograd, worked=worked, by_node=by_node)
 
 
 def _is_leaf(model: Any) -> bool:
