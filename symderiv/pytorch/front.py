@@ -391,14 +391,14 @@ class _Places:
     """Where each fx node is in the model's code (``model.py:12 in forward: y = x ** 2``), read
     by tracing the model once more with stack traces only when a refusal needs one."""
 
-    def __init__(self, model: Any, torch_dir: str):
-        self.model, self.torch_dir = model, torch_dir
+    def __init__(self, model: Any, torch_dir: str, example: Sequence[Any]):
+        self.model, self.torch_dir, self.example = model, torch_dir, example
         self.traces: dict[str, str] | None = None
 
     def of(self, node: Any) -> str:
         if self.traces is None:
             from torch import fx
-            graph = _trace(self.model, fx, self.torch_dir, places=True).graph
+            graph = _trace(self.model, fx, self.torch_dir, self.example, places=True).graph
             self.traces = {n.name: n.stack_trace or "" for n in graph.nodes}
         lines = self.traces.get(node.name, "").strip().splitlines()
         for k in range(0, len(lines) - 1):  # the innermost frame of the user's code
@@ -1747,20 +1747,14 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     one_layer = _is_leaf(model)
     if one_layer:  # fx traces into the root's own forward: trace it as the one layer of a Sequential
         model = torch.nn.Sequential(model)
-    gm = _trace(model, fx, torch_dir)
-    places = _Places(model, torch_dir)
+    gm = _trace(model, fx, torch_dir, example)
+    places = _Places(model, torch_dir, example)
     _check_supported(gm, places, _traced_nodes(gm, example))
     _check_size(gm, example)
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(example):
         raise TorchError(f"from_torch: the model's forward takes {len(placeholders)} input(s), "
                          f"got {len(example)}")
-    try:
-        with torch.no_grad():
-            _shape_recorder(fx, torch)(gm).run(*example)  # shapes only: a dropout in training mode is harmless
-    except Exception as e:  # the model's own error on this input, in one line: PyTorch's own
-        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise TorchError(f"from_torch: the model fails on this input in PyTorch: {message}") from None
 
     g = Graph(title or f"{type(model).__name__}, a PyTorch model, worked by hand")
     builder = _Interpreter(model, gm, g, exact_binary, places)
@@ -1814,35 +1808,90 @@ def _as_loss(b: _Builder, out: Any) -> Node:
     return b.g.apply("mul", 1, _flat(out)[0], name="L", latex="L")
 
 
-def _shape_recorder(fx: Any, torch: Any) -> type:
-    """An ``fx.Interpreter`` that runs the traced model on the example and records each node's
-    torch shape in ``node.meta["tensor_meta"]`` (what ``ShapeProp`` does, without printing a
-    traceback when the model fails)."""
-
-    class ShapeRecorder(fx.Interpreter):
-        def run_node(self, n: Any) -> Any:
-            result = super().run_node(n)
-            if isinstance(result, torch.Tensor):
-                n.meta["tensor_meta"] = _TensorMeta(tuple(result.shape), result.dtype)
-            return result
-    return ShapeRecorder
-
-
 @dataclass(frozen=True)
 class _TensorMeta:
     shape: tuple[int, ...]
     dtype: Any
 
 
-def _trace(model: Any, fx: Any, torch_dir: str, places: bool = False) -> Any:
-    """The fx GraphModule of ``model``; what fx cannot trace is refused with fx's own reason.
-    ``places``: record where each node is in the model's code (its stack trace), which costs
-    seconds on the first call of a process (torch imports its compiler to do it): only a refusal
-    asks for it."""
-    tracer = fx.Tracer()
+class _ModelFails(Exception):
+    """The model itself fails on the example (PyTorch's own error), met while tracing."""
+
+
+def _concrete_tracer(fx: Any, example: Sequence[Any]) -> Any:
+    """An ``fx.Tracer`` that runs the model on the example as it traces, so that a shape is a
+    number (``B, T, C = x.size()``, ``self.bias[:, :, :T, :T]``, ``math.sqrt(k.size(-1))``): the
+    concrete shapes of the example input, which is all a worked solution of it needs."""
+    import contextlib
+
+    import torch
+    try:  # while tracing, fx patches nn.Module's __call__ and __getattr__: the real run needs them back
+        from torch.fx._symbolic_trace import _maybe_revert_all_patches as unpatched
+    except ImportError:  # pragma: no cover (torch is pinned; a later one may move it)
+        unpatched = contextlib.nullcontext
+
+    class ConcreteProxy(fx.Proxy):
+        def size(self, dim: int | None = None) -> Any:
+            value = self.node.meta["example"]
+            return value.size() if dim is None else value.size(dim)
+
+        @property
+        def shape(self) -> Any:
+            return self.node.meta["example"].shape
+
+        def dim(self) -> int:
+            return self.node.meta["example"].dim()
+
+        def __len__(self) -> int:
+            return len(self.node.meta["example"])
+
+    class ConcreteTracer(fx.Tracer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inputs = iter(example)
+
+        def proxy(self, node: Any) -> Any:
+            return ConcreteProxy(node, self)
+
+        def create_proxy(self, kind: str, target: Any, args: Any, kwargs: Any, *rest: Any, **more: Any) -> Any:
+            proxy = super().create_proxy(kind, target, args, kwargs, *rest, **more)
+            real = fx.node.map_aggregate((args, kwargs), lambda a: a.node.meta.get("example")
+                                         if isinstance(a, fx.Proxy) else a)
+            a, k = real
+            try:
+                with torch.no_grad(), unpatched():
+                    if kind == "placeholder":
+                        value = next(self.inputs, None)
+                    elif kind == "get_attr":
+                        value = _attribute(self.root, target)
+                    elif kind == "call_module":
+                        value = self.root.get_submodule(target)(*a, **k)
+                    elif kind == "call_function":
+                        value = target(*a, **k)
+                    elif kind == "call_method":
+                        value = getattr(a[0], target)(*a[1:], **k)
+                    else:
+                        value = None
+            except Exception as e:
+                raise _ModelFails(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__) from e
+            proxy.node.meta["example"] = value
+            if isinstance(value, torch.Tensor):
+                proxy.node.meta["tensor_meta"] = _TensorMeta(tuple(value.shape), value.dtype)
+            return proxy
+    return ConcreteTracer()
+
+
+def _trace(model: Any, fx: Any, torch_dir: str, example: Sequence[Any], places: bool = False) -> Any:
+    """The fx GraphModule of ``model``, traced with the example's concrete shapes; what fx cannot
+    trace is refused with fx's own reason. ``places``: record where each node is in the model's
+    code (its stack trace), which costs seconds on the first call of a process (torch imports its
+    compiler to do it): only a refusal asks for it."""
+    tracer = _concrete_tracer(fx, example)
     tracer.record_stack_traces = places
     try:
         graph = tracer.trace(model)
+    except _ModelFails as e:
+        raise TorchError(f"from_torch: the model fails on this input in PyTorch: {e}") from None
     except Exception as e:
         frames = [f for f in traceback.extract_tb(e.__traceback__)
                   if not os.path.abspath(f.filename).startswith((torch_dir, os.path.dirname(__file__)))]
@@ -1894,6 +1943,9 @@ def _traced_nodes(gm: Any, example: Sequence[Any]) -> set:
             traced.add(node)
         elif node.op == "call_module" and any(True for _ in gm.get_submodule(node.target).parameters()):
             traced.add(node)
+        elif node.op == "call_method" and node.target in ("size", "dim") or \
+                node.op == "call_function" and node.target is getattr and node.args[1] == "shape":
+            continue  # a shape: numbers
         elif node.op in ("call_function", "call_method", "call_module") and any(a in traced for a in inputs):
             traced.add(node)
     return traced
