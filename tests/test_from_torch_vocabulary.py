@@ -212,3 +212,22 @@ def test_a_100_by_100_linear_layer_is_worked():
             p.copy_(torch.round(p * 64) / 64)
     sol = check(model, torch.round(torch.linspace(-1, 1, 100) * 8) / 8)
     assert sol.results["0.weight"].exact.shape == (100, 100)
+
+
+class Masked(nn.Module):
+    """A causal softmax: the first row keeps one entry (its weight is 1), the others a few."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([[0.5, -1.25, 0.75], [1.5, 0.25, -0.5], [0.125, 1.0, -2.0]]))
+        self.v = nn.Parameter(torch.tensor([[0.5, 1.0], [-0.75, 0.25], [1.25, -0.5]]))
+        self.register_buffer("tril", torch.tril(torch.ones(3, 3)))
+
+    def forward(self, x):
+        att = (x * self.w).masked_fill(self.tril == 0, float("-inf"))
+        return ((F.softmax(att, dim=-1) @ self.v) ** 2).sum()
+
+
+def test_a_causal_mask_of_minus_infinity_then_softmax_against_autograd():
+    sol = check(Masked(), torch.tensor([[0.5, 1.0, -0.5], [2.0, -1.0, 0.25], [1.0, 0.5, 0.75]]))
+    assert "tril" not in sol.results

@@ -958,7 +958,7 @@ class _Interpreter(_Builder):
             if k in x.masked:
                 return self.g.const(0)
             ins = [entries[p] for p in group_of[k]]
-            return self.g.apply("softmax", entries[k], *(ins if len(ins) > 1 else ins * 2), name=n, latex=lx)
+            return self.g.apply("softmax", entries[k], *ins, name=n, latex=lx)  # (z_i, z_1, ..., z_n)
         return self.nd(stem, latex, x.shape, make, MATRIX_GATES["torch_arrange"], lambda m: x.mats,
                        lambda m: _arrange_form(f"softmax{dim}")(x.mats[m].symbol), what=f"softmax{dim}")
 
