@@ -58,11 +58,11 @@ def autograd_grads(model, inputs, loss=None, target=None) -> dict[str, list[floa
 
 
 def worked(sol, name: str) -> list[float]:
-    """A result matrix's floats, row by row (a conv weight's: kernel by kernel)."""
-    if name not in sol.results:
-        kernels = sorted(k for k in sol.results if k.startswith(name + "["))
-        return [v for k in kernels for v in worked(sol, k)]
-    return [float(v) for row in sol.results[name].approx for v in row]
+    """A result's floats in torch's order (a conv weight: its exact array of the weight's shape)."""
+    result = sol.results[name]
+    if result.approx is None:  # an array past two dims: its floats by the parameter's name
+        return list(sol.worked[name])
+    return [float(v) for row in result.approx for v in row]
 
 
 def assert_close(got: list[float], want: list[float]) -> None:
@@ -162,7 +162,8 @@ def test_a_cnn_against_autograd():
     x = torch.randn(1, 1, 6, 6)
     sol = symderiv.from_torch(cnn, x, loss=nn.CrossEntropyLoss(), target=torch.tensor([1]))
     want = autograd_grads(cnn, x, nn.CrossEntropyLoss(), torch.tensor([1]))
-    kernels = [v for o in range(2) for v in worked(sol, f"0.weight[{o},0]")]
+    assert sol.results["0.weight"].exact.shape == (2, 1, 3, 3)
+    kernels = worked(sol, "0.weight")
     assert_close(kernels, want["0.weight"])
     for name in ("0.bias", "4.weight", "4.bias"):
         assert_close(worked(sol, name), want[name])

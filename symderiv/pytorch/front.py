@@ -756,16 +756,16 @@ class _Interpreter(_Builder):
 
     def value_of(self, d: _Data) -> _Value:
         key = id(d)
-        if key not in self.data_values:
+        if key not in self.data_values or self.data_values[key][0] is not d:
             if d.qualname is not None and d.qualname in dict(self.model.named_buffers()):
-                self.data_values[key] = self.param(d.qualname)
+                self.data_values[key] = (d, self.param(d.qualname))
             else:
                 shape = tuple(d.value.shape)
                 name = d.name if d.qualname is None else re.sub(r"\W", "_", d.qualname).lstrip("_") or "c"
                 mats = self.leaf(name, _latex_id(name), name, _exact_entries(d.value, name, self.exact_binary),
                                  shape, True)
-                self.data_values[key] = _Value(shape, mats)
-        return self.data_values[key]
+                self.data_values[key] = (d, _Value(shape, mats))  # d kept: its id is not reused
+        return self.data_values[key][1]
 
     def reads_masked(self, node: Any) -> bool:
         """Whether ``node`` is a softmax (which reads a -inf fill as a zero weight)."""
@@ -793,7 +793,11 @@ class _Interpreter(_Builder):
         latex = _latex_id(stem)
         if node.op == "call_module":
             m = self.gm.get_submodule(node.target)
-            return getattr(self, f"module_{type(m).__name__}")(m, node, args[0], stem, latex, final)
+            handler = getattr(self, f"module_{type(m).__name__}")
+            state = args[1] if len(args) > 1 else kwargs.get("hx")
+            if state is not None:  # a recurrent cell's state
+                return handler(m, node, args[0], stem, latex, final, state=state)
+            return handler(m, node, args[0], stem, latex, final)
         functions, methods, _, _ = _tables()
         op = functions[node.target] if node.op == "call_function" else methods[node.target]
         return getattr(self, f"op_{op.handler}")(node, args, kwargs, stem, latex, final)
@@ -1425,6 +1429,74 @@ class _Interpreter(_Builder):
             out = self.arith("add", node, [out, bias], stem, latex, False)
         return out
 
+    def cell_linear(self, node, x: _Value, qual: str, which: str, stem: str, latex: str) -> _Value:
+        """x·W_{which}ᵀ + b_{which} of a recurrent cell (``ih`` or ``hh``)."""
+        weight = self.param(f"{qual}.weight_{which}")
+        product = self.op_matmul(node, [x, self.op_rearrange_t(node, weight, stem)], {}, f"{stem}_{which}", latex,
+                                 False)
+        bias_name = f"{qual}.bias_{which}"
+        if bias_name in dict(self.model.named_parameters()):
+            product = self.arith("add", node, [product, self.param(bias_name)], f"{stem}_{which}b", latex, False)
+        return product
+
+    def cell_inputs(self, m, node, x: _Value, state: Any) -> tuple[_Value, Any]:
+        """The input as a batch of rows, and the state (zeros when None, as PyTorch does)."""
+        import torch
+        if len(x.shape) == 1:
+            x = self.arranged(f"{self.stem(node)}_x", "x", (1, x.shape[0]), _flat(x), x.mats, "unsqueeze0")
+        if state is None:
+            zeros = _Data(torch.zeros(x.shape[0], m.hidden_size), f"{self.stem(node)}_h0")
+            state = (self.value_of(zeros), self.value_of(_Data(zeros.value.clone(), f"{self.stem(node)}_c0"))) \
+                if type(m).__name__ == "LSTMCell" else self.value_of(zeros)
+        return x, state
+
+    def module_RNNCell(self, m, node, x, stem, latex, final, state=None):
+        """h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh) (relu with nonlinearity='relu')."""
+        x, h = self.cell_inputs(m, node, x, state)
+        total = self.arith("add", node, [self.cell_linear(node, x, node.target, "ih", stem, latex),
+                                         self.cell_linear(node, h, node.target, "hh", stem, latex)],
+                           f"{stem}_pre", latex, False)
+        return self.elementwise("tanh" if m.nonlinearity == "tanh" else "relu", total, stem, latex)
+
+    def module_GRUCell(self, m, node, x, stem, latex, final, state=None):
+        """r, z, n gates: r = σ(·), z = σ(·), n = tanh(x_n + r ⊙ h_n), h' = (1 − z) ⊙ n + z ⊙ h."""
+        x, h = self.cell_inputs(m, node, x, state)
+        gi = self.cell_linear(node, x, node.target, "ih", stem, latex)
+        gh = self.cell_linear(node, h, node.target, "hh", stem, latex)
+        size = m.hidden_size
+        (i_r, i_z, i_n) = self.rearrange(node, [gi, size], {}, f"{stem}_i", latex, what="chunk",
+                                         call=lambda t, n: t.split(n, dim=-1))
+        (h_r, h_z, h_n) = self.rearrange(node, [gh, size], {}, f"{stem}_h", latex, what="chunk",
+                                         call=lambda t, n: t.split(n, dim=-1))
+        r = self.elementwise("sigmoid", self.arith("add", node, [i_r, h_r], f"{stem}_rpre", latex, False),
+                             f"{stem}_r", latex)
+        z = self.elementwise("sigmoid", self.arith("add", node, [i_z, h_z], f"{stem}_zpre", latex, False),
+                             f"{stem}_z", latex)
+        n = self.elementwise("tanh", self.arith("add", node, [i_n, self.arith("mul", node, [r, h_n], f"{stem}_rh",
+                                                                                latex, False)],
+                                                f"{stem}_npre", latex, False), f"{stem}_n", latex)
+        keep = self.arith("mul", node, [z, h], f"{stem}_zh", latex, False)
+        fresh_part = self.arith("mul", node, [self.arith("sub", node, [1, z], f"{stem}_1mz", latex, False), n],
+                                f"{stem}_zn", latex, False)
+        return self.arith("add", node, [fresh_part, keep], stem, latex, False)
+
+    def module_LSTMCell(self, m, node, x, stem, latex, final, state=None):
+        """i, f, g, o gates: c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c')."""
+        x, (h, c) = self.cell_inputs(m, node, x, state)
+        gates = self.arith("add", node, [self.cell_linear(node, x, node.target, "ih", stem, latex),
+                                         self.cell_linear(node, h, node.target, "hh", stem, latex)],
+                           f"{stem}_gates", latex, False)
+        i, f, g, o = self.rearrange(node, [gates, m.hidden_size], {}, f"{stem}_g", latex, what="chunk",
+                                    call=lambda t, n: t.split(n, dim=-1))
+        i, f, o = (self.elementwise("sigmoid", v, f"{stem}_{k}", latex) for v, k in ((i, "i"), (f, "f"), (o, "o")))
+        g = self.elementwise("tanh", g, f"{stem}_cand", latex)
+        c_next = self.arith("add", node, [self.arith("mul", node, [f, c], f"{stem}_fc", latex, False),
+                                          self.arith("mul", node, [i, g], f"{stem}_ig", latex, False)],
+                            f"{stem}_c", latex, False)
+        h_next = self.arith("mul", node, [o, self.elementwise("tanh", c_next, f"{stem}_tanhc", latex)], stem, latex,
+                            False)
+        return (h_next, c_next)
+
     def module_BatchNorm1d(self, m, node, x, stem, latex, final):
         return self.batch_norm(m, node, x, stem, latex)
 
@@ -1997,14 +2069,19 @@ def _check_supported(gm: Any, places: _Places, traced: set) -> None:
 # ----- gradients and the autograd check --------------------------------------------------------
 
 def _gradients(b: _Builder, sol: Solution) -> tuple[dict[str, list[float]], dict[str, Shown]]:
-    """Each parameter's worked gradient as floats (torch's order), and the results by name: a
-    parameter of up to 2 dimensions as its matrix, a conv weight one kernel at a time."""
+    """Each parameter's worked gradient as floats (torch's order), and the results by its own
+    name: a parameter of up to 2 dimensions as its matrix (a vector: a column), a conv weight as
+    an array of its shape (exact values; its floats are ``worked``)."""
     zero = Shown(sp.Integer(0), mpmath.mpf(0))  # an entry the loss does not depend on
     entry_results = {n.name: sol.results.get(n.name, zero) for entries in b.param_entries.values() for n in entries}
     worked = {q: [float(entry_results[n.name].approx) for n in entries] for q, entries in b.param_entries.items()}
     results: dict[str, Shown] = {}
     for key, mats in b.params.items():
-        if len(mats) == 1 and key not in b.buffers:
+        if key in b.param_entries and len(mats) > 1 and key not in b.buffers:  # a conv weight, whole: (O, C, k, k)
+            shape = tuple(b.model.get_parameter(key).shape)
+            results[b.shown(key)] = Shown(sp.ImmutableDenseNDimArray(
+                [entry_results[n.name].exact for n in b.param_entries[key]], shape), None)
+        elif len(mats) == 1 and key not in b.buffers and "[" not in key:
             rows = [[entry_results[n.name] for n in row] for row in mats[0].nodes]
             results[b.shown(key)] = Shown(sp.ImmutableMatrix([[r.exact for r in row] for row in rows]),
                                  tuple(tuple(r.approx for r in row) for row in rows))
@@ -2018,7 +2095,7 @@ def _gradients(b: _Builder, sol: Solution) -> tuple[dict[str, list[float]], dict
 def _autograd(model: Any, example: Sequence[Any], loss: Any, target: Any, b: _Builder) -> dict[str, list[float]]:
     """Every parameter's ``.grad`` from PyTorch autograd in float64, at the solution's exact values."""
     import torch
-    m = copy.deepcopy(model).double().eval()
+    m = copy.deepcopy(model).double()  # in the model's own mode: BatchNorm in training uses the batch's statistics
     values = {n.name: float(n.value) for n in b.g.nodes if n.kind in ("input", "data")}
     with torch.no_grad():
         for qualname, entries in b.param_entries.items():
