@@ -457,16 +457,18 @@ def _module_problem(m: Any) -> str | None:
     return None
 
 
+#: The losses given as ``loss=`` worked by their own formula (one gate), as before the functional ones.
+_OWN_LOSSES = ("MSELoss", "CrossEntropyLoss", "BCELoss")
+
+
 def _loss_problem(loss: Any) -> str | None:
     kind = type(loss).__name__
     if kind not in {op.key for op in LOSSES}:
         return f"the loss {kind}"
-    if loss.reduction not in ("mean", "sum"):
+    if loss.reduction not in ("mean", "sum", "batchmean"):
         return f"{kind}(reduction={loss.reduction!r}) (it is not a number)"
-    if getattr(loss, "weight", None) is not None:
+    if getattr(loss, "weight", None) is not None or getattr(loss, "pos_weight", None) is not None:
         return f"{kind} with class weights"
-    if kind == "CrossEntropyLoss" and loss.label_smoothing:
-        return "CrossEntropyLoss with label smoothing"
     return None
 
 
@@ -1300,7 +1302,24 @@ class _Interpreter(_Builder):
             return self.arith("min", node, [args[0], other], stem, latex, final)
         return self.extreme(node, args, kwargs, stem, latex, "min")
 
-    def extreme(self, node, args, kwargs, stem, latex, which: str) -> Any:
+    def tied_maximum(self, x: _Value, dims: tuple[int, ...], keepdim: bool, stem: str, latex: str) -> _Value:
+        """The maximum of each group as ``amax`` and ``max()`` differentiate it: the entry itself,
+        or, when several entries tie for it, their mean (equal to it, and its gradient split
+        evenly among them)."""
+        out_shape, groups = _groups(x.shape, dims, keepdim)
+        entries = _flat(x)
+
+        def make(k: int, n: str, lx: str) -> Node:
+            group = [entries[p] for p in groups[k]]
+            top = max(e.approx for e in group)
+            tied = [e for e in group if e.approx == top]  # equal floats; exact equality checked below
+            tied = [e for e in tied if e is tied[0] or sp.simplify(e.value - tied[0].value) == 0]
+            return self.g.apply("pick", tied[0], name=n, latex=lx) if len(tied) == 1 else \
+                self.g.apply("mean", *tied, name=n, latex=lx)
+        return self.nd(stem, latex, out_shape, make, MATRIX_GATES["torch_arrange"], lambda m: x.mats,
+                       lambda m: _arrange_form("amax")(*(t.symbol for t in x.mats)), what="amax")
+
+    def extreme(self, node, args, kwargs, stem, latex, which: str, even: bool = False) -> Any:
         """``x.max()``, ``x.max(dim, keepdim)`` (values and indices), the same for min (as −max(−x))."""
         x = self.dense(args[0], node)
         dim = args[1] if len(args) > 1 else kwargs.get("dim")
@@ -1308,8 +1327,11 @@ class _Interpreter(_Builder):
         if which == "min":
             x = self.mapped("neg", "neg", x, f"{stem}_neg", latex)
         dims = tuple(range(len(x.shape))) if dim is None else (dim % max(len(x.shape), 1),)
-        values = self.reduced(x, dims, keepdim if dim is not None else False, "maxpool",
-                              stem if which == "max" else f"{stem}_negmax", latex, f"max{'' if dim is None else dim}")
+        name = stem if which == "max" else f"{stem}_negmax"
+        if dim is None or even:  # PyTorch splits the gradient evenly among tied maxima: their mean
+            values = self.tied_maximum(x, dims, keepdim if dim is not None else False, name, latex)
+        else:  # over a dim, the gradient goes to the index max returns (the first maximum)
+            values = self.reduced(x, dims, keepdim, "maxpool", name, latex, f"max{dim}")
         if which == "min":
             values = self.mapped("neg", "neg", values, stem, latex)
         if dim is None:
@@ -1320,7 +1342,9 @@ class _Interpreter(_Builder):
         first_max = [max(range(len(g)), key=lambda i, g=g: (entries[g[i]].approx, -i)) for g in groups]
         return _Pair(values, _Data(torch.tensor(first_max).reshape(values.shape), f"{stem}_indices"))
 
-    op_amax = op_max
+    def op_amax(self, node, args, kwargs, stem, latex, final):
+        result = self.extreme(node, args, kwargs, stem, latex, "max", even=True)
+        return result.values if isinstance(result, _Pair) else result
 
     def op_var(self, node, args, kwargs, stem, latex, final):
         return self.variance(node, args, kwargs, stem, latex, final, root=False)
@@ -1429,6 +1453,185 @@ class _Interpreter(_Builder):
             out = self.arith("add", node, [out, bias], stem, latex, False)
         return out
 
+    def op_scaled_dot_product_attention(self, node, args, kwargs, stem, latex, final):
+        """softmax(q·kᵀ·scale (+ mask), over the last dim)·v; ``is_causal``: the upper triangle −inf."""
+        import torch
+        q, k, v, mask, dropout, causal, scale = self.loss_args(
+            args, kwargs, ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale"),
+            {"dropout_p": 0.0, "is_causal": False})
+        if dropout:
+            raise _refused([_refusal("attention dropout", node, self.places, "dropout_p=0, or model.eval()")])
+        q, k, v = (self.dense(t, node) for t in (q, k, v))
+        keys_t = self.rearrange(node, [k, -2, -1], {}, f"{stem}_kT", latex, what="transpose",
+                                call=lambda t, a, b: t.transpose(a, b))
+        scores = self.op_matmul(node, [q, keys_t], {}, f"{stem}_scores", latex, False)
+        factor = python_number(scale) if scale is not None else 1 / sp.sqrt(q.shape[-1])
+        scores = self.arith("mul", node, [scores, factor], f"{stem}_scaled", latex, False)
+        L, S = q.shape[-2], k.shape[-2]
+        if causal:
+            lower = torch.ones(L, S, dtype=torch.bool).tril()
+            mask = _Data(lower, f"{stem}_causal")
+        if isinstance(mask, _Data) and mask.value.dtype == torch.bool:
+            where = torch.broadcast_to(~mask.value, scores.shape).reshape(-1).tolist()
+            scores = _Value(scores.shape, scores.mats, masked=frozenset(i for i, m in enumerate(where) if m))
+        elif mask is not None:
+            scores = self.arith("add", node, [scores, mask], f"{stem}_masked", latex, False)
+        weights = self.softmax(node, scores, -1, f"{stem}_weights", latex)
+        return self.op_matmul(node, [weights, v], {}, stem, latex, final)
+
+    # ----- losses, as F.* in forward and as loss= (one implementation each)
+    def reduced_loss(self, node, per: _Value, reduction: str, stem: str, latex: str, final: bool,
+                     count: int | None = None) -> Any:
+        """A loss's entries reduced as ``reduction`` says: their sum, their mean (over ``count``
+        when given: the entries not ignored, the batch for 'batchmean'), or all of them ('none')."""
+        if reduction == "none":
+            return per
+        if reduction == "mean" and count is None:
+            return self.reduce(node, [per], {}, stem, latex, final, True)
+        total = self.reduce(node, [per], {}, stem if reduction == "sum" else f"{stem}_sum", latex,
+                            final and reduction == "sum", False)
+        if reduction == "sum":
+            return total
+        return self.arith("div", node, [total, count], stem, latex, final)
+
+    def loss_args(self, args: list, kwargs: dict, names: Sequence[str], defaults: Mapping[str, Any]) -> list:
+        """A functional loss's arguments by name, positional or keyword, with PyTorch's defaults."""
+        return [args[k] if k < len(args) else kwargs.get(name, defaults.get(name)) for k, name in enumerate(names)]
+
+    def op_mse_loss(self, node, args, kwargs, stem, latex, final):
+        x, t, reduction = self.loss_args(args, kwargs, ("input", "target", "reduction"), {"reduction": "mean"})
+        diff = self.arith("sub", node, [x, t], f"{stem}_diff", latex, False)
+        return self.reduced_loss(node, self.mapped("square", "pow", diff, f"{stem}_sq", latex, 2), reduction, stem,
+                                 latex, final)
+
+    def op_l1_loss(self, node, args, kwargs, stem, latex, final):
+        x, t, reduction = self.loss_args(args, kwargs, ("input", "target", "reduction"), {"reduction": "mean"})
+        diff = self.arith("sub", node, [x, t], f"{stem}_diff", latex, False)
+        return self.reduced_loss(node, self.mapped("abs", "abs", diff, f"{stem}_abs", latex), reduction, stem, latex,
+                                 final)
+
+    def op_huber_loss(self, node, args, kwargs, stem, latex, final, scale: float = 1.0):
+        x, t, reduction, delta = self.loss_args(args, kwargs, ("input", "target", "reduction", "delta"),
+                                                {"reduction": "mean", "delta": 1.0})
+        return self.huber(node, x, t, reduction, delta, 1.0, stem, latex, final)
+
+    def op_smooth_l1_loss(self, node, args, kwargs, stem, latex, final):
+        x, t, reduction, beta = self.loss_args(args, kwargs, ("input", "target", "reduction", "beta"),
+                                               {"reduction": "mean", "beta": 1.0})
+        if beta == 0:
+            return self.op_l1_loss(node, [x, t, reduction], {}, stem, latex, final)
+        return self.huber(node, x, t, reduction, beta, beta, stem, latex, final)
+
+    def huber(self, node, x, t, reduction, delta, divisor, stem, latex, final):
+        """½·min(|d|, δ)² + δ·(|d| − min(|d|, δ)): ½d² inside δ, δ(|d| − ½δ) outside (over β: smooth L1)."""
+        size = self.mapped("abs", "abs", self.arith("sub", node, [x, t], f"{stem}_diff", latex, False),
+                           f"{stem}_abs", latex)
+        inside = self.mapped("clamp_max", "min", size, f"{stem}_in", latex, python_number(delta))
+        quadratic = self.arith("mul", node, [self.mapped("square", "pow", inside, f"{stem}_sq", latex, 2),
+                                             sp.Rational(1, 2)], f"{stem}_quad", latex, False)
+        linear = self.arith("mul", node, [self.arith("sub", node, [size, inside], f"{stem}_out", latex, False),
+                                          delta], f"{stem}_lin", latex, False)
+        per = self.arith("add", node, [quadratic, linear], f"{stem}_each" if divisor == 1 else f"{stem}_h", latex,
+                         False)
+        if divisor != 1:
+            per = self.arith("div", node, [per, divisor], f"{stem}_each", latex, False)
+        return self.reduced_loss(node, per, reduction, stem, latex, final)
+
+    def op_binary_cross_entropy(self, node, args, kwargs, stem, latex, final):
+        p, t, _, reduction = self.loss_args(args, kwargs, ("input", "target", "weight", "reduction"),
+                                            {"reduction": "mean"})
+        log_p = self.mapped("log", "log", p, f"{stem}_logp", latex)
+        log_q = self.mapped("log", "log", self.arith("sub", node, [1, p], f"{stem}_q", latex, False), f"{stem}_logq",
+                            latex)
+        agree = self.arith("add", node, [self.arith("mul", node, [t, log_p], f"{stem}_tp", latex, False),
+                                         self.arith("mul", node, [self.arith("sub", node, [1, t], f"{stem}_1mt", latex,
+                                                                             False), log_q],
+                                                    f"{stem}_tq", latex, False)], f"{stem}_ll", latex, False)
+        return self.reduced_loss(node, self.mapped("neg", "neg", agree, f"{stem}_each", latex), reduction, stem, latex,
+                                 final)
+
+    def op_binary_cross_entropy_with_logits(self, node, args, kwargs, stem, latex, final):
+        z, t, _, _, reduction = self.loss_args(args, kwargs, ("input", "target", "weight", "size_average", "reduce"),
+                                               {})
+        reduction = kwargs.get("reduction", "mean")
+        softplus = self.softplus(node, self.mapped("neg", "neg", z, f"{stem}_negz", latex), 1, f"{stem}_sp", latex)
+        per = self.arith("add", node, [self.arith("mul", node, [self.arith("sub", node, [1, t], f"{stem}_1mt", latex,
+                                                                          False), z], f"{stem}_tz", latex, False),
+                                       softplus], f"{stem}_each", latex, False)
+        return self.reduced_loss(node, per, reduction, stem, latex, final)
+
+    def op_cross_entropy(self, node, args, kwargs, stem, latex, final):
+        x, t, _, _, ignore_index, _, reduction, smoothing = self.loss_args(
+            args, kwargs, ("input", "target", "weight", "size_average", "ignore_index", "reduce", "reduction",
+                           "label_smoothing"), {"ignore_index": -100, "reduction": "mean", "label_smoothing": 0.0})
+        x = self.dense(x, node)
+        log_p = self.log_softmax(node, x, 1 if len(x.shape) > 1 else 0, f"{stem}_logp", latex)
+        return self.negative_log_likelihood(node, log_p, t, ignore_index, reduction, smoothing, stem, latex, final)
+
+    def op_nll_loss(self, node, args, kwargs, stem, latex, final):
+        x, t, _, _, ignore_index, _, reduction = self.loss_args(
+            args, kwargs, ("input", "target", "weight", "size_average", "ignore_index", "reduce", "reduction"),
+            {"ignore_index": -100, "reduction": "mean"})
+        return self.negative_log_likelihood(node, self.dense(x, node), t, ignore_index, reduction, 0.0, stem, latex,
+                                            final)
+
+    def negative_log_likelihood(self, node, log_p: _Value, target: Any, ignore_index: int, reduction: str,
+                                smoothing: float, stem: str, latex: str, final: bool) -> Any:
+        """−Σ_c q_c·log p_c per row, q the target (a class: one-hot; probabilities: as given), smoothed
+        to (1 − ε)·q + ε/C; mean over the rows whose class is not ``ignore_index``."""
+        rows = [_flat(log_p)] if len(log_p.shape) == 1 else \
+            [_flat(log_p)[i * log_p.shape[1]:(i + 1) * log_p.shape[1]] for i in range(log_p.shape[0])]
+        classes = len(rows[0])
+        eps = python_number(smoothing)
+        if isinstance(target, _Data):  # class indices
+            labels = [int(v) for v in target.value.reshape(-1).tolist()]
+            weights = [None if c == ignore_index else
+                       [(1 - eps) * sp.Integer(int(k == c)) + eps / classes for k in range(classes)] for c in labels]
+            count = sum(w is not None for w in weights)
+        else:
+            probabilities = _flat(self.dense(target, node))
+            weights = [[probabilities[i * classes + k] for k in range(classes)] for i in range(len(rows))]
+            count = len(rows)
+            if smoothing:
+                raise _refused([_refusal("label smoothing with probability targets", node, self.places)])
+
+        def make(i: int, n: str, lx: str) -> Node:
+            if weights[i] is None:
+                return self.g.const(0)
+            pairs = [v for k in range(classes) if not (isinstance(weights[i][k], sp.Basic) and weights[i][k] == 0)
+                     for v in (-weights[i][k] if isinstance(weights[i][k], sp.Basic) else weights[i][k], rows[i][k])]
+            if not isinstance(weights[i][0], sp.Basic):  # probabilities: −Σ q·log p, the q data nodes
+                pairs = [v for k in range(classes) for v in (weights[i][k], rows[i][k])]
+                return self.g.apply("neg", self.g.apply("dot", *pairs), name=n, latex=lx)
+            return self.g.apply("dot", *pairs, name=n, latex=lx)
+        per = self.nd(f"{stem}_each", latex, (len(rows),), make, MATRIX_GATES["torch_arrange"], lambda m: log_p.mats,
+                      lambda m: _arrange_form("nll")(*(t.symbol for t in log_p.mats)), what="nll")
+        if len(log_p.shape) == 1:
+            per = self.arranged(f"{stem}_one", latex, (), _flat(per), per.mats, "item")
+        return self.reduced_loss(node, per, reduction, stem, latex, final,
+                                 count=count if reduction == "mean" and count != len(rows) else None)
+
+    def op_kl_div(self, node, args, kwargs, stem, latex, final):
+        x, t, _, _, reduction, log_target = self.loss_args(
+            args, kwargs, ("input", "target", "size_average", "reduce", "reduction", "log_target"),
+            {"reduction": "mean", "log_target": False})
+        x = self.dense(x, node)
+        targets = _flat(self.dense(t, node))
+        inputs = _flat(x)
+
+        def make(k: int, n: str, lx: str) -> Node:
+            q = targets[k]
+            if log_target:  # e^t·(t − x)
+                return self.g.apply("mul", self.g.apply("exp", q), self.g.apply("sub", q, inputs[k]), name=n, latex=lx)
+            if q.value == 0:
+                return self.g.const(0)
+            return self.g.apply("mul", q, self.g.apply("sub", self.g.apply("log", q), inputs[k]), name=n, latex=lx)
+        per = self.nd(f"{stem}_each", latex, x.shape, make, MATRIX_GATES["torch_arrange"], lambda m: x.mats,
+                      lambda m: _arrange_form("kl")(x.mats[m].symbol), what="kl")
+        if reduction == "batchmean":
+            return self.reduced_loss(node, per, "mean", stem, latex, final, count=x.shape[0])
+        return self.reduced_loss(node, per, reduction, stem, latex, final)
+
     def cell_linear(self, node, x: _Value, qual: str, which: str, stem: str, latex: str) -> _Value:
         """x·W_{which}ᵀ + b_{which} of a recurrent cell (``ih`` or ``hh``)."""
         weight = self.param(f"{qual}.weight_{which}")
@@ -1438,6 +1641,22 @@ class _Interpreter(_Builder):
         if bias_name in dict(self.model.named_parameters()):
             product = self.arith("add", node, [product, self.param(bias_name)], f"{stem}_{which}b", latex, False)
         return product
+
+    def module_loss(self, loss: Any, out: _Value, target: Any) -> Node:
+        """``loss=`` of a class the functional handlers work: its settings as F.*'s arguments."""
+        kind = type(loss).__name__
+        node = next(n for n in self.gm.graph.nodes if n.op == "output")
+        t = _Data(target, "y") if not target.is_floating_point() else \
+            self.value_of(_Data(target, "y"))
+        settings = {name: getattr(loss, name) for name in ("reduction", "ignore_index", "label_smoothing", "delta",
+                                                           "beta", "log_target") if hasattr(loss, name)}
+        handler = {"L1Loss": self.op_l1_loss, "BCEWithLogitsLoss": self.op_binary_cross_entropy_with_logits,
+                   "NLLLoss": self.op_nll_loss, "HuberLoss": self.op_huber_loss,
+                   "SmoothL1Loss": self.op_smooth_l1_loss, "KLDivLoss": self.op_kl_div,
+                   "CrossEntropyLoss": self.op_cross_entropy, "MSELoss": self.op_mse_loss,
+                   "BCELoss": self.op_binary_cross_entropy}[kind]
+        result = handler(node, [out, t], settings, "loss", "L", True)
+        return result if isinstance(result, Node) else _as_loss(self, result)
 
     def cell_inputs(self, m, node, x: _Value, state: Any) -> tuple[_Value, Any]:
         """The input as a batch of rows, and the state (zeros when None, as PyTorch does)."""
@@ -1835,7 +2054,12 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     if loss is not None:
         if not isinstance(out, _Value):
             raise TorchError("from_torch: the model returns a number already; give no loss=")
-        L, loss_title = _loss(builder, loss, out, target)
+        if type(loss).__name__ in _OWN_LOSSES and not getattr(loss, "label_smoothing", 0) and \
+                not (target is not None and not target.is_floating_point()
+                     and bool((target == getattr(loss, "ignore_index", -100)).any())):
+            L, loss_title = _loss(builder, loss, out, target)
+        else:
+            L, loss_title = builder.module_loss(loss, out, target), f"the loss, {loss!r}"
     else:
         L, loss_title = _as_loss(builder, out), "the model's output, the loss"
 

@@ -96,8 +96,9 @@ SUPPORTED: tuple[Op, ...] = (
     *_row("function", "torch.log_softmax torch.nn.functional.log_softmax", "torch.log_softmax, F.log_softmax",
           "log_softmax", "over any dim"),
     *_row("function", "torch.logsumexp", "torch.logsumexp", "logsumexp", "over any dims, keepdim"),
-    *_row("function", "torch.max torch.amax", "torch.max, torch.amax", "max", "of every entry, over a dim "
-          "(values and indices), or of two tensors"),
+    *_row("function", "torch.max", "torch.max", "max", "of every entry, over a dim (values and indices), or of two "
+          "tensors"),
+    *_row("function", "torch.amax", "torch.amax", "amax"),
     *_row("function", "torch.min", "torch.min", "min", "of every entry, over a dim, or of two tensors"),
     *_row("function", "torch.var", "torch.var", "var", "over dims, correction, keepdim"),
     *_row("function", "torch.std", "torch.std", "std", "over dims, correction, keepdim"),
@@ -108,6 +109,21 @@ SUPPORTED: tuple[Op, ...] = (
           "torch.squeeze torch.reshape torch.tril torch.triu torch.split torch.chunk torch.unbind torch.flip "
           "torch.narrow torch.select", "torch.cat, stack, transpose, permute, unsqueeze, squeeze, reshape, tril, "
           "triu, split, chunk, unbind, flip, narrow, select", "rearrange", "any rank: the entries moved, no gate"),
+    *_row("function", "torch.nn.functional.mse_loss", "F.mse_loss", "mse_loss", "every reduction"),
+    *_row("function", "torch.nn.functional.l1_loss", "F.l1_loss", "l1_loss", "every reduction"),
+    *_row("function", "torch.nn.functional.binary_cross_entropy", "F.binary_cross_entropy", "binary_cross_entropy",
+          "every reduction; no weights"),
+    *_row("function", "torch.nn.functional.binary_cross_entropy_with_logits", "F.binary_cross_entropy_with_logits",
+          "binary_cross_entropy_with_logits", "every reduction; no weights"),
+    *_row("function", "torch.nn.functional.cross_entropy", "F.cross_entropy", "cross_entropy",
+          "class indices or probabilities, label_smoothing, ignore_index, every reduction; no weights"),
+    *_row("function", "torch.nn.functional.nll_loss", "F.nll_loss", "nll_loss", "ignore_index, every reduction"),
+    *_row("function", "torch.nn.functional.huber_loss", "F.huber_loss", "huber_loss", "delta, every reduction"),
+    *_row("function", "torch.nn.functional.smooth_l1_loss", "F.smooth_l1_loss", "smooth_l1_loss",
+          "beta, every reduction"),
+    *_row("function", "torch.nn.functional.kl_div", "F.kl_div", "kl_div", "log_target, every reduction"),
+    *_row("function", "torch.nn.functional.scaled_dot_product_attention", "F.scaled_dot_product_attention",
+          "scaled_dot_product_attention", "attn_mask (bool or added), is_causal, scale; dropout_p=0"),
     *_row("function", "operator.getitem", "x[...], t[0] of a tuple, x.shape[0]", "getitem",
           "ints, slices, None, ..., integer tensors, lists and ranges"),
     *_row("function", "builtins.getattr", "x.T, x.shape", "getattr", ".T of a matrix, .shape"),
@@ -140,7 +156,8 @@ SUPPORTED: tuple[Op, ...] = (
           "narrow select", "x.transpose(...), .permute, .unsqueeze, .squeeze, .expand, .repeat, .split, .chunk, "
           ".unbind, .tril, .triu, .flip, .narrow, .select", "rearrange", "any rank: the entries moved, no gate"),
     *_row("method", "contiguous", "x.contiguous()", "contiguous", "the tensor itself"),
-    *_row("method", "max amax", "x.max(dim, keepdim), x.amax", "max", "values (.values) and indices (.indices)"),
+    *_row("method", "max", "x.max(dim, keepdim)", "max", "values (.values) and indices (.indices)"),
+    *_row("method", "amax", "x.amax(dim, keepdim)", "amax"),
     *_row("method", "min", "x.min(dim, keepdim)", "min"),
     *_row("method", "var", "x.var(dim, keepdim, correction)", "var"),
     *_row("method", "std", "x.std(dim, keepdim, correction)", "std"),
@@ -154,8 +171,14 @@ SUPPORTED: tuple[Op, ...] = (
 LOSSES: tuple[Op, ...] = (
     Op("loss", "MSELoss", "nn.MSELoss", "MSELoss", "reduction 'mean' or 'sum'"),
     Op("loss", "CrossEntropyLoss", "nn.CrossEntropyLoss", "CrossEntropyLoss",
-       "class indices or probabilities; reduction 'mean' or 'sum'; no weights, no label smoothing"),
+       "class indices or probabilities; label_smoothing, ignore_index; reduction 'mean' or 'sum'; no weights"),
     Op("loss", "BCELoss", "nn.BCELoss", "BCELoss", "reduction 'mean' or 'sum'"),
+    Op("loss", "L1Loss", "nn.L1Loss", "L1Loss", "reduction 'mean' or 'sum'"),
+    Op("loss", "BCEWithLogitsLoss", "nn.BCEWithLogitsLoss", "BCEWithLogitsLoss", "no weights"),
+    Op("loss", "NLLLoss", "nn.NLLLoss", "NLLLoss", "ignore_index; no weights"),
+    Op("loss", "HuberLoss", "nn.HuberLoss", "HuberLoss", "delta"),
+    Op("loss", "SmoothL1Loss", "nn.SmoothL1Loss", "SmoothL1Loss", "beta"),
+    Op("loss", "KLDivLoss", "nn.KLDivLoss", "KLDivLoss", "reduction 'mean', 'sum' or 'batchmean'; log_target"),
 )
 
 #: What is refused with a rewrite to offer: the user's spelling and what to write instead.
@@ -165,13 +188,9 @@ REFUSED: tuple[Op, ...] = (
     Op("module", "MSELoss", "nn.MSELoss inside forward", reads="return the output and give loss=nn.MSELoss()"),
     Op("module", "CrossEntropyLoss", "nn.CrossEntropyLoss inside forward",
        reads="return the logits and give loss=nn.CrossEntropyLoss()"),
-    Op("function", "torch.nn.functional.mse_loss", "F.mse_loss",
-       reads="return the output and give loss=nn.MSELoss(), or write ((y - t) ** 2).mean()"),
-    Op("function", "torch.nn.functional.cross_entropy", "F.cross_entropy",
-       reads="return the logits and give loss=nn.CrossEntropyLoss()"),
-    Op("function", "torch.nn.functional.binary_cross_entropy", "F.binary_cross_entropy",
-       reads="return the output and give loss=nn.BCELoss()"),
-    Op("function", "torch.nn.functional.l1_loss", "F.l1_loss", reads="write (y - t).abs().mean()"),
+    Op("function", "torch.nn.functional.cosine_similarity", "F.cosine_similarity",
+       reads="write (a * b).sum(-1) / ((a * a).sum(-1) * (b * b).sum(-1)).sqrt()"),
+    Op("function", "torch.nn.functional.normalize", "F.normalize", reads="write x / (x * x).sum(-1, keepdim=True).sqrt()"),
     Op("function", "torch.rsqrt", "torch.rsqrt", reads="write 1 / torch.sqrt(x)"),
     Op("method", "rsqrt", "x.rsqrt()", reads="write 1 / x.sqrt()"),
 )
