@@ -597,11 +597,8 @@ class _Builder:
                                           f"{shown}[{o},{c}]", values[o][c], shape[2:], data)
                         self.params[f"{qualname}[{o},{c}]"] = mats[-1:]
                 self.params[qualname] = mats
-            elif len(shape) <= 2:
+            else:  # any other rank: one matrix per index of its leading dims
                 self.params[qualname] = list(self.leaf(ident, latex, shown, values, shape, data))
-            else:
-                raise TorchError(f"from_torch: the parameter {qualname} has {len(shape)} dimensions; "
-                                 "supported: up to 2, and a Conv2d weight's 4")
             self.param_entries[qualname] = [n for t in self.params[qualname] for n in t.entries]
         return _Value(shape, tuple(self.params[qualname]))
 
@@ -1028,6 +1025,9 @@ class _Interpreter(_Builder):
         if ra not in (1, 2) or rb not in (1, 2):
             raise TorchError(f"from_torch: @ of {ra}- and {rb}-dimensional tensors (fx node {node.name}); "
                              "supported: vectors and matrices")
+        if ra == 1 and rb == 2:  # x @ B is the column Bᵀ·x (torch's shape: a vector)
+            return _Value((b.shape[1],), (matmul(b.mat, a.mat, ta=not b.transposed, tb=a.transposed,
+                                                 name=self.fresh(stem), latex=latex),))
         ta = a.transposed != (ra == 1)  # a vector on the left is a row: xᵀ
         tb = b.transposed
         shape = (*a.shape[:-1], *b.shape[1:]) if rb == 2 else tuple(a.shape[:-1])
@@ -1761,6 +1761,34 @@ class _Interpreter(_Builder):
         return self.arith("mul", node, [half, self.arith("add", node, [squash, 1], f"{stem}_gate", latex, False)],
                           stem, latex, False)
 
+    def op_elu(self, node, args, kwargs, stem, latex, final):
+        """max(x, 0) + min(0, α(eˣ − 1))."""
+        alpha = args[1] if len(args) > 1 else kwargs.get("alpha", 1.0)
+        x = self.dense(args[0], node)
+        curve = self.arith("mul", node, [self.arith("sub", node, [self.mapped("exp", "exp", x, f"{stem}_exp", latex),
+                                                                  1], f"{stem}_em1", latex, False), alpha],
+                           f"{stem}_neg", latex, False)
+        return self.arith("add", node, [self.mapped("clamp_min", "max", x, f"{stem}_pos", latex, 0),
+                                        self.mapped("clamp_max", "min", curve, f"{stem}_negpart", latex, 0)],
+                          stem, latex, False)
+
+    def module_ELU(self, m, node, x, stem, latex, final):
+        return self.op_elu(node, [x, m.alpha], {}, stem, latex, final)
+
+    def op_relu6(self, node, args, kwargs, stem, latex, final):
+        return self.op_clamp(node, [args[0], 0, 6], {}, stem, latex, final)
+
+    def module_ReLU6(self, m, node, x, stem, latex, final):
+        return self.op_relu6(node, [x], {}, stem, latex, final)
+
+    def op_hardtanh(self, node, args, kwargs, stem, latex, final):
+        low = args[1] if len(args) > 1 else kwargs.get("min_val", -1.0)
+        high = args[2] if len(args) > 2 else kwargs.get("max_val", 1.0)
+        return self.op_clamp(node, [args[0], low, high], {}, stem, latex, final)
+
+    def module_Hardtanh(self, m, node, x, stem, latex, final):
+        return self.op_hardtanh(node, [x, m.min_val, m.max_val], {}, stem, latex, final)
+
     def op_silu(self, node, args, kwargs, stem, latex, final):
         x = self.dense(args[0], node)
         return self.arith("mul", node, [x, self.elementwise("sigmoid", x, f"{stem}_sigmoid", latex)], stem, latex,
@@ -1823,6 +1851,30 @@ class _Interpreter(_Builder):
             mats.append(self.build(name, lx, X.shape, make, MATRIX_GATES["torch_map"], (X,),
                                    _map_form(fn)(X.symbol), fn=fn))
         return _Value(x.shape, tuple(mats))
+
+    def op_trig(self, node, args, kwargs, stem, latex, final):
+        fn = node.target if isinstance(node.target, str) else node.target.__name__
+        return self.mapped(fn, fn, args[0], stem, latex)
+
+    def op_rsqrt(self, node, args, kwargs, stem, latex, final):
+        return self.mapped("rsqrt", "pow", args[0], stem, latex, sp.Rational(-1, 2))
+
+    def op_prod(self, node, args, kwargs, stem, latex, final):
+        x = self.dense(args[0], node)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        keepdim = bool(args[2] if len(args) > 2 else kwargs.get("keepdim", False))
+        dims = tuple(range(len(x.shape))) if dim is None else (dim % max(len(x.shape), 1),)
+        return self.reduced(x, dims, keepdim, "mul", stem, latex, "prod")
+
+    def op_pad(self, node, args, kwargs, stem, latex, final):
+        import torch.nn.functional as F
+        mode = args[2] if len(args) > 2 else kwargs.get("mode", "constant")
+        value = args[3] if len(args) > 3 else kwargs.get("value")
+        if mode != "constant" or value not in (None, 0):
+            raise _refused([_refusal(f"F.pad with mode={mode!r}, value={value!r}", node, self.places,
+                                     "pad with zeros (the default)")])
+        return self.rearrange(node, [args[0], args[1]], {}, stem, latex, what="pad",
+                              call=lambda t, pad: F.pad(t, pad))
 
     def op_erf(self, node, args, kwargs, stem, latex, final):
         return self.mapped("erf", "erf", args[0], stem, latex)

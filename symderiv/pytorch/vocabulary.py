@@ -56,6 +56,9 @@ SUPPORTED: tuple[Op, ...] = (
     *_row("module", "GRUCell", "nn.GRUCell", "GRUCell", "the state given or zeros"),
     *_row("module", "LSTMCell", "nn.LSTMCell", "LSTMCell", "the state (h, c) given or zeros"),
     *_row("module", "SiLU", "nn.SiLU", "SiLU", "x·σ(x)"),
+    *_row("module", "ELU", "nn.ELU", "ELU", "max(x, 0) + min(0, α(eˣ − 1))"),
+    *_row("module", "ReLU6", "nn.ReLU6", "ReLU6", "clamp(x, 0, 6)"),
+    *_row("module", "Hardtanh", "nn.Hardtanh", "Hardtanh", "clamp(x, min_val, max_val)"),
     *_row("module", "Softplus", "nn.Softplus", "Softplus", "log(1 + exp(βx))/β"),
     *_row("module", "LeakyReLU", "nn.LeakyReLU", "LeakyReLU", "max(x, slope·x)"),
     *_row("function", "operator.add torch.add", "x + y, torch.add", "add", "with broadcasting, numbers too"),
@@ -89,6 +92,9 @@ SUPPORTED: tuple[Op, ...] = (
     *_row("function", "torch.nn.functional.layer_norm", "F.layer_norm", "layer_norm"),
     *_row("function", "torch.nn.functional.gelu", "F.gelu", "gelu", "exact (erf) and approximate='tanh'"),
     *_row("function", "torch.nn.functional.silu", "F.silu", "silu"),
+    *_row("function", "torch.nn.functional.elu", "F.elu", "elu"),
+    *_row("function", "torch.nn.functional.relu6", "F.relu6", "relu6"),
+    *_row("function", "torch.nn.functional.hardtanh", "F.hardtanh", "hardtanh"),
     *_row("function", "torch.nn.functional.softplus", "F.softplus", "softplus"),
     *_row("function", "torch.nn.functional.leaky_relu", "F.leaky_relu", "leaky_relu"),
     *_row("function", "torch.nn.functional.dropout", "F.dropout", "dropout", "training=False, or p=0"),
@@ -104,6 +110,13 @@ SUPPORTED: tuple[Op, ...] = (
     *_row("function", "torch.std", "torch.std", "std", "over dims, correction, keepdim"),
     *_row("function", "torch.where", "torch.where", "where", "a data condition"),
     *_row("function", "torch.erf torch.special.erf", "torch.erf", "erf"),
+    *_row("function", "torch.sin torch.cos torch.tan", "torch.sin, torch.cos, torch.tan", "trig"),
+    *_row("function", "torch.rsqrt", "torch.rsqrt", "rsqrt"),
+    *_row("function", "torch.prod", "torch.prod", "prod", "over every entry or a dim"),
+    *_row("function", "torch.nn.functional.pad", "F.pad", "pad", "constant 0 (any other value: refused)"),
+    *_row("function", "torch.roll torch.diagonal torch.repeat_interleave torch.index_select torch.movedim "
+          "torch.swapaxes torch.flatten", "torch.roll, diagonal, repeat_interleave, index_select, movedim, "
+          "swapaxes", "rearrange", "the entries moved, no gate"),
     *_row("function", "torch.bmm", "torch.bmm", "matmul"),
     *_row("function", "torch.cat torch.concat torch.stack torch.transpose torch.permute torch.unsqueeze "
           "torch.squeeze torch.reshape torch.tril torch.triu torch.split torch.chunk torch.unbind torch.flip "
@@ -155,7 +168,13 @@ SUPPORTED: tuple[Op, ...] = (
     *_row("method", "transpose permute unsqueeze squeeze expand expand_as repeat split chunk unbind tril triu flip "
           "narrow select", "x.transpose(...), .permute, .unsqueeze, .squeeze, .expand, .repeat, .split, .chunk, "
           ".unbind, .tril, .triu, .flip, .narrow, .select", "rearrange", "any rank: the entries moved, no gate"),
-    *_row("method", "contiguous", "x.contiguous()", "contiguous", "the tensor itself"),
+    *_row("method", "contiguous float double", "x.contiguous(), x.float(), x.double()", "contiguous",
+          "the tensor itself (its exact entries have no dtype)"),
+    *_row("method", "roll diagonal repeat_interleave index_select movedim swapaxes", "x.roll, .diagonal, "
+          ".repeat_interleave, .index_select, .movedim, .swapaxes", "rearrange", "the entries moved, no gate"),
+    *_row("method", "sin cos tan", "x.sin(), x.cos(), x.tan()", "trig"),
+    *_row("method", "rsqrt", "x.rsqrt()", "rsqrt"),
+    *_row("method", "prod", "x.prod(dim, keepdim)", "prod", "over every entry or a dim"),
     *_row("method", "max", "x.max(dim, keepdim)", "max", "values (.values) and indices (.indices)"),
     *_row("method", "amax", "x.amax(dim, keepdim)", "amax"),
     *_row("method", "min", "x.min(dim, keepdim)", "min"),
@@ -191,8 +210,6 @@ REFUSED: tuple[Op, ...] = (
     Op("function", "torch.nn.functional.cosine_similarity", "F.cosine_similarity",
        reads="write (a * b).sum(-1) / ((a * a).sum(-1) * (b * b).sum(-1)).sqrt()"),
     Op("function", "torch.nn.functional.normalize", "F.normalize", reads="write x / (x * x).sum(-1, keepdim=True).sqrt()"),
-    Op("function", "torch.rsqrt", "torch.rsqrt", reads="write 1 / torch.sqrt(x)"),
-    Op("method", "rsqrt", "x.rsqrt()", reads="write 1 / x.sqrt()"),
 )
 
 #: How an operator function is written (for a refusal): ``operator.pow`` is ``x ** y``.
