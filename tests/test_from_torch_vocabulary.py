@@ -338,3 +338,20 @@ def test_losses_given_as_loss_against_autograd(case):
     got = [float(v) for row in sol.results["w"].approx for v in row]
     for g, w in zip(got, m.w.grad.reshape(-1).tolist()):
         assert abs(g - w) <= 1e-15 + REL * abs(w), (case, got, m.w.grad)
+
+
+def test_gradients_for_inputs_marked_requires_grad_or_named_in_wrt():
+    model = Fn(lambda w, x: torch.tanh(x @ w).sum(), W)
+    x = X.clone().requires_grad_(True)
+    sol = symderiv.from_torch(model, x)
+    reference = copy.deepcopy(model).double()
+    x64 = X.double().requires_grad_(True)
+    reference(x64).backward()
+    got = [float(v) for row in sol.results["x"].approx for v in row]
+    for g, w in zip(got, x64.grad.reshape(-1).tolist()):
+        assert abs(g - w) <= 1e-15 + REL * abs(w)
+    assert sol.results["x"].exact.shape == (2, 2)
+    assert "x" in symderiv.from_torch(model, X, wrt=["x"]).results
+    assert "x" not in symderiv.from_torch(model, X).results
+    with pytest.raises(symderiv.TorchError, match="wrt: y is not a float argument of forward"):
+        symderiv.from_torch(model, X, wrt=["y"])

@@ -520,6 +520,8 @@ class _Builder:
         self.layer: dict[int, str] = {}  # id(tensor) -> its section title
         self.buffers: set[str] = set()  # buffers read: data, no gradient, no result
         self.by_node: dict[str, _Value] = {}  # each fx node's traced tensor
+        self.inputs: dict[str, tuple[str, _Value]] = {}  # forward's float arguments: (their name, entries)
+        self.wrt: set[str] = set()  # forward's arguments whose gradient is asked for
         self.data_values: dict[int, Any] = {}  # id(data) -> its entries, once it meets a traced tensor
         self.used: set[str] = {"L", *(n.name for n in g.nodes)}  # L: the loss
         self.remarks: list[str] = []
@@ -667,8 +669,10 @@ class _Interpreter(_Builder):
             if not value.is_floating_point():  # class indices, token ids: data
                 env[node] = _Data(value, name)
                 continue
+            data = not (value.requires_grad or node.name in self.wrt)  # an input with a gradient when asked
             env[node] = _Value(shape, self.leaf(name, _latex_id(name), name,
-                                                _exact_entries(value, node.name, self.exact_binary), shape, True))
+                                                _exact_entries(value, node.name, self.exact_binary), shape, data))
+            self.inputs[node.name] = (name, env[node])
         out = None
         groups: list[str] = []
         for node in self.gm.graph.nodes:
@@ -2055,7 +2059,7 @@ def _loss(b: _Builder, loss: Any, out: _Value, target: Any) -> tuple[Node, str]:
 # ----- the front door --------------------------------------------------------------------------
 
 def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None, exact_binary: bool = False,
-               title: str | None = None, convention: str = "pytorch") -> TorchSolution:
+               title: str | None = None, convention: str = "pytorch", wrt: Sequence[str] = ()) -> TorchSolution:
     """The worked solution of a PyTorch ``model`` (an ``nn.Module``) at ``inputs`` (a tensor, or a
     tuple of them, one per argument of ``forward``): traced with torch.fx, every parameter's
     gradient of ``loss(model(inputs), target)`` (an ``nn.MSELoss``, ``nn.CrossEntropyLoss`` or
@@ -2065,7 +2069,9 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     0.15 is 3/20); ``exact_binary=True`` keeps its binary value. The gradients are checked against
     PyTorch's autograd in float64 at those values (:meth:`TorchSolution.check_against_autograd`).
     A module, function or method it does not support is refused, before any work, with a
-    :class:`~symderiv.errors.TorchError` naming it and where it is in the model's code.
+    :class:`~symderiv.errors.TorchError` naming it and where it is in the model's code. An input
+    made with ``requires_grad=True``, or named in ``wrt`` (``forward``'s argument names), gets its
+    gradient in ``results`` too, by that name.
     """
     try:
         import torch
@@ -2102,6 +2108,7 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
     g = Graph(title or f"{type(model).__name__}, a PyTorch model, worked by hand")
     builder = _Interpreter(model, gm, g, exact_binary, places)
     builder.prefix = "0." if one_layer else ""
+    builder.wrt = set(wrt)
     out = builder.run(example)
     if loss is not None:
         if not isinstance(out, _Value):
@@ -2120,6 +2127,15 @@ def from_torch(model: Any, inputs: Any, *, loss: Any = None, target: Any = None,
                    layer_of=lambda t: layer_of.get(id(t), "the inputs"), loss_title=loss_title,
                    extra=[])
     worked, results = _gradients(builder, sol)
+    marked = [name for name, x in zip((n.name for n in gm.graph.nodes if n.op == "placeholder"), example)
+              if x.requires_grad]
+    unknown = [w for w in wrt if w not in builder.inputs]
+    if unknown:
+        raise TorchError(f"from_torch: wrt: {', '.join(unknown)} is not a float argument of forward; expected one "
+                         f"of {', '.join(builder.inputs) or 'none'}")
+    for argument in dict.fromkeys([*marked, *wrt]):  # an input's gradient, by forward's argument name
+        if argument in builder.inputs:
+            results[argument] = _input_gradient(builder.inputs[argument][1], sol)
 
     def autograd() -> dict[str, list[float]]:
         return _autograd(model, example, loss, target, builder)
@@ -2366,6 +2382,18 @@ def _gradients(b: _Builder, sol: Solution) -> tuple[dict[str, list[float]], dict
             results[b.shown(qualname)] = Shown(sp.ImmutableMatrix([[entry_results[n.name].exact] for n in entries]),
                                       tuple((entry_results[n.name].approx,) for n in entries))
     return worked, results
+
+
+def _input_gradient(value: _Value, sol: Solution) -> Shown:
+    """∂L/∂(an input of forward), its torch shape (a vector: a column; past two dims: an array)."""
+    zero = Shown(sp.Integer(0), mpmath.mpf(0))
+    entries = [sol.results.get(n.name, zero) for n in _flat(value)]
+    shape = tuple(value.shape)
+    if len(shape) > 2:
+        return Shown(sp.ImmutableDenseNDimArray([e.exact for e in entries], shape), None)
+    rows, cols = (shape if len(shape) == 2 else (shape[0], 1) if shape else (1, 1))
+    return Shown(sp.ImmutableMatrix([[entries[i * cols + j].exact for j in range(cols)] for i in range(rows)]),
+                 tuple(tuple(entries[i * cols + j].approx for j in range(cols)) for i in range(rows)))
 
 
 def _autograd(model: Any, example: Sequence[Any], loss: Any, target: Any, b: _Builder) -> dict[str, list[float]]:
