@@ -479,6 +479,12 @@ for _row in [
          kink=lambda a: a[0] - a[1], kink_note=_tie_note("max"), lesson=_routes("max", "larger"), glyph="max",
          function="max", traced="maximum", sympy=sp.Max,
          doc="max(a, b): routes the upstream gradient to the larger input."),
+    Gate(name="pick", rational=True, forward=lambda a: a, written=lambda a: a, local=lambda a, o, c: (sp.Integer(1),),
+         glyph="pick", doc="An entry picked out of a tensor (indexing, an embedding's row): its value, and the "
+                           "upstream gradient passed back to the entry it was picked from."),
+    Gate(name="erf", forward=sp.erf, written=lambda a: sp.erf(a, evaluate=False),
+         local=lambda a, o, c: (2 / sp.sqrt(sp.pi) * sp.exp(-a[0] ** 2),), glyph="erf",
+         doc="The error function erf(a), with erf'(a) = 2/√π · e^{−a²} (the exact GELU is x·(1 + erf(x/√2))/2)."),
     Gate(name="min", rational=True, arity=2, forward=sp.Min, written=MinOf,
          local=lambda a, o, c: (_step(a[1], a[0], c.max_tie[0]), _step(a[0], a[1], c.max_tie[1])),
          kink=lambda a: a[0] - a[1], kink_note=_tie_note("min"), lesson=_routes("min", "smaller"), glyph="min",

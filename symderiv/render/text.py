@@ -56,10 +56,12 @@ def _cuts(line: str, mark: str, depth: int | None) -> list[int]:
 
 def _fold(line: str, indent: int) -> list[str]:
     """A line longer than :data:`WIDTH` broken before each top-level ``+`` of a sum, then after
-    each row of a matrix, continued under its first term."""
+    each row of a matrix, continued under its first term. A piece with neither (one long term)
+    stays one line, so every line is folded in at most three passes."""
     if len(line) <= WIDTH:
         return [line]
-    cuts = _cuts(line, " + ", 0)
+    start = len(line) - len(line.lstrip())
+    cuts = [i for i in _cuts(line, " + ", 0) if i > start]  # never before the line's first term
     if cuts:
         pieces = [line[a:b] for a, b in zip([0, *cuts], [*cuts, len(line)])]
         return [f for k, piece in enumerate(pieces)
