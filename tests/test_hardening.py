@@ -134,7 +134,10 @@ def test_a_worker_killed_with_sigkill_is_one_line_status_2_and_no_file(tmp_path)
     try:
         worker = int(proc.stdout.readline())
         assert worker != proc.pid
-        os.kill(worker, signal.SIGKILL)
+        try:
+            os.kill(worker, signal.SIGKILL)
+        except ProcessLookupError:
+            pytest.fail(f"the worker {worker} was gone before it was killed: {proc.communicate(timeout=60)}")
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
