@@ -82,7 +82,7 @@ def test_a_question_folder_is_still_replaced_by_the_same_question(tmp_path):
 SLOW_RENAME = """
 import os, sys, time
 def waiting(*args):
-    print("renaming", flush=True)
+    os.write(1, b"renaming\\n")
     time.sleep(120)
 os.replace = os.rename = waiting
 from symderiv.cli import main
@@ -120,7 +120,7 @@ SLOW_WORKER = """
 import os, sys, time
 import symderiv.cli
 def waiting(task):
-    print(os.getpid(), flush=True)
+    os.write(1, f"{os.getpid()}\\n".encode())  # one write: two workers' lines never interleave
     time.sleep(120)
 waiting.__module__, waiting.__qualname__ = "symderiv.cli", "_solved_part"  # what run_jobs sends
 symderiv.cli._solved_part = waiting
