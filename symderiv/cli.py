@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import contextlib
 import errno
+import functools
 import os
 import re
 import signal
@@ -402,7 +403,11 @@ class _Stopped(BaseException):
         self.signum = signum
 
 
-def _stop(signum: int, frame: Any) -> None:
+def _stop(owner: int, signum: int, frame: Any) -> None:
+    if os.getpid() != owner:  # a worker forked before it set its own handlers: end as by default
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     raise _Stopped(signum)
 
 
@@ -417,7 +422,7 @@ def _stopping_on_signals() -> Any:
     previous = {}
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) is signal.SIG_DFL:
-            previous[signum] = signal.signal(signum, _stop)
+            previous[signum] = signal.signal(signum, functools.partial(_stop, os.getpid()))
     try:
         yield
     finally:

@@ -82,7 +82,7 @@ def test_a_question_folder_is_still_replaced_by_the_same_question(tmp_path):
 SLOW_RENAME = """
 import os, sys, time
 def waiting(*args):
-    print("renaming", flush=True)
+    os.write(1, b"renaming\\n")
     time.sleep(120)
 os.replace = os.rename = waiting
 from symderiv.cli import main
@@ -120,7 +120,7 @@ SLOW_WORKER = """
 import os, sys, time
 import symderiv.cli
 def waiting(task):
-    print(os.getpid(), flush=True)
+    os.write(1, f"{os.getpid()}\\n".encode())  # one write: two workers' lines never interleave
     time.sleep(120)
 waiting.__module__, waiting.__qualname__ = "symderiv.cli", "_solved_part"  # what run_jobs sends
 symderiv.cli._solved_part = waiting
@@ -134,7 +134,10 @@ def test_a_worker_killed_with_sigkill_is_one_line_status_2_and_no_file(tmp_path)
     try:
         worker = int(proc.stdout.readline())
         assert worker != proc.pid
-        os.kill(worker, signal.SIGKILL)
+        try:
+            os.kill(worker, signal.SIGKILL)
+        except ProcessLookupError:
+            pytest.fail(f"the worker {worker} was gone before it was killed: {proc.communicate(timeout=60)}")
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
