@@ -37,7 +37,7 @@ from . import limits
 from .errors import ParameterError, SizeError, SymderivError
 from .models import Param, Setup, get_model
 from .printing import format_float, latex
-from .quantities import Matrix, SolutionIndex, UnknownName, Value, entry_label
+from .quantities import Matrix, NoSuchName, SolutionIndex, Value, entry_label
 from .record import Solution
 from .values import parse_value
 
@@ -243,9 +243,7 @@ def resolve_ask(index: SolutionIndex, names: Sequence[str]) -> list[Value | Matr
     for asked in names:
         try:
             out.append(index.find(asked, where=f"--ask {asked!r}: "))
-        except UnknownName as e:
-            if "no step of that name" not in str(e):
-                raise ParameterError(str(e)) from None
+        except NoSuchName:
             printed = list(dict.fromkeys(x.name for _, x in index.printed))
             shown = ", ".join(printed[:12]) + (", …" if len(printed) > 12 else "")
             raise ParameterError(f"--ask {asked!r}: {index.sol.model} prints no value of that name; it prints "

@@ -27,7 +27,12 @@ from .record import Kink, Quantity, Role, Section, Solution, Step
 
 
 class UnknownName(ParameterError):
-    """A name that is no quantity of the solution (the message says the closest ones)."""
+    """A name that is no quantity of the solution: no entry of that index, or one that could be
+    several (the message says which)."""
+
+
+class NoSuchName(UnknownName):
+    """A name the solution prints nothing under (the message says the closest ones)."""
 
 
 #: LaTeX a reader writes for a name, rewritten to the plain spelling (applied in order).
@@ -264,7 +269,7 @@ class SolutionIndex:
         if len(found) > 1:
             raise UnknownName(f"{where}could be {' or '.join(v.name for v in found[:4])}; write it as the solution "
                               "prints it")
-        raise UnknownName(f"{where}the solution has no step of that name; {self.closest(name)}")
+        raise NoSuchName(f"{where}the solution has no step of that name; {self.closest(name)}")
 
     def matrix(self, name: str) -> Matrix | None:
         """The matrix printed with this name (or one that normalizes alike)."""
@@ -313,5 +318,5 @@ class SolutionIndex:
         return self.sections[id(step)]
 
 
-__all__ = ["Matrix", "SolutionIndex", "UnknownName", "Value", "entry_label", "entry_spellings", "float_of",
+__all__ = ["Matrix", "NoSuchName", "SolutionIndex", "UnknownName", "Value", "entry_label", "entry_spellings", "float_of",
            "is_vector", "normalize", "plain"]
