@@ -32,6 +32,7 @@ def variant_html(ex: Exercise, st: Statement, digits: int) -> str:
            f"<h2>Variant {ex.index + 1}: {heading_html(st.title)}</h2>"]
     if st.given:
         out.append("<p>Given " + ", ".join(to_mathml(g, "inline") for g in st.given) + ".</p>")
+    out += [f"<p>{html.escape(r)}</p>" for r in st.remarks]
     if st.forward:
         out.append("<p>The forward pass:</p>")
         out.append(to_mathml(align(list(st.forward))))

@@ -47,7 +47,10 @@ def _xor_graph(W1, b1, w2, b2, x1, x2, y) -> tuple[Graph, list, object]:
           number=5, exercise=Setup({"W1": "int(-2..2)", "b1": "int(-1..1)", "w2": "int(-2..2)", "b2": "int(-1..1)",
                       "row": "int(0..3)"},
                      ("yhat", "L", "∂L/∂b2", "∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"),
-                     zero_ok=("∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"), places=1),
+                     zero_ok=("∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"), places=1,
+                     explain="The backward pass is taken at row {row} of XOR's truth table (rows 0 to 3: "
+                             "x = (0, 0), (0, 1), (1, 0), (1, 1), target y = x₁ XOR x₂): its x₁, x₂ and y are given "
+                             "above."),
           examples=({'row': '2'}, {'W1': '[[1,2],[1,1]]', 'b1': '[0,-1/2]', 'row': '3', 'convention': 'half'}))
 def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
     table_rows, all_match = [], True

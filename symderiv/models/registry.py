@@ -89,7 +89,8 @@ class Setup:
     the asked names allowed to be zero, how many decimal places an exact rational intermediate
     may have (``places``) and how small an asked gradient may be (``min_asked``) in a nice
     variant; ``forward_gives_answer``: the forward pass's formulas are the answer itself (the
-    statement leaves them out)."""
+    statement leaves them out); ``explain``: a sentence the statement adds (``{name}`` is the
+    variant's parameter), for what the given values and formulas do not say."""
 
     ranges: Mapping[str, str]
     ask: tuple[str, ...]
@@ -97,6 +98,7 @@ class Setup:
     places: int = 0
     min_asked: float = 1e-3
     forward_gives_answer: bool = False
+    explain: str = ""
 
 
 NO_EXERCISE = Setup({}, ())

@@ -195,7 +195,9 @@ def dot_attention(hs, s, upstream) -> Solution:
           Param("upstream", None, "∂L/∂Z: L = Σ upstream ⊙ Z (default: ones, L = sum(Z))", kind="array",
                 shape=(None, None)),
           number=16, exercise=Setup({"Q": "int(-5..5)/10", "K": "int(-5..5)/10", "V": "int(-5..5)/10"},
-                            ("Z", "∂L/∂Q"), places=3),
+                            ("Z", "∂L/∂Q"), places=3,
+                            explain="d_k is the width of a query (the columns of Q); the softmax is taken along "
+                                    "each row of A: row t of P is the softmax of row t over the keys, and sums to 1."),
           examples=({'upstream': '[[1, 0, 0, 0], [0, 1, 0, 0]]'}, {'Q': '[[1, 0], [0, 1]]', 'K': '[[1, 1], [0, 1]]', 'V': '[[2, 0], [0, 2]]'}))
 def self_attention(Q, K, V, upstream) -> Solution:
     _check("self-attention", "K", _shape(K), _shape(Q), "as many keys as queries, of the same width")
