@@ -38,6 +38,9 @@ def statement(ex: Exercise) -> Statement:
     index = SolutionIndex(sol)
     given = [f"{latex(x.symbol if isinstance(x, Matrix) else x.step.lhs, sol.names)} = {_given_tex(x)}"
              for x in index.given()]
+    setup = get_model(ex.model).exercise
+    given += [f"\\text{{{escape(name)}}} = {_python_tex(ex.parameters[name])}" for name in setup.stated
+              if ex.parameters.get(name) is not None]
     for section in sol.sections:  # the sizes a model states (a stride, a padding, d_k), not derives
         if section.kind is SectionKind.SIZES:
             given += [f"{latex(s.lhs, sol.names)} = {latex(s.exact, sol.names)}" for s in section.items
@@ -57,8 +60,7 @@ def statement(ex: Exercise) -> Statement:
             groups.append((group, latex(found.symbol, sol.names), found.shape))
         else:
             groups.append((group, latex(found.step.lhs, sol.names), ()))
-    explain = get_model(ex.model).exercise.explain
-    remarks = (explain.format(**{k: numbers(v) for k, v in ex.parameters.items()}),) if explain else ()
+    remarks = (setup.explain.format(**{k: numbers(v) for k, v in ex.parameters.items()}),) if setup.explain else ()
     return Statement(sol.title, tuple(given), tuple(forward), tuple(groups), remarks)
 
 
@@ -103,6 +105,8 @@ def _python_tex(value: Any) -> str:
     if isinstance(value, list):
         rows = value if isinstance(value[0], list) else [[v] for v in value]
         return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(_python_tex(v) for v in r) for r in rows) + r" \end{bmatrix}"
+    if isinstance(value, sp.Rational) and not _other_primes(value.q):
+        return decimal_text(value)
     return sp.latex(sp.sympify(value)) if isinstance(value, (int, sp.Basic)) else str(value)
 
 

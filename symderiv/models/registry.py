@@ -90,7 +90,8 @@ class Setup:
     may have (``places``) and how small an asked gradient may be (``min_asked``) in a nice
     variant; ``forward_gives_answer``: the forward pass's formulas are the answer itself (the
     statement leaves them out); ``explain``: a sentence the statement adds (``{name}`` is the
-    variant's parameter), for what the given values and formulas do not say."""
+    variant's parameter), for what the given values and formulas do not say; ``stated``: the
+    parameters it gives by name besides the given quantities (an upstream gradient)."""
 
     ranges: Mapping[str, str]
     ask: tuple[str, ...]
@@ -99,6 +100,7 @@ class Setup:
     min_asked: float = 1e-3
     forward_gives_answer: bool = False
     explain: str = ""
+    stated: tuple[str, ...] = ()
 
 
 NO_EXERCISE = Setup({}, ())
