@@ -345,7 +345,9 @@ def _closed(exact: sp.Expr | None, approx: mpmath.mpf, defs: Mapping[sp.Symbol, 
 # ----- nice numbers -------------------------------------------------------------------------
 def unpleasant(sol: Solution, asked: Sequence[Asked], setup: Setup, allow_kinks: bool) -> str | None:
     """Why a variant is not nice, or None: a quantity at a kink (unless allowed), an asked gradient
-    that is zero (or below the model's ``min_asked``), a value of 10,000 or more, an exact rational
+    that is zero (or below the model's ``min_asked``), an asked gradient matrix all zero, every
+    gradient allowed to be zero zero at once (a dead hidden layer), an asked value no larger than
+    its tolerance, a value of 10,000 or more, an exact rational
     needing more decimal places than the model's ``places`` or more than three digits before the
     point."""
     zero_ok = set(setup.zero_ok)
@@ -353,6 +355,9 @@ def unpleasant(sol: Solution, asked: Sequence[Asked], setup: Setup, allow_kinks:
     for a in asked:
         if a.gradient and a not in allowed and abs(a.value) < setup.min_asked:
             return f"{a.name} is {a.shown}"
+    for a in asked:  # a value smaller than its tolerance: hand rounding hides even its sign
+        if a.value != 0 and abs(a.value) <= a.tolerance:
+            return f"{a.name} ≈ {a.shown} is within the rounding of the entries beside it"
     if allowed and all(a.value == 0 for a in allowed):  # a dead hidden layer: nothing flows back
         return "every asked gradient allowed to be zero is zero"
     for group in dict.fromkeys(a.group for a in asked if a.gradient):
@@ -387,6 +392,7 @@ class Plan:
     allow_kinks: bool = False
     seed: int = 0
     max_size: int | None = None  # the size limit each solve runs under (None: the caller's)
+    closed_forms: bool = True  # each asked value's exact closed form (costly; only JSON shows it)
 
     @property
     def count(self) -> int:
@@ -467,7 +473,9 @@ def draw(p: Plan, index: int, start: int = 0, taken: Iterable[str] = ()) -> tupl
         asked = asked_values(sol, p.ask, p.digits, closed=False)
         reason = unpleasant(sol, asked, p.setup, p.allow_kinks)
         if reason is None:
-            return Exercise(p.model, index, params, asked_values(sol, p.ask, p.digits), sol), attempt
+            if p.closed_forms:
+                asked = asked_values(sol, p.ask, p.digits)
+            return Exercise(p.model, index, params, asked, sol), attempt
         why = reason
     advice = "keep them with --allow-kinks, or widen the ranges with --vary" if why.startswith("a kink") else \
         "widen the ranges with --vary"

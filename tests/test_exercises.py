@@ -63,12 +63,14 @@ def _tensor(rows) -> torch.Tensor:
 
 def torch_rnn(p: dict) -> dict[str, float]:
     W_xh, W_hh, W_hy = _tensor(p["W_xh"]), _tensor(p["W_hh"]), _tensor(p["W_hy"])
-    h = torch.zeros(W_hh.shape[0])
+    h = torch.tensor([_f(v) for v in p["h0"]]) if p.get("h0") is not None else torch.zeros(W_hh.shape[0])
     ys = []
     for x in p["xs"]:
         h = torch.tanh(W_hh @ h + W_xh @ torch.tensor([_f(v) for v in x]))
         ys.append(W_hy @ h)
-    torch.stack(ys).sum().backward()
+    upstream = torch.ones(len(ys), W_hy.shape[0]) if p.get("upstream") is None else \
+        torch.tensor([[_f(v) for v in row] for row in p["upstream"]])
+    (torch.stack(ys) * upstream).sum().backward()
     out = {f"y{t + 1}[{i + 1}]": y[i].item() for t, y in enumerate(ys) for i in range(len(y))}
     for name, W in (("W_hh", W_hh), ("W_hy", W_hy)):
         out.update({f"∂L/∂{name}[{i + 1},{j + 1}]": W.grad[i, j].item()

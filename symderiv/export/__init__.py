@@ -8,6 +8,7 @@ order, so the output is the same for any number of jobs.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,13 +32,15 @@ class ExportFormat:
     """One exercise format: ``piece(exercise, statement, digits)`` turns a variant into its part
     (where the variant is drawn), ``join(plan, records, pieces, key=, output=)`` makes the whole;
     ``folder``: it writes a folder (``-o FOLDER``, ``join`` gives its files); ``extension`` the
-    file name's end; ``help`` what ``symderiv exercise --help`` says of it."""
+    file name's end; ``help`` what ``symderiv exercise --help`` says of it; ``closed_forms``: it
+    shows each asked value's exact closed form (drawn only then: it costs)."""
 
     piece: Callable[[Exercise, Any, int], Any]
     join: Callable[..., Output]
     extension: str
     help: str
     folder: bool = False
+    closed_forms: bool = False
 
 
 #: Every exercise format (``symderiv exercise --format``).
@@ -52,7 +55,7 @@ EXPORTS: dict[str, ExportFormat] = {
     "qti": ExportFormat(variant_item, lambda p, r, pieces, key, output: package(p, pieces), ".zip",
                         "QTI 1.2 for Canvas: a zip to import as a quiz"),
     "json": ExportFormat(json_piece, lambda p, r, pieces, key, output: as_json(p, r, pieces), ".json",
-                         "every variant's parameters, statement and answers as data"),
+                         "every variant's parameters, statement and answers as data", closed_forms=True),
     "html": ExportFormat(variant_html, lambda p, r, pieces, key, output: sheet(p, pieces), ".html",
                          "the sheet and key as one page of MathML"),
 }
@@ -78,6 +81,7 @@ def export(p: Plan, n: int, fmt: str, *, key: bool = False, jobs: int = 1, outpu
     """``n`` variants of the plan in ``fmt``: text, a zip's bytes (qti) or a folder's files
     (prairielearn, whose question identity comes from ``output``, the folder's path)."""
     row = export_format(fmt)
+    p = dataclasses.replace(p, closed_forms=row.closed_forms)
     done = build(p, n, jobs, functools.partial(piece, fmt, p.digits))
     records: Sequence[Record] = [r for r, _ in done]
     return row.join(p, records, [d for _, d in done], key=key, output=output)
