@@ -237,7 +237,7 @@ def self_attention(Q, K, V, upstream) -> Solution:
           Param("length", None, "number of positions, instead of tokens", kind="int", high=512),
           Param("d", 4, "encoding width", kind="int", high=512),
           Param("n", 100, "the base (10000 in the original transformer)", kind="int", high=10**9),
-          number=17, exercise=Setup({"d": "{2, 4, 6}", "n": "int(10..100)"}, ("PE[1] (am)", "PE[2] (a)"), forward_gives_answer=True),
+          number=17, exercise=Setup({"d": "{4, 6}", "n": "int(10..200)"}, ("PE[1] (am)", "PE[2] (a)"), forward_gives_answer=True),
           examples=({'d': '6'}, {'tokens': 'a b', 'n': '10000'}))
 def positional_encoding(tokens, length, d, n) -> Solution:
     words = tokens.split() if length is None else [f"position {p}" for p in range(length)]
