@@ -274,12 +274,12 @@ def significant(x: float | mpmath.mpf, digits: int) -> str:
 def tolerance(value: float, digits: int, scale: float | None = None) -> float:
     """The absolute tolerance of an answer asked to ``digits`` significant digits: 0.51 units in
     the last of :func:`compared_digits` digits of ``value`` (PrairieLearn's sigfig comparison), and
-    never less than a tenth of that at ``scale`` (the largest entry of the matrix the value belongs
-    to: an entry that is a small difference of large terms carries their rounding)."""
+    never less than a twentieth of that at ``scale`` (the largest entry of the matrix the value
+    belongs to: an entry that is a small difference of large terms carries their rounding)."""
     k = compared_digits(digits)
     out = 0.0 if value == 0 else 0.51 * 10.0 ** (math.floor(math.log10(abs(value))) - (k - 1))
     if scale:
-        out = max(out, 0.51 * 10.0 ** (math.floor(math.log10(abs(scale))) - k))
+        out = max(out, 0.255 * 10.0 ** (math.floor(math.log10(abs(scale))) - k))
     return float(f"{out:.2g}")
 
 
