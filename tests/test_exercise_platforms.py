@@ -446,3 +446,9 @@ def test_no_dead_hidden_layer_and_rows_that_differ():
 def test_conv2d_kernels_have_few_zeros():
     zeros = [sum(v == 0 for row in ex.parameters["kernel"] for v in row) for ex, _ in build(plan("conv2d", seed=0), 50)]
     assert sum(z >= 5 for z in zeros) <= 1 and max(zeros) < 9
+
+
+def test_the_html_sheet_says_the_size_of_each_matrix_asked():
+    page = export(plan("rnn", seed=1), 1, "html")
+    finds = page[page.index("<p>Find"):page.index("</ol>")]
+    assert finds.count("(a vector of 2 entries)") == 2 and "(a 3×3 matrix)" in finds and "(a 2×3 matrix)" in finds

@@ -167,11 +167,15 @@ def statement_html(st: Statement, digits: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def size_text(shape: tuple[int, ...]) -> str:
+    """`` (a 2×3 matrix)``, `` (a vector of 3 entries)``, or nothing for a scalar."""
+    return f" (a {shape[0]}×{shape[1]} matrix)" if shape and min(shape) > 1 else \
+        f" (a vector of {max(shape)} entries)" if shape else ""
+
+
 def asked_phrase(group_tex: str, shape: tuple[int, ...]) -> str:
     """``\\(name\\)``, with its shape for a matrix (HTML with TeX)."""
-    size = f" (a {shape[0]}×{shape[1]} matrix)" if shape and min(shape) > 1 else \
-        f" (a vector of {max(shape)} entries)" if shape else ""
-    return f"\\({html.escape(group_tex)}\\){size}"
+    return f"\\({html.escape(group_tex)}\\){size_text(shape)}"
 
 
 def json_piece(ex: Exercise, st: Statement, digits: int) -> dict[str, Any]:
@@ -220,4 +224,4 @@ def answers_by_group(asked: Sequence[Asked]) -> Mapping[str, list[Asked]]:
 
 
 __all__ = ["Statement", "answers_by_group", "as_json", "json_piece", "asked_phrase", "note_html", "numbers",
-           "statement", "statement_html", "tex_html"]
+           "size_text", "statement", "statement_html", "tex_html"]
