@@ -68,8 +68,9 @@ def torch_rnn(p: dict) -> dict[str, float]:
     for x in p["xs"]:
         h = torch.tanh(W_hh @ h + W_xh @ torch.tensor([_f(v) for v in x]))
         ys.append(W_hy @ h)
-    upstream = torch.ones(len(ys), W_hy.shape[0]) if p.get("upstream") is None else \
-        torch.tensor([[_f(v) for v in row] for row in p["upstream"]])
+    given = json.loads(p["upstream"]) if isinstance(p.get("upstream"), str) else p.get("upstream")  # a fixed range
+    upstream = torch.ones(len(ys), W_hy.shape[0]) if given is None else \
+        torch.tensor([[_f(v) for v in row] for row in given])
     (torch.stack(ys) * upstream).sum().backward()
     out = {f"y{t + 1}[{i + 1}]": y[i].item() for t, y in enumerate(ys) for i in range(len(y))}
     for name, W in (("W_hh", W_hh), ("W_hy", W_hy)):

@@ -43,7 +43,7 @@ def _shape(v) -> tuple[int, ...]:
           Param("upstream", None, "∂L/∂y_t, one row per step: L = Σ_t upstream_t·y_t (default: ones, "
                 "L = the sum of the outputs)", kind="array", shape=(None, None)),
           number=12, exercise=Setup({"W_xh": "int(-5..5)/10", "W_hh": "int(-2..2)/10", "W_hy": "int(-5..5)/10", "xs": "int(-2..2)",
-                                 "h0": "int(-3..3)/10", "upstream": "{-1, 1, 2}[2,2]"},
+                                 "h0": "int(-3..3)/10", "upstream": "[[1, -1], [2, 1]]"},
                  ("y1", "y2", "∂L/∂W_hh", "∂L/∂W_hy"), places=2, stated=("upstream",),
                  explain="upstream is ∂L/∂y_t, one row per step: L = Σ_t upstream_t · y_t."),
           examples=({'xs': '[[1,2],[-1,1],[0,1]]'}, {'upstream': '[[1,0],[0,2]]', 'h0': '[0.1,-0.2,0.3]'}))
