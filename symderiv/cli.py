@@ -29,6 +29,21 @@ from .limits import DEFAULT_MAX_SIZE
 from .models import MODELS, get_model, listed
 from .render import FORMATS, Part, format_weight, join_parts, render_many, render_part
 
+#: Where the exercise formats' help goes: filled from the export table (symderiv.export.EXPORTS,
+#: which imports SymPy) only when that help is printed.
+_EXPORTS_HELP = "the exercise format (see below)"
+
+
+class _ExerciseHelp(argparse.HelpFormatter):
+    """Writes ``exercise --format``'s help from the export table's rows, when it is printed."""
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        if action.help == _EXPORTS_HELP:
+            from .export import EXPORTS
+            return "; ".join(f"{name}: {row.help}" for name, row in EXPORTS.items()) + " (default latex)"
+        return super()._expand_help(action)
+
+
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -75,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--nary", action="store_true", help="keep a + b + c as one gate (default: two-input gates)")
     d.add_argument("--convention", default="pytorch", help="derivative at kinks: pytorch, tensorflow or half")
     b = sub.add_parser("book", help="every model's worked solution in one LaTeX document")
-    x = sub.add_parser("exercise", help="randomized variants of a model: a sheet and key, Moodle or PrairieLearn")
+    x = sub.add_parser("exercise", help="randomized variants of a model: a sheet and key, Moodle, PrairieLearn, "
+                       "Canvas (QTI)", formatter_class=_ExerciseHelp)
     x.add_argument("model", help="model id (see 'symderiv list')")
     x.add_argument("--variants", default="1", metavar="N", help="how many variants (default 1)")
     x.add_argument("--seed", default="0", help="the same seed gives the same variants (default 0)")
@@ -83,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="a parameter's range: int(-3..3), int(-5..5)/10, {0, 1}, or a fixed value")
     x.add_argument("--ask", action="append", default=[], metavar="NAME", help="a value to ask (as 'solve' prints it)")
     x.add_argument("--allow-kinks", action="store_true", help="keep variants at a kink (ReLU at 0, a tie in max)")
-    x.add_argument("--format", default="latex", help="latex, moodle, prairielearn, json or html (default latex)")
+    x.add_argument("--format", default="latex", help=_EXPORTS_HELP)
     x.add_argument("--key", action="store_true", help="latex: the answer key (\\printanswers)")
     c = sub.add_parser("check", help="check a hand-worked answer step by step (exit 1 when something is wrong)")
     c.add_argument("model", help="model id (see 'symderiv list')")
@@ -328,27 +344,42 @@ def _book_chapter(task: tuple[str, int]) -> tuple[str | None, Exception | None]:
 
 
 def _exercise(args: argparse.Namespace) -> int:
-    """``symderiv exercise``: variants of a model as a sheet, a quiz or a question folder."""
+    """``symderiv exercise``: variants of a model as a sheet, a quiz, a package or a question folder."""
     from .exercise import plan
-    from .export import export
-    from .export.prairielearn import folder_files, write_folder
+    from .export import export, export_format
+    from .export.prairielearn import write_folder
     n = _whole("--variants", args.variants, 1, 1000)
     jobs = _jobs(args)
+    row = export_format(args.format)
     if args.key and args.format != "latex":
         raise UsageError("--key: only --format latex has a sheet and a separate key")
+    if row.folder and args.output is None:
+        raise UsageError(f"--format {args.format} writes a folder: give -o FOLDER")
     p = plan(args.model, seed=_whole("--seed", args.seed, 0, 10**12 - 1), vary=_settings(args.vary, "--vary"),
              ask=args.ask, allow_kinks=args.allow_kinks, digits=_whole("--digits", args.digits, 1, 15),
              max_size=_whole("--max-size", args.max_size, 1, 10**9))
-    if args.format == "prairielearn":
-        if args.output is None or n != 1:
-            raise UsageError("--format prairielearn writes one question folder, which draws a variant per "
-                             "student: give -o FOLDER and no --variants")
-        write_folder(args.output, folder_files(p, os.path.basename(os.path.normpath(args.output))))
-        return 0
     with _progress():
-        text = export(p, n, args.format, key=args.key, jobs=jobs)
-    _write(text, args.output)
+        out = export(p, n, args.format, key=args.key, jobs=jobs, output=args.output)
+    if row.folder:
+        write_folder(args.output, out)
+    elif isinstance(out, bytes):
+        _write_bytes(out, args.output)
+    else:
+        _write(out, args.output)
     return 0
+
+
+def _write_bytes(data: bytes, path: str | None) -> None:
+    """A binary output (a zip) to ``path``, or to standard output."""
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise UsageError(f"-o {path}: cannot write there ({e.strerror or e})") from None
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -22,7 +22,6 @@ the same variants, whichever order or process computes them.
 from __future__ import annotations
 
 import contextlib
-import decimal
 import math
 import random
 import re
@@ -200,8 +199,8 @@ class Asked:
     """One number asked of the student: ``group`` is the name asked for (``∂L/∂K``), ``name``
     this entry of it (``∂L/∂K[1,2]``; the same as the group for a scalar), ``latex`` its name in
     LaTeX, ``value`` the float, ``exact`` the exact value as text (None when it has no short
-    closed form), ``shown`` the value to the digits shown and ``tolerance`` the absolute
-    tolerance a platform accepts (one unit in the last digit shown; 0 for an integer); ``key``
+    closed form), ``shown`` the value to the digits shown (trailing zeros kept) and ``tolerance``
+    the absolute tolerance a platform accepts (:func:`tolerance`; 0 for an integer); ``key``
     the name as an identifier (``dL_dK_1_2``), an answer's name on a platform; ``gradient``
     whether it is a gradient (a step of the backward pass)."""
 
@@ -251,14 +250,47 @@ def resolve_ask(index: SolutionIndex, names: Sequence[str]) -> list[Value | Matr
     return out
 
 
-def asked_values(sol: Solution, names: Sequence[str], digits: int) -> tuple[Asked, ...]:
-    """The values asked, from the solution's quantities (see :class:`Asked`)."""
+def compared_digits(digits: int) -> int:
+    """The significant digits an answer must agree to when ``digits`` are asked: two fewer (at
+    least 2, all of them below 3), so that hand work rounding every intermediate to ``digits``
+    digits, as the key stages it, is accepted (benchmarks/exercises.py measures it)."""
+    return max(min(digits, 2), digits - 2)
+
+
+def significant(x: float | mpmath.mpf, digits: int) -> str:
+    """``x`` to ``digits`` significant digits with its trailing zeros (0.2100, not 0.21)."""
+    shown = format_float(x, digits)
+    if "e" in shown or x == 0:
+        return shown
+    mantissa = shown.lstrip("-").replace(".", "").lstrip("0")
+    missing = digits - len(mantissa)
+    if missing > 0:
+        shown += ("" if "." in shown else ".") + "0" * missing
+    return shown
+
+
+def tolerance(value: float, digits: int, scale: float | None = None) -> float:
+    """The absolute tolerance of an answer asked to ``digits`` significant digits: 0.51 units in
+    the last of :func:`compared_digits` digits of ``value`` (PrairieLearn's sigfig comparison), and
+    never less than a twentieth of that at ``scale`` (the largest entry of the matrix the value
+    belongs to: an entry that is a small difference of large terms carries their rounding)."""
+    k = compared_digits(digits)
+    out = 0.0 if value == 0 else 0.51 * 10.0 ** (math.floor(math.log10(abs(value))) - (k - 1))
+    if scale:
+        out = max(out, 0.255 * 10.0 ** (math.floor(math.log10(abs(scale))) - k))
+    return float(f"{out:.2g}")
+
+
+def asked_values(sol: Solution, names: Sequence[str], digits: int, closed: bool = True) -> tuple[Asked, ...]:
+    """The values asked, from the solution's quantities (see :class:`Asked`); ``closed=False``
+    leaves out the exact closed forms (costly: only an accepted variant needs them)."""
     index = SolutionIndex(sol)
-    defs = index.definitions()
+    defs = index.definitions() if closed else {}
     out: list[Asked] = []
     keys: set[str] = set()
     for found in resolve_ask(index, names):
         entries = list(found.values()) if isinstance(found, Matrix) else [found]
+        scale = max((abs(float(v.approx)) for v in entries if v.approx is not None), default=0.0)
         for v in entries:
             if v.approx is None:
                 continue
@@ -273,15 +305,14 @@ def asked_values(sol: Solution, names: Sequence[str], digits: int) -> tuple[Aske
             else:
                 entry, tex = group, lhs
             integer = v.exact is not None and v.exact.is_Integer
-            shown = str(v.exact) if integer else format_float(v.approx, digits)
-            tolerance = 0.0 if integer or v.approx == 0 else \
-                float(10.0 ** (decimal.Decimal(shown).adjusted() - digits + 1))  # a unit in the last digit
+            shown = str(v.exact) if integer else significant(v.approx, digits)
+            tol = 0.0 if integer or v.approx == 0 else tolerance(float(v.approx), digits, scale)
             key = identifier(entry)
             while key in keys:
                 key += "_"
             keys.add(key)
-            out.append(Asked(group, entry, key, tex, float(v.approx), _closed(v.exact, v.approx, defs), shown,
-                             tolerance, v.is_gradient))
+            exact = _closed(v.exact, v.approx, defs) if closed else None
+            out.append(Asked(group, entry, key, tex, float(v.approx), exact, shown, tol, v.is_gradient))
     return tuple(out)
 
 
@@ -312,14 +343,25 @@ def _closed(exact: sp.Expr | None, approx: mpmath.mpf, defs: Mapping[sp.Symbol, 
 # ----- nice numbers -------------------------------------------------------------------------
 def unpleasant(sol: Solution, asked: Sequence[Asked], setup: Setup, allow_kinks: bool) -> str | None:
     """Why a variant is not nice, or None: a quantity at a kink (unless allowed), an asked gradient
-    that is zero (or below the model's ``min_asked``), a value of 10,000 or more, an exact rational
+    that is zero (or below the model's ``min_asked``), an asked gradient matrix all zero, every
+    gradient allowed to be zero zero at once (a dead hidden layer), an asked value no larger than
+    its tolerance, a value of 10,000 or more, an exact rational
     needing more decimal places than the model's ``places`` or more than three digits before the
     point."""
     zero_ok = set(setup.zero_ok)
+    allowed = [a for a in asked if a.gradient and (a.group in zero_ok or a.name in zero_ok)]
     for a in asked:
-        if a.gradient and a.group not in zero_ok and a.name not in zero_ok:
-            if abs(a.value) < setup.min_asked:
-                return f"{a.name} is {a.shown}"
+        if a.gradient and a not in allowed and abs(a.value) < setup.min_asked:
+            return f"{a.name} is {a.shown}"
+    for a in asked:  # a value smaller than its tolerance: hand rounding hides even its sign
+        if a.value != 0 and abs(a.value) <= a.tolerance:
+            return f"{a.name} ≈ {a.shown} is within the rounding of the entries beside it"
+    if allowed and all(a.value == 0 for a in allowed):  # a dead hidden layer: nothing flows back
+        return "every asked gradient allowed to be zero is zero"
+    for group in dict.fromkeys(a.group for a in asked if a.gradient):
+        entries = [a for a in asked if a.group == group]
+        if len(entries) > 1 and all(a.value == 0 for a in entries):
+            return f"{group} is zero"
     index = SolutionIndex(sol)
     kinks = index.kinks()
     if kinks and not allow_kinks:
@@ -348,6 +390,7 @@ class Plan:
     allow_kinks: bool = False
     seed: int = 0
     max_size: int | None = None  # the size limit each solve runs under (None: the caller's)
+    closed_forms: bool = True  # each asked value's exact closed form (costly; only JSON shows it)
 
     @property
     def count(self) -> int:
@@ -444,9 +487,11 @@ def _weighed_draw(p: Plan, index: int, start: int = 0, taken: Iterable[str] = ()
             if infinite is not None:
                 why = infinite
                 continue
-            asked = asked_values(sol, p.ask, p.digits)
+            asked = asked_values(sol, p.ask, p.digits, closed=False)
             reason = unpleasant(sol, asked, p.setup, p.allow_kinks)
             if reason is None:
+                if p.closed_forms:
+                    asked = asked_values(sol, p.ask, p.digits)
                 return Exercise(p.model, index, params, asked, sol), attempt, spent
             why = reason
     advice = "keep them with --allow-kinks, or widen the ranges with --vary" if why.startswith("a kink") else \
@@ -554,5 +599,6 @@ def exercises(model: str, n: int = 1, *, seed: int = 0, vary: Mapping[str, Any] 
     return [ex for ex, _ in build(p, n)]
 
 
-__all__ = ["Asked", "Exercise", "MAX_DRAWS", "Plan", "Range", "Setup", "asked_values", "build", "draw", "exercises",
-           "identifier", "parse_range", "plan", "resolve_ask", "unpleasant"]
+__all__ = ["Asked", "Exercise", "MAX_DRAWS", "Plan", "Range", "Setup", "asked_values", "build", "compared_digits",
+           "draw", "exercises", "identifier", "parse_range", "plan", "resolve_ask", "significant", "tolerance",
+           "unpleasant"]

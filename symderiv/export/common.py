@@ -4,23 +4,20 @@ data."""
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
-from ..exercise import Asked, Exercise, Plan, Record
+from ..exercise import Asked, Exercise, Plan, Record, compared_digits
 from ..models import get_model
 from ..printing import format_float, latex
 from ..quantities import Matrix, SolutionIndex, Value
 from ..render.latex import BlockWriter, escape, write_sections
 from ..record import SectionKind, Solution, Step, written_title
 from ..render.mathml import table_html
-
-#: The formats of ``symderiv exercise --format``.
-FORMATS = ("latex", "moodle", "prairielearn", "json", "html")
-
 
 @dataclass(frozen=True)
 class Statement:
@@ -31,6 +28,7 @@ class Statement:
     given: tuple[str, ...]
     forward: tuple[str, ...]
     asked: tuple[tuple[str, str, tuple[int, ...]], ...]  # (name, TeX, shape: () for a scalar)
+    remarks: tuple[str, ...] = ()  # plain text: what the values and formulas do not say
 
 
 def statement(ex: Exercise) -> Statement:
@@ -40,6 +38,13 @@ def statement(ex: Exercise) -> Statement:
     index = SolutionIndex(sol)
     given = [f"{latex(x.symbol if isinstance(x, Matrix) else x.step.lhs, sol.names)} = {_given_tex(x)}"
              for x in index.given()]
+    setup = get_model(ex.model).exercise
+    given += [f"\\text{{{escape(name)}}} = {_python_tex(ex.parameters[name])}" for name in setup.stated
+              if ex.parameters.get(name) is not None]
+    for section in sol.sections:  # the sizes a model states (a stride, a padding, d_k), not derives
+        if section.kind is SectionKind.SIZES:
+            given += [f"{latex(s.lhs, sol.names)} = {latex(s.exact, sol.names)}" for s in section.items
+                      if isinstance(s, Step) and s.formula is None and s.exact is not None]
     if not given:
         given = [f"\\text{{{escape(name)}}} = {_python_tex(value)}" for name, value in sol.parameters.items()
                  if value is not None]
@@ -55,7 +60,8 @@ def statement(ex: Exercise) -> Statement:
             groups.append((group, latex(found.symbol, sol.names), found.shape))
         else:
             groups.append((group, latex(found.step.lhs, sol.names), ()))
-    return Statement(sol.title, tuple(given), tuple(forward), tuple(groups))
+    remarks = (setup.explain.format(**{k: numbers(v) for k, v in ex.parameters.items()}),) if setup.explain else ()
+    return Statement(sol.title, tuple(given), tuple(forward), tuple(groups), remarks)
 
 
 def _given_tex(x: Value | Matrix) -> str:
@@ -99,6 +105,8 @@ def _python_tex(value: Any) -> str:
     if isinstance(value, list):
         rows = value if isinstance(value[0], list) else [[v] for v in value]
         return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(_python_tex(v) for v in r) for r in rows) + r" \end{bmatrix}"
+    if isinstance(value, sp.Rational) and not _other_primes(value.q):
+        return decimal_text(value)
     return sp.latex(sp.sympify(value)) if isinstance(value, (int, sp.Basic)) else str(value)
 
 
@@ -150,26 +158,39 @@ def statement_html(st: Statement, digits: int) -> str:
     out = [f"<p>{title_html(st.title)}.</p>"]
     if st.given:
         out.append("<p>Given " + ", ".join(f"\\({html.escape(g)}\\)" for g in st.given) + ".</p>")
+    out += [f"<p>{html.escape(r)}</p>" for r in st.remarks]
     if st.forward:
         out.append("<p>The forward pass:</p>\n<p>\\[\\begin{aligned}\n" + html.escape(" \\\\\n".join(st.forward))
                    + "\n\\end{aligned}\\]</p>")
     return "\n".join(out) + "\n"
 
 
+def size_text(shape: tuple[int, ...]) -> str:
+    """`` (a 2×3 matrix)``, `` (a vector of 3 entries)``, or nothing for a scalar."""
+    return f" (a {shape[0]}×{shape[1]} matrix)" if shape and min(shape) > 1 else \
+        f" (a vector of {max(shape)} entries)" if shape else ""
+
+
 def asked_phrase(group_tex: str, shape: tuple[int, ...]) -> str:
     """``\\(name\\)``, with its shape for a matrix (HTML with TeX)."""
-    size = f" (a {shape[0]}×{shape[1]} matrix)" if shape and min(shape) > 1 else \
-        f" (a vector of {max(shape)} entries)" if shape else ""
-    return f"\\({html.escape(group_tex)}\\){size}"
+    return f"\\({html.escape(group_tex)}\\){size_text(shape)}"
 
 
-def as_json(p: Plan, records: Sequence[Record | Exercise]) -> dict[str, Any]:
-    """Plain data for any other platform: every variant's parameters and asked values."""
-    return {"model": p.model, "seed": p.seed, "digits": p.digits,
+def json_piece(ex: Exercise, st: Statement, digits: int) -> dict[str, Any]:
+    """A variant's statement as data (TeX lines): what the JSON export adds to its record."""
+    return {"title": st.title, "given": list(st.given), "remarks": list(st.remarks), "forward": list(st.forward)}
+
+
+def as_json(p: Plan, records: Sequence[Record | Exercise], statements: Sequence[Mapping[str, Any]]) -> str:
+    """Plain data for any other platform: every variant's parameters, statement and asked values
+    (each with its tolerance), as JSON text."""
+    data = {"model": p.model, "seed": p.seed, "digits": p.digits, "compared_digits": compared_digits(p.digits),
             "ranges": {k: r.text for k, r in p.ranges.items()}, "ask": list(p.ask),
             "variants": [{"index": r.index + 1, "parameters": {k: numbers(v) for k, v in r.parameters.items()},
                           "parameters_exact": {k: _exact(v) for k, v in r.parameters.items()},
-                          "asked": [_asked_json(a) for a in r.asked]} for r in records]}
+                          "statement": st, "asked": [_asked_json(a) for a in r.asked]}
+                         for r, st in zip(records, statements, strict=True)]}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def _asked_json(a: Asked) -> dict[str, Any]:
@@ -200,5 +221,5 @@ def answers_by_group(asked: Sequence[Asked]) -> Mapping[str, list[Asked]]:
     return out
 
 
-__all__ = ["FORMATS", "Statement", "answers_by_group", "as_json", "asked_phrase", "note_html", "numbers",
-           "statement", "statement_html", "tex_html"]
+__all__ = ["Statement", "answers_by_group", "as_json", "json_piece", "asked_phrase", "note_html", "numbers",
+           "size_text", "statement", "statement_html", "tex_html"]

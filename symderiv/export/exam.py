@@ -33,6 +33,7 @@ def variant_latex(ex: Exercise, st: Statement, digits: int) -> str:
     out = [f"\\question \\textbf{{Variant {ex.index + 1}.}} {title_latex(st.title)}.\n"]
     if st.given:
         out.append("Given " + ", ".join(f"${g}$" for g in st.given) + ".\n")
+    out += [escape(r) + "\n" for r in st.remarks]
     if st.forward:
         out.append("\\par The forward pass:\n\\begin{align*}\n" + " \\\\\n".join(st.forward) + "\n\\end{align*}")
     out.append(f"Find (to {digits} significant digits where not a whole number):\n\\begin{{parts}}")

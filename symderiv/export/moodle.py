@@ -1,10 +1,13 @@
-"""Moodle XML: one ``numerical`` question per variant per value asked.
+"""Moodle XML: one cloze (``multianswer``) question per variant, every asked value a numerical
+part with its tolerance, a matrix's parts set as a grid, the worked solution once as the
+question's general feedback.
 
-The format is Moodle's documented question XML (``<quiz>``, ``<question type="numerical">``,
-``<answer fraction="100">`` with its ``<tolerance>``, ``<questiontext format="html">``,
-``<generalfeedback>``). Maths is TeX in ``\\( … \\)`` and ``\\[ … \\]``, which Moodle's MathJax
-filter typesets. The questions of each value asked share a category
-(``$course$/top/symderiv/MODEL/KEY``), so a quiz slot can draw a random variant from it.
+The format is Moodle's documented question XML (``<quiz>``, ``<question type="cloze">`` whose
+``<questiontext format="html">`` holds the parts as ``{1:NUMERICAL:=VALUE:TOLERANCE}``, read by
+``qtype_multianswer``'s ``ANSWER_REGEX``). Maths is TeX in ``\\( … \\)`` and ``\\[ … \\]``, which
+Moodle's MathJax filter typesets. Every variant is in one category
+(``$course$/top/symderiv/MODEL-seed-SEED``), so a quiz slot of a random question from it gives
+each student a whole variant.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import html
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from ..exercise import Asked, Exercise, Plan, Record
-from .common import Statement, asked_phrase, statement_html, tex_html
+from ..exercise import Asked, Exercise, Plan
+from .common import Statement, answers_by_group, asked_phrase, statement_html, tex_html
 
 
 def _text(parent: ET.Element, tag: str, value: str, fmt: str | None = None) -> ET.Element:
@@ -23,64 +26,60 @@ def _text(parent: ET.Element, tag: str, value: str, fmt: str | None = None) -> E
     return e
 
 
-def _answer_number(a: Asked) -> str:
-    """The answer as Moodle reads it: the exact integer, or the float to 17 significant digits."""
-    return a.shown if a.tolerance == 0 else repr(a.value)
+def _number(x: float) -> str:
+    """A number as Moodle's cloze NUMBER_REGEX reads it (no exponent, no '+')."""
+    text = repr(float(x))
+    if "e" in text or "E" in text:
+        text = f"{x:.17f}".rstrip("0").rstrip(".")
+    return text
 
 
-def _tolerance(a: Asked) -> str:
-    return "0" if a.tolerance == 0 else repr(a.tolerance)
+def cloze_part(a: Asked) -> str:
+    """One numerical part: the value (the exact integer, or the float) and its tolerance."""
+    value = a.shown if a.tolerance == 0 else _number(a.value)
+    return f"{{1:NUMERICAL:={value}:{_number(a.tolerance)}}}"
 
 
-def question(ex: Exercise, st: Statement, a: Asked, feedback: str, digits: int) -> ET.Element:
-    """One numerical question: the statement, the value asked, its answer and tolerance."""
-    q = ET.Element("question", {"type": "numerical"})
-    _text(q, "name", f"{ex.model} variant {ex.index + 1}: {a.name}")
-    group = next(g for g in st.asked if g[0] == a.group)
-    entry = ""
-    if a.name != a.group:
-        entry = f"the entry \\({html.escape(a.latex)}\\) of "
-    ask = (f"<p>Find {entry}{asked_phrase(group[1], group[2])}"
-           f"{', to ' + str(digits) + ' significant digits' if a.tolerance else ' (a whole number)'}.</p>\n")
-    _text(q, "questiontext", statement_html(st, digits) + ask, "html")
-    _text(q, "generalfeedback", f"<p>The answer: \\({html.escape(a.latex)} = {html.escape(a.shown)}\\).</p>\n"
-          + feedback, "html")
-    ET.SubElement(q, "defaultgrade").text = "1.0000000"
+def _grid(values: list[Asked], shape: tuple[int, ...]) -> str:
+    rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (shape[0], 1)
+    cells = "".join("<tr>" + "".join(f"<td>{cloze_part(values[r * cols + c])}</td>" for c in range(cols)) + "</tr>"
+                    for r in range(rows))
+    return f'<table class="symderiv-grid" style="border-collapse: collapse">{cells}</table>'
+
+
+def asked_html(ex: Exercise, st: Statement, digits: int) -> str:
+    """What to find, each asked value an answer box (a matrix as a grid of boxes)."""
+    groups = answers_by_group(ex.asked)
+    out = [f"<p>Find (to {digits} significant digits where not a whole number):</p>"]
+    for name, tex, shape in st.asked:
+        values = groups[name]
+        if shape and len(values) > 1:
+            out.append(f"<p>{asked_phrase(tex, shape)} =</p>\n{_grid(values, shape)}")
+        else:
+            out.append(f"<p>\\({html.escape(tex)}\\) = {cloze_part(values[0])}</p>")
+    return "\n".join(out) + "\n"
+
+
+def variant_question(ex: Exercise, st: Statement, digits: int) -> str:
+    """The variant's cloze question, as XML text."""
+    q = ET.Element("question", {"type": "cloze"})
+    _text(q, "name", f"{ex.model} variant {ex.index + 1}")
+    _text(q, "questiontext", statement_html(st, digits) + asked_html(ex, st, digits), "html")
+    answers = "".join(f"\\({html.escape(a.latex)} = {html.escape(a.shown)}\\)<br>\n" for a in ex.asked)
+    _text(q, "generalfeedback", f"<p>The answers:<br>\n{answers}</p>\n" + tex_html(ex.solution, digits), "html")
     ET.SubElement(q, "penalty").text = "0.3333333"
     ET.SubElement(q, "hidden").text = "0"
-    ET.SubElement(q, "idnumber").text = f"symderiv-{ex.model}-{ex.index + 1}-{a.key}"
-    answer = ET.SubElement(q, "answer", {"fraction": "100", "format": "moodle_auto_format"})
-    ET.SubElement(answer, "text").text = _answer_number(a)
-    ET.SubElement(answer, "tolerance").text = _tolerance(a)
-    _text(answer, "feedback", "", "html")
-    ET.SubElement(q, "unitgradingtype").text = "0"
-    ET.SubElement(q, "unitpenalty").text = "0.1000000"
-    ET.SubElement(q, "showunits").text = "3"
-    ET.SubElement(q, "unitsleft").text = "0"
-    return q
+    ET.SubElement(q, "idnumber").text = f"symderiv-{ex.model}-{ex.index + 1}"
+    ET.indent(q, level=1)
+    return ET.tostring(q, encoding="unicode")
 
 
-def variant_questions(ex: Exercise, st: Statement, digits: int) -> list[str]:
-    """The questions of one variant, one per value asked, as XML text (keyed by the value)."""
-    feedback = tex_html(ex.solution, digits)
-    out = []
-    for a in ex.asked:
-        q = question(ex, st, a, feedback, digits)
-        ET.indent(q, level=1)
-        out.append(ET.tostring(q, encoding="unicode"))
-    return out
-
-
-def quiz(p: Plan, records: Sequence[Record], pieces: Sequence[list[str]]) -> str:
-    """The quiz file: a category per value asked, then that value's question of every variant."""
-    out = ['<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n']
-    keys = [a.key for a in records[0].asked]
-    for i, key in enumerate(keys):
-        category = ET.Element("question", {"type": "category"})
-        _text(category, "category", f"$course$/top/symderiv/{p.model}/{key}")
-        ET.indent(category, level=1)
-        out.append("  " + ET.tostring(category, encoding="unicode") + "\n")
-        for questions in pieces:
-            out.append("  " + questions[i] + "\n")
+def quiz(p: Plan, pieces: Sequence[str]) -> str:
+    """The quiz file: the exercise's category, then every variant's question."""
+    category = ET.Element("question", {"type": "category"})
+    _text(category, "category", f"$course$/top/symderiv/{p.model}-seed-{p.seed}")
+    ET.indent(category, level=1)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n', "  " + ET.tostring(category, encoding="unicode") + "\n"]
+    out += ["  " + q + "\n" for q in pieces]
     out.append("</quiz>\n")
     return "".join(out)

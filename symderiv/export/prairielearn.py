@@ -1,11 +1,13 @@
-"""A PrairieLearn question folder: ``info.json``, ``question.html`` and ``server.py``.
+"""A PrairieLearn question folder: ``info.json``, ``question.html``, ``server.py`` and
+``variants.json``.
 
-``server.py``'s ``generate(data)`` draws a fresh variant with symderiv for each PrairieLearn
-variant (from ``data["variant_seed"]``) and fills ``data["params"]`` (the variant's parameters
-under the model's names, as numbers; the statement and worked solution under ``"symderiv"``)
-and ``data["correct_answers"]`` (each asked value as a float, under its ``answers-name``).
-The question needs symderiv importable on the PrairieLearn server: copy the ``symderiv``
-package into the course's ``serverFilesCourse/`` folder.
+The variants are drawn here, once, and stored in ``variants.json`` (each: the parameters, the
+statement and worked solution as HTML with TeX maths, the correct answers and their tolerances);
+``server.py``'s ``generate(data)`` picks one by ``data["variant_seed"]``. It needs nothing but
+Python's standard library, so it runs in PrairieLearn's own image whatever it installs, and a
+call takes well under a millisecond. A scalar answer is a ``pl-number-input`` with PrairieLearn's
+significant-figure comparison (``comparison="sigfig"``; ``decdig`` with 0 digits for a whole
+number); a matrix a ``pl-matrix-component-input`` (``relabs``, its tolerances per variant).
 """
 
 from __future__ import annotations
@@ -15,60 +17,79 @@ import hashlib
 import html
 import json
 import os
-import pprint
 import shutil
 import stat
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ParameterError
-from ..exercise import Plan, draw, plan
-from .common import asked_phrase, numbers, statement, statement_html, tex_html
+from ..exercise import Asked, Exercise, Plan, compared_digits, identifier
+from .common import Statement, answers_by_group, asked_phrase, numbers, statement_html, tex_html
 
 #: The files of a question folder: an existing folder is replaced only if it holds no others.
-FILES = ("info.json", "question.html", "server.py")
+FILES = ("info.json", "question.html", "server.py", "variants.json")
 
 SERVER = '''"""PrairieLearn question: {title}
 
-Made by `symderiv exercise {model} --format prairielearn`. generate() draws a fresh variant with
-symderiv for each PrairieLearn variant seed; symderiv (with sympy and mpmath) must be importable:
-copy the symderiv package into the course's serverFilesCourse/ folder.
+Made by `symderiv exercise {model} --format prairielearn`: generate() picks one of the variants
+in variants.json (drawn by symderiv, with their answers and worked solutions) by the variant
+seed. Only Python's standard library is needed.
 """
 
-from symderiv.export.prairielearn import generate_variant
+import json
+import pathlib
 
-QUESTION = {question}
+VARIANTS = json.loads(pathlib.Path(__file__).with_name("variants.json").read_text(encoding="utf-8"))
 
 
 def generate(data):
-    generate_variant(data, QUESTION)
+    variant = VARIANTS[int(data["variant_seed"]) % len(VARIANTS)]
+    data["params"].update(variant["params"])
+    data["correct_answers"].update(variant["correct_answers"])
 '''
 
 
-def question_spec(p: Plan) -> dict[str, Any]:
-    """What ``server.py`` needs to draw a variant: the model, ranges, names asked, digits."""
-    return {"model": p.model, "vary": {k: r.text for k, r in p.ranges.items()}, "ask": list(p.ask),
-            "digits": p.digits, "allow_kinks": p.allow_kinks, "seed": p.seed}
+def _matrix(values: list, shape: tuple[int, ...]) -> list[list[Any]]:
+    cols = shape[1] if len(shape) == 2 else 1
+    return [values[r * cols:(r + 1) * cols] for r in range(len(values) // cols)]
 
 
-def generate_variant(data: dict[str, Any], question: Mapping[str, Any]) -> None:
-    """Fill a PrairieLearn ``data`` dict with a variant drawn from ``data["variant_seed"]``."""
-    p = plan(question["model"], seed=int(question.get("seed", 0)), vary=question.get("vary"),
-             ask=question.get("ask"), allow_kinks=bool(question.get("allow_kinks")),
-             digits=int(question.get("digits", 4)))
-    ex, _ = draw(p, int(data.get("variant_seed", 0)) % 2**62)
-    st = statement(ex)
-    params = data.setdefault("params", {})
-    for name, value in ex.parameters.items():
-        params[name] = numbers(value)
-    params["symderiv"] = {"statement": statement_html(st, p.digits),
-                          "solution": tex_html(ex.solution, p.digits),
-                          "atol": {a.key: a.tolerance for a in ex.asked}}
-    answers = data.setdefault("correct_answers", {})
-    for a in ex.asked:
-        answers[a.key] = a.value
+def _is_matrix(shape: tuple[int, ...], count: int) -> bool:
+    return bool(shape) and count > 1
+
+
+def variant_data(ex: Exercise, st: Statement, digits: int) -> dict[str, Any]:
+    """One variant as ``generate`` fills PrairieLearn's ``data``: ``params`` (the parameters under
+    the model's names, as numbers; the statement, worked solution and matrix tolerances under
+    ``symderiv``) and ``correct_answers`` (a float or a whole number per scalar, a list of rows
+    per matrix); with what the question page needs (``title``, ``asked``: each group's answer
+    name, TeX, shape and whether it is whole numbers)."""
+    answers: dict[str, Any] = {}
+    rtol: dict[str, float] = {}
+    atol: dict[str, float] = {}
+    asked = []
+    for (name, tex, shape), values in zip(st.asked, answers_by_group(ex.asked).values(), strict=True):
+        whole = all(a.tolerance == 0 for a in values)
+        if _is_matrix(shape, len(values)):
+            key = identifier(name)
+            answers[key] = _matrix([_answer(a) for a in values], shape)
+            rtol[key] = max((a.tolerance / abs(a.value) for a in values if a.value), default=0.0)
+            atol[key] = min((a.tolerance for a in values if a.tolerance), default=0.0)
+        else:
+            key = values[0].key
+            answers[key] = _answer(values[0])
+        asked.append({"key": key, "tex": tex, "shape": list(shape), "matrix": _is_matrix(shape, len(values)),
+                      "whole": whole})
+    params = {k: numbers(v) for k, v in ex.parameters.items()}
+    params["symderiv"] = {"statement": statement_html(st, digits), "solution": tex_html(ex.solution, digits),
+                          "rtol": rtol, "atol": atol}
+    return {"params": params, "correct_answers": answers, "title": st.title, "asked": asked}
+
+
+def _answer(a: Asked) -> float | int:
+    return int(a.shown) if a.tolerance == 0 and a.shown.lstrip("-").isdigit() else a.value
 
 
 def _no_mustache(tex: str) -> str:
@@ -78,29 +99,42 @@ def _no_mustache(tex: str) -> str:
     return tex
 
 
-def folder_files(p: Plan, qid: str) -> dict[str, str]:
-    """The three files of the question, from the plan; ``qid`` (the folder's name) and the seed
-    fix the uuid, so writing the same question again keeps its PrairieLearn identity."""
-    sample, _ = draw(p, 0)
-    st = statement(sample)
-    digest = hashlib.sha256(f"symderiv|{p.model}|{p.seed}|{qid}".encode()).digest()
+def _input(asked: Mapping[str, Any], whole: bool, digits: int) -> str:
+    """The answer element of one asked group (``whole``: in every variant a whole number)."""
+    key = asked["key"]
+    label = html.escape(_no_mustache(f"${asked['tex']} =$"), quote=True)
+    compare = 'comparison="decdig" digits="0"' if whole else f'comparison="sigfig" digits="{compared_digits(digits)}"'
+    if not asked["matrix"]:
+        return f'<p><pl-number-input answers-name="{key}" label="{label}" {compare}></pl-number-input></p>'
+    if not whole:
+        compare = (f'comparison="relabs" rtol="{{{{params.symderiv.rtol.{key}}}}}" '
+                   f'atol="{{{{params.symderiv.atol.{key}}}}}"')
+    return f'<p><pl-matrix-component-input answers-name="{key}" label="{label}" {compare}></pl-matrix-component-input></p>'
+
+
+def question_folder(p: Plan, pieces: Sequence[Mapping[str, Any]], output: str | None) -> dict[str, str]:
+    """The question's files, from its variants (``pieces``, made by :func:`variant_data`). Its
+    uuid comes from the folder's full path (``output``) and the plan, so writing the same question
+    again keeps its PrairieLearn identity and two different questions never share one."""
+    if not output:
+        raise ParameterError("--format prairielearn writes a question folder: give -o FOLDER")
+    first = pieces[0]
+    where = os.path.realpath(output)
+    spec = json.dumps({"model": p.model, "seed": p.seed, "digits": p.digits, "ask": list(p.ask),
+                       "ranges": {k: r.text for k, r in p.ranges.items()}, "variants": len(pieces)}, sort_keys=True)
+    digest = hashlib.sha256(f"symderiv|{where}|{spec}".encode()).digest()
     info = {"uuid": str(uuid.UUID(bytes=digest[:16], version=4)), "type": "v3",
-            "title": f"{st.title} ({p.model})", "topic": "Backpropagation",
-            "tags": ["symderiv", p.model]}
-    groups = {g[0]: g for g in st.asked}
-    inputs = []
-    for a in sample.asked:
-        label = html.escape(_no_mustache(f"${a.latex} =$"), quote=True)
-        inputs.append(f'<p><pl-number-input answers-name="{a.key}" label="{label}" comparison="relabs" rtol="0" '
-                      f'atol="{{{{params.symderiv.atol.{a.key}}}}}"></pl-number-input></p>')
-    finds = "".join(f"<li>{_no_mustache(asked_phrase(g[1], g[2]))}</li>" for g in groups.values())
+            "title": f"{first['title']} ({p.model})", "topic": "Backpropagation", "tags": ["symderiv", p.model]}
+    inputs = [_input(a, all(v["asked"][i]["whole"] for v in pieces), p.digits) for i, a in enumerate(first["asked"])]
+    finds = "".join(f"<li>{_no_mustache(asked_phrase(a['tex'], tuple(a['shape'])))}</li>" for a in first["asked"])
     page = ("<pl-question-panel>\n{{{params.symderiv.statement}}}\n"
             f"<p>Find (to {p.digits} significant digits where not a whole number):</p>\n<ul>{finds}</ul>\n"
             "</pl-question-panel>\n\n" + "\n".join(inputs) + "\n\n"
             "<pl-answer-panel>\n{{{params.symderiv.solution}}}\n</pl-answer-panel>\n")
-    server = SERVER.format(title=st.title, model=p.model, question=pprint.pformat(question_spec(p), sort_dicts=False, width=100))
+    variants = [{"params": v["params"], "correct_answers": v["correct_answers"]} for v in pieces]
     return {"info.json": json.dumps(info, indent=2, ensure_ascii=False) + "\n", "question.html": page,
-            "server.py": server}
+            "server.py": SERVER.format(title=first["title"], model=p.model),
+            "variants.json": json.dumps(variants, ensure_ascii=False) + "\n"}
 
 
 def write_folder(path: str, files: Mapping[str, str]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from ..exercise import Exercise, Plan
 from ..render.latex import align
 from ..render.mathml import heading_html, page, to_mathml
-from .common import Statement, answers_by_group
+from .common import Statement, answers_by_group, size_text
 
 _CSS = """<style>
 section.exercise { border-top: 1px solid #bbb; padding-top: 0.5em; margin-top: 2em; }
@@ -32,13 +32,14 @@ def variant_html(ex: Exercise, st: Statement, digits: int) -> str:
            f"<h2>Variant {ex.index + 1}: {heading_html(st.title)}</h2>"]
     if st.given:
         out.append("<p>Given " + ", ".join(to_mathml(g, "inline") for g in st.given) + ".</p>")
+    out += [f"<p>{html.escape(r)}</p>" for r in st.remarks]
     if st.forward:
         out.append("<p>The forward pass:</p>")
         out.append(to_mathml(align(list(st.forward))))
     groups = answers_by_group(ex.asked)
     out.append(f"<p>Find (to {digits} significant digits where not a whole number):</p>\n<ol type=\"a\">")
-    for _, tex, _ in st.asked:
-        out.append(f"<li>{to_mathml(tex, 'inline')}</li>")
+    for _, tex, shape in st.asked:
+        out.append(f"<li>{to_mathml(tex, 'inline')}{html.escape(size_text(shape))}</li>")
     out.append("</ol>")
     rows = []
     for name, tex, shape in st.asked:

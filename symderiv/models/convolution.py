@@ -97,7 +97,7 @@ _IMAGE_P = [[2, 3, 7, 4, 6], [6, 6, 9, 8, 7], [3, 4, 8, 3, 8], [7, 8, 3, 6, 6], 
           Param("padding", 0, "zero padding", kind="int", low=0, high=100),
           Param("upstream", None, "∂L/∂output (default: ones, L = the sum of the map)", kind="array",
                 shape=(None, None)),
-          exercise=Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
+          exercise=Setup({"image": "int(0..9)", "kernel": "int(-2..2)"}, ("O", "∂L/∂K")),
           examples=({'kernel': '[[1,0],[0,-1]]'}, {'stride': '2', 'padding': '1', 'kernel': '[[1,2],[3,4]]'}))
 def conv2d(image, kernel, stride, padding, upstream) -> Solution:
     return _conv(image, kernel, stride, padding, "conv2d", upstream)
@@ -109,7 +109,7 @@ def conv2d(image, kernel, stride, padding, upstream) -> Solution:
           Param("padding", 1, "zero padding", kind="int", low=0, high=100),
           Param("stride", 2, "stride", kind="int", high=100),
           Param("upstream", None, "∂L/∂output (default: ones)", kind="array", shape=(None, None)),
-          exercise=Setup({"image": "int(0..9)", "kernel": "int(-1..1)"}, ("O", "∂L/∂K")),
+          exercise=Setup({"image": "int(0..9)", "kernel": "int(-2..2)"}, ("O", "∂L/∂K")),
           examples=({'padding': '0', 'stride': '1'}, {'upstream': '[[1,2,3],[0,-1,1],[2,2,2]]'}))
 def conv2d_padding(image, kernel, padding, stride, upstream) -> Solution:
     return _conv(image, kernel, stride, padding, "conv2d-padding", upstream,

@@ -14,7 +14,7 @@ _XYZ = (Param("x", -2, "input x"), Param("y", 5, "input y"), Param("z", -4, "inp
 
 
 @register("graph-add-mul", *_XYZ,
-          exercise=Setup({"x": "int(-5..5)", "y": "int(-5..5)", "z": "int(-5..5)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
+          exercise=Setup({"x": "int(-9..9)", "y": "int(-9..9)", "z": "int(-9..9)"}, ("f", "∂f/∂x", "∂f/∂y", "∂f/∂z")),
           examples=({'x': '3', 'y': '-1/2', 'z': '0.25'}, {'x': '0', 'y': '0', 'z': '7'}))
 def graph_add_mul(x, y, z) -> Solution:
     g = Graph(Title(Maths(r"f = (x + y) \cdot z", "f = (x + y)·z"), ", with ", Maths("q = x + y", "q = x + y")))
@@ -48,9 +48,9 @@ _STAGINGS = ("gates", "sum3", "sigmoid")
           alternatives=(("the same neuron with a three-input sum gate", {"staging": "sum3"}),
                         (Title("the same neuron with the sigmoid as one gate, ",
                                Maths(r"\sigma' = \sigma (1 - \sigma)", "σ' = σ(1 − σ)")), {"staging": "sigmoid"})),
-          exercise=Setup({"w0": "int(-3..3)", "x0": "int(-2..2)", "w1": "int(-3..3)", "x1": "int(-2..2)",
+          exercise=Setup({"w0": "int(-3..3)", "x0": "int(-4..4)/2", "w1": "int(-3..3)", "x1": "int(-4..4)/2",
                              "w2": "int(-3..3)"},
-                            ("f8", "∂f/∂w0", "∂f/∂x0", "∂f/∂w1", "∂f/∂x1", "∂f/∂w2"), min_asked=0.02),
+                            ("f8", "∂f/∂w0", "∂f/∂x0", "∂f/∂w1", "∂f/∂x1", "∂f/∂w2"), places=3, min_asked=0.02),
           examples=({'staging': 'sigmoid'}, {'w0': '0.5', 'x0': '1/3', 'staging': 'sum3'}))
 def sigmoid_neuron(w0, x0, w1, x1, w2, staging) -> Solution:
     g = Graph(f"A sigmoid neuron, staged as {dict(gates='two-input gates', sum3='a three-input sum gate', sigmoid='one sigmoid gate')[staging]}")

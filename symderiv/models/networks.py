@@ -44,10 +44,13 @@ def _xor_graph(W1, b1, w2, b2, x1, x2, y) -> tuple[Graph, list, object]:
           Param("row", 0, "truth-table row (0-3) for the backward pass of L = (y_hat - y)^2 / 2",
                 kind="int", low=0, high=3),
           CONVENTION,
-          exercise=Setup({"W1": "int(-2..2)", "b1": "int(-1..1)", "w2": "int(-2..2)", "b2": "int(-1..1)",
+          exercise=Setup({"W1": "int(-3..3)", "b1": "int(-2..2)", "w2": "int(-3..3)", "b2": "int(-2..2)",
                       "row": "int(0..3)"},
                      ("yhat", "L", "∂L/∂b2", "∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"),
-                     zero_ok=("∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"), places=1),
+                     zero_ok=("∂L/∂w2_1", "∂L/∂w2_2", "∂L/∂b1_1", "∂L/∂b1_2"), places=1,
+                     explain="The backward pass is taken at row {row} of XOR's truth table (rows 0 to 3: "
+                             "x = (0, 0), (0, 1), (1, 0), (1, 1), target y = x₁ XOR x₂): its x₁, x₂ and y are given "
+                             "above."),
           examples=({'row': '2'}, {'W1': '[[1,2],[1,1]]', 'b1': '[0,-1/2]', 'row': '3', 'convention': 'half'}))
 def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
     table_rows, all_match = [], True
@@ -84,8 +87,8 @@ def xor_mlp(W1, b1, w2, b2, row, convention) -> Solution:
                 kind="number-or-array", shape=(None,)),
           Param("y", 1, "target of L = (a_n - y)^2 / 2"),
           Param("depth", None, "number of layers (default 3, or the length of w)", kind="int", high=5000),
-          exercise=Setup({"x": "int(-2..2)", "w": "int(-4..4)/2", "y": "{0, 1}"},
-                           ("L", "∂L/∂x", "∂L/∂w1", "∂L/∂w2", "∂L/∂w3"), places=1),
+          exercise=Setup({"x": "int(-4..4)/2", "w": "int(-6..6)/2", "y": "{0, 1}"},
+                           ("L", "∂L/∂x", "∂L/∂w1", "∂L/∂w2", "∂L/∂w3"), places=2),
           examples=({'depth': '5'}, {'w': '[1, -2, 0.5, 3]', 'x': '2', 'y': '0'}))
 def sigmoid_chain(x, w, y, depth) -> Solution:
     if isinstance(w, list):

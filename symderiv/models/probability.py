@@ -19,7 +19,7 @@ from .registry import Param, Setup, register
 @register("dropout",
           Param("p", sp.Rational(1, 2), "keep probability, 0 < p <= 1"),
           Param("outputs", [2, 2, 2, 2], "the activations a_i of the units", kind="array", shape=(None,)),
-          exercise=Setup({"p": "{1/2, 1/4, 3/4, 1/5, 4/5}", "outputs": "int(1..6)"},
+          exercise=Setup({"p": "{1/2, 1/4, 3/4, 1/5, 2/5, 3/5, 4/5}", "outputs": "int(0..19)[6]"},
                      ("S", "E[T_train]", "T_test(standard)", "E[T_train(inverted)]"), places=2, forward_gives_answer=True),
           examples=({'p': '0.8'}, {'p': '1/3', 'outputs': '[1, 2, 3]'}))
 def dropout(p, outputs) -> Solution:

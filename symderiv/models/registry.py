@@ -153,7 +153,9 @@ class Setup:
     may have (``places``) and how small an asked gradient may be (``min_asked``) in a nice
     variant; ``forward_gives_answer``: the forward pass's formulas are the answer itself (the
     statement leaves them out); ``draw_size``: what a draw weighs beyond its graph (for a model
-    without one that takes long to solve)."""
+    without one that takes long to solve); ``explain``: a sentence the statement adds (``{name}`` is
+    the variant's parameter), for what the given values and formulas do not say; ``stated``: the
+    parameters it gives by name besides the given quantities (an upstream gradient)."""
 
     ranges: Mapping[str, str]
     ask: tuple[str, ...]
@@ -162,6 +164,8 @@ class Setup:
     min_asked: float = 1e-3
     forward_gives_answer: bool = False
     draw_size: int = 0  # what a draw weighs beyond its graph's size (a model without a graph that is slow to solve)
+    explain: str = ""
+    stated: tuple[str, ...] = ()
 
 
 NO_EXERCISE = Setup({}, ())

@@ -42,8 +42,10 @@ def _shape(v) -> tuple[int, ...]:
           Param("xs", [[1, 2], [-1, 1]], "inputs x_1 … x_T, one per row", kind="array", shape=(None, None)),
           Param("upstream", None, "∂L/∂y_t, one row per step: L = Σ_t upstream_t·y_t (default: ones, "
                 "L = the sum of the outputs)", kind="array", shape=(None, None)),
-          exercise=Setup({"W_xh": "int(-5..5)/10", "W_hh": "int(-2..2)/10", "W_hy": "int(-5..5)/10", "xs": "int(-2..2)"},
-                 ("y1", "y2", "∂L/∂W_hh", "∂L/∂W_hy"), places=2),
+          exercise=Setup({"W_xh": "int(-5..5)/10", "W_hh": "int(-2..2)/10", "W_hy": "int(-5..5)/10", "xs": "int(-2..2)",
+                                 "h0": "int(-3..3)/10", "upstream": "[[1, -1], [2, 1]]"},
+                 ("y1", "y2", "∂L/∂W_hh", "∂L/∂W_hy"), places=2, stated=("upstream",),
+                 explain="upstream is ∂L/∂y_t, one row per step: L = Σ_t upstream_t · y_t."),
           examples=({'xs': '[[1,2],[-1,1],[0,1]]'}, {'upstream': '[[1,0],[0,2]]', 'h0': '[0.1,-0.2,0.3]'}))
 def rnn(W_xh, W_hh, W_hy, h0, xs, upstream) -> Solution:
     m, n = _shape(W_xh)
@@ -157,7 +159,8 @@ def autoencoder(x, w_e, w_d) -> Solution:
           Param("s", [1, 0, 1], "decoder state", kind="array", shape=(None,)),
           Param("upstream", None, "∂L/∂c: L = upstream·c (default: ones, L = sum(c))", kind="array",
                 shape=(None,)),
-          exercise=Setup({"hs": "int(-1..2)", "s": "int(-1..1)"}, ("alpha", "c", "∂L/∂s")),
+          exercise=Setup({"hs": "int(-1..2)", "s": "int(-1..1)", "upstream": "{-1, 1, 2}[3]"}, ("alpha", "c", "∂L/∂s"),
+                           stated=("upstream",), explain="upstream is ∂L/∂c: L = upstream · c."),
           examples=({'s': '[1, 0, 0]'}, {'upstream': '[1, -1, 2]', 'hs': '[[1, 0, 0], [0, 1, 2], [1, 1, 0]]'}))
 def dot_attention(hs, s, upstream) -> Solution:
     _check("dot-attention", "s", (len(s),), (len(hs[0]),), "the width of each hidden state")
@@ -194,8 +197,12 @@ def dot_attention(hs, s, upstream) -> Solution:
                 kind="array", shape=(None, None)),
           Param("upstream", None, "∂L/∂Z: L = Σ upstream ⊙ Z (default: ones, L = sum(Z))", kind="array",
                 shape=(None, None)),
-          exercise=Setup({"Q": "int(-5..5)/10", "K": "int(-5..5)/10", "V": "int(-5..5)/10"},
-                            ("Z", "∂L/∂Q"), places=3),
+          exercise=Setup({"Q": "int(-10..10)/10", "K": "int(-10..10)/10", "V": "int(-5..5)/10",
+                                  "upstream": "{-1, 1, 2}[2,4]"},
+                            ("Z", "∂L/∂Q"), places=3, stated=("upstream",),
+                            explain="d_k is the width of a query (the columns of Q); the softmax is taken along "
+                                    "each row of A: row t of P is the softmax of row t over the keys, and sums to "
+                                    "1. upstream is ∂L/∂Z: L = Σ upstream ⊙ Z."),
           examples=({'upstream': '[[1, 0, 0, 0], [0, 1, 0, 0]]'}, {'Q': '[[1, 0], [0, 1]]', 'K': '[[1, 1], [0, 1]]', 'V': '[[2, 0], [0, 2]]'}))
 def self_attention(Q, K, V, upstream) -> Solution:
     _check("self-attention", "K", _shape(K), _shape(Q), "as many keys as queries, of the same width")
@@ -234,7 +241,7 @@ ENCODING_ENTRY_SIZE = 10
           Param("length", None, "number of positions, instead of tokens", kind="int", high=512),
           Param("d", 4, "encoding width", kind="int", high=512),
           Param("n", 100, "the base (10000 in the original transformer)", kind="int", high=10**9),
-          exercise=Setup({"d": "{2, 4, 6}", "n": "int(10..100)"}, ("PE[1] (am)", "PE[2] (a)"), forward_gives_answer=True),
+          exercise=Setup({"d": "{4, 6}", "n": "int(10..200)"}, ("PE[1] (am)", "PE[2] (a)"), forward_gives_answer=True),
           examples=({'d': '6'}, {'tokens': 'a b', 'n': '10000'}))
 def positional_encoding(tokens, length, d, n) -> Solution:
     words = tokens.split() if length is None else [f"position {p}" for p in range(length)]
