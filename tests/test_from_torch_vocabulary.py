@@ -8,7 +8,6 @@ solution reads. Refusals are checked as the user would read them.
 from __future__ import annotations
 
 import copy
-import re
 
 import pytest
 import sympy as sp

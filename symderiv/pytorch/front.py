@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import operator
 import os
 import re
 import traceback
