@@ -26,3 +26,19 @@ def docs_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if run.returncode != 0:
         pytest.fail(f"sphinx-build -W failed ({run.returncode}):\n{run.stderr[-6000:]}", pytrace=False)
     return out
+
+
+@pytest.fixture(autouse=True)
+def _torch_default_dtype(request):
+    """The from_torch tests build their models as users do, under PyTorch's default float32: another
+    module's float64 default (test_exercises sets it at import) must not leak into them."""
+    if not request.module.__name__.startswith("test_from_torch") or "torch" not in sys.modules:
+        yield
+        return
+    import torch
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+import symderiv
+
 from symderiv.cli import main
 from symderiv.exercise import Record, build, draw, plan
 from symderiv.export import EXPORTS, export
@@ -427,7 +429,10 @@ def test_the_cli_formats_and_folder_case_come_from_the_table(tmp_path):
     strict=True, reason="mle's sample has a fixed length: its answers depend only on the count of ones "
                         "(at most 9 answer sets for 8 draws)")) if m == "mle" else m for m in EXERCISE_MODELS])
 def test_fifty_variants_give_at_least_45_different_answer_sets(model):
-    answers = {tuple(a.shown for a in ex.asked) for ex, _ in build(plan(model, seed=0), 50)}
+    # rnn's 50 variants weigh 219,600 by issue 29's draw weights, over the default limit (open: the
+    # weights were calibrated before closed forms were left out of non-JSON exports)
+    with symderiv.size_limit(400_000):
+        answers = {tuple(a.shown for a in ex.asked) for ex, _ in build(plan(model, seed=0), 50)}
     assert len(answers) >= 45, len(answers)
 
 

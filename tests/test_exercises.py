@@ -28,7 +28,15 @@ from symderiv.quantities import SolutionIndex
 from symderiv.export import export
 
 torch = pytest.importorskip("torch")
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """The PyTorch references here are float64; the default is restored for the other modules."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
 
 
 def run_cli(argv: list[str]) -> tuple[int, str, str]:

@@ -86,19 +86,18 @@ def test_batchnorm_in_training_against_mpmath_at_50_digits():
         def forward(self, x):
             return (self.bn(x) * weights).sum()
     sol = symderiv.from_torch(Weighted(), x)
-    mpmath.mp.dps = 50
-    eps = mpmath.mpf(1) / 100000
-    for c in range(2):
-        column = [mpmath.mpf(float(v)) for v in x[:, c].tolist()]
-        mu = sum(column) / 3
-        var = sum((v - mu) ** 2 for v in column) / 3
-        xhat = [(v - mu) / mpmath.sqrt(var + eps) for v in column]
-        dgamma = sum(mpmath.mpf(float(weights[i, c])) * xhat[i] for i in range(3))
-        dbeta = sum(mpmath.mpf(float(weights[i, c])) for i in range(3))
-        got_gamma = sol.results["bn.weight"].exact[c, 0]
-        assert abs(mpmath.mpf(str(got_gamma.evalf(60))) - dgamma) < mpmath.mpf(10) ** -45
-        assert sol.results["bn.bias"].exact[c, 0] == sympy_number(dbeta)
-    mpmath.mp.dps = 15
+    with mpmath.workdps(50):  # the module-wide precision other tests set is left as it was
+        eps = mpmath.mpf(1) / 100000
+        for c in range(2):
+            column = [mpmath.mpf(float(v)) for v in x[:, c].tolist()]
+            mu = sum(column) / 3
+            var = sum((v - mu) ** 2 for v in column) / 3
+            xhat = [(v - mu) / mpmath.sqrt(var + eps) for v in column]
+            dgamma = sum(mpmath.mpf(float(weights[i, c])) * xhat[i] for i in range(3))
+            dbeta = sum(mpmath.mpf(float(weights[i, c])) for i in range(3))
+            got_gamma = sol.results["bn.weight"].exact[c, 0]
+            assert abs(mpmath.mpf(str(got_gamma.evalf(60))) - dgamma) < mpmath.mpf(10) ** -45
+            assert sol.results["bn.bias"].exact[c, 0] == sympy_number(dbeta)
 
 
 def sympy_number(x):

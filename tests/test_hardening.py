@@ -72,7 +72,7 @@ def test_a_question_folder_is_still_replaced_by_the_same_question(tmp_path):
     (question / "server.py").write_text("edited")
     assert run_cli(["exercise", "graph-add-mul", "--format", "prairielearn", "-o", str(question)])[0] == 0
     assert sorted(p.name for p in question.iterdir()) == sorted(FILES)
-    assert "generate_variant" in (question / "server.py").read_text()
+    assert "def generate" in (question / "server.py").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q"]  # no temporary folder left
 
 
