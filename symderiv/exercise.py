@@ -281,10 +281,11 @@ def tolerance(value: float, digits: int, scale: float | None = None) -> float:
     return float(f"{out:.2g}")
 
 
-def asked_values(sol: Solution, names: Sequence[str], digits: int, closed: bool = True) -> tuple[Asked, ...]:
+def asked_values(sol: Solution, names: Sequence[str], digits: int, closed: bool = True,
+                 index: SolutionIndex | None = None) -> tuple[Asked, ...]:
     """The values asked, from the solution's quantities (see :class:`Asked`); ``closed=False``
     leaves out the exact closed forms (costly: only an accepted variant needs them)."""
-    index = SolutionIndex(sol)
+    index = index or SolutionIndex(sol)
     defs = index.definitions() if closed else {}
     out: list[Asked] = []
     keys: set[str] = set()
@@ -341,7 +342,8 @@ def _closed(exact: sp.Expr | None, approx: mpmath.mpf, defs: Mapping[sp.Symbol, 
 
 
 # ----- nice numbers -------------------------------------------------------------------------
-def unpleasant(sol: Solution, asked: Sequence[Asked], setup: Setup, allow_kinks: bool) -> str | None:
+def unpleasant(sol: Solution, asked: Sequence[Asked], setup: Setup, allow_kinks: bool,
+               index: SolutionIndex | None = None) -> str | None:
     """Why a variant is not nice, or None: a quantity at a kink (unless allowed), an asked gradient
     that is zero (or below the model's ``min_asked``), an asked gradient matrix all zero, every
     gradient allowed to be zero zero at once (a dead hidden layer), an asked value no larger than
@@ -362,7 +364,7 @@ def unpleasant(sol: Solution, asked: Sequence[Asked], setup: Setup, allow_kinks:
         entries = [a for a in asked if a.group == group]
         if len(entries) > 1 and all(a.value == 0 for a in entries):
             return f"{group} is zero"
-    index = SolutionIndex(sol)
+    index = index or SolutionIndex(sol)
     kinks = index.kinks()
     if kinks and not allow_kinks:
         return "a kink: " + sol.note_text(kinks[0].note)
@@ -483,15 +485,16 @@ def _weighed_draw(p: Plan, index: int, start: int = 0, taken: Iterable[str] = ()
                 continue
             last = sol.size * SOLVE_WEIGHT + DRAW_SIZE + p.setup.draw_size
             spent, draws = spent + last, draws + 1
-            infinite = _infinite_asked(sol, p.ask)
+            found = SolutionIndex(sol)  # the draw's solution indexed once, read by every test below
+            infinite = _infinite_asked(found, p.ask)
             if infinite is not None:
                 why = infinite
                 continue
-            asked = asked_values(sol, p.ask, p.digits, closed=False)
-            reason = unpleasant(sol, asked, p.setup, p.allow_kinks)
+            asked = asked_values(sol, p.ask, p.digits, closed=False, index=found)
+            reason = unpleasant(sol, asked, p.setup, p.allow_kinks, found)
             if reason is None:
                 if p.closed_forms:
-                    asked = asked_values(sol, p.ask, p.digits)
+                    asked = asked_values(sol, p.ask, p.digits, index=found)
                 return Exercise(p.model, index, params, asked, sol), attempt, spent
             why = reason
     advice = "keep them with --allow-kinks, or widen the ranges with --vary" if why.startswith("a kink") else \
@@ -504,10 +507,10 @@ def _plan_limit(p: Plan) -> contextlib.AbstractContextManager:
     return limits.size_limit(p.max_size) if p.max_size else contextlib.nullcontext()
 
 
-def _infinite_asked(sol: Solution, ask: Sequence[str]) -> str | None:
+def _infinite_asked(index: SolutionIndex, ask: Sequence[str]) -> str | None:
     """Why a variant is not nice because an asked value is not finite (a KL divergence where one
     distribution puts mass where the other puts none), or None."""
-    for found in resolve_ask(SolutionIndex(sol), ask):
+    for found in resolve_ask(index, ask):
         values = list(found.values()) if isinstance(found, Matrix) else [found]
         if any(isinstance(v.exact, sp.Basic) and v.exact.has(sp.oo, -sp.oo, sp.zoo, sp.nan) for v in values):
             return f"{found.name} is infinite"
