@@ -189,9 +189,11 @@ def run_jobs(work: Callable[[Task], Result], tasks: Sequence[Task], jobs: int, s
                              "out-of-memory killer); nothing was written; run again with --jobs 1 "
                              "or a smaller request") from None
         except BaseException as e:
-            for future in futures:
-                future.cancel()
-            if not isinstance(e, Exception):  # interrupted: the workers' tasks are not waited for
+            if isinstance(e, Exception):  # a task failed: the tasks not started are not run
+                for future in futures:
+                    future.cancel()
+            else:  # interrupted: the workers are stopped, which breaks the pool and ends its tasks (a
+                # future cancelled too would race the pool's own thread, which then fails to mark it)
                 for child in set(multiprocessing.active_children()) - others:
                     child.terminate()
             raise
